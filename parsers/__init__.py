@@ -1,0 +1,92 @@
+"""Read annual reports of any format into the canonical record.
+
+Two steps, always the same: a format reader turns the original's bytes into
+an intermediate ``Document`` (``parsers.document``); the one template reader
+(``parsers.template``) maps that Document to the canonical record of
+``shared/spec/report-model.md``.
+
+    >>> from parsers import parse_path
+    >>> record = parse_path("report.html")
+    >>> record["applications"]["new_received"]["total"]
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from .document import Document
+from .errors import MissingTool, ParseError, UnsupportedFormat
+
+# Bumped whenever a change can alter a record; the archive re-parses on change.
+PARSER_VERSION = "0.1.0"
+
+# format name -> "module:function" taking (data: bytes, **context) -> Document.
+# Modules are imported on first use so that reading HTML never loads OCR models.
+READERS: dict[str, str] = {
+    "html": "parsers.html:read_html",
+    "docx": "parsers.docx:read_docx",
+    "text": "parsers.text:read_text",
+}
+
+
+def detect_format(data: bytes, filename: str | None = None) -> str:
+    """Name the format from the content (magic bytes, markup); the filename only breaks ties."""
+    from .detect import detect_format as detect
+
+    return detect(data, filename)
+
+
+def read_document(
+    data: bytes,
+    *,
+    filename: str | None = None,
+    content_type: str | None = None,
+    base_dir: Path | None = None,
+) -> Document:
+    """Turn an original's bytes into the intermediate Document.
+
+    ``content_type`` is the HTTP header value where there was one (it may name
+    the charset); ``base_dir`` is where relative references (``<img src>``)
+    resolve, as for a page saved with its ``page_files/`` folder.
+    """
+    if not data:
+        raise ParseError("empty file")
+    fmt = detect_format(data, filename)
+    target = READERS.get(fmt)
+    if target is None:
+        raise UnsupportedFormat(f"unsupported format: {fmt}")
+    module_name, function_name = target.split(":")
+    reader = getattr(importlib.import_module(module_name), function_name)
+    return reader(data, filename=filename, content_type=content_type, base_dir=base_dir)
+
+
+def parse_document(document: Document) -> dict:
+    """Map an intermediate Document to the canonical record."""
+    from .template import read_record
+
+    return read_record(document)
+
+
+def parse_bytes(data: bytes, **context) -> dict:
+    return parse_document(read_document(data, **context))
+
+
+def parse_path(path: str | Path) -> dict:
+    path = Path(path)
+    return parse_bytes(path.read_bytes(), filename=path.name, base_dir=path.parent)
+
+
+__all__ = [
+    "PARSER_VERSION",
+    "READERS",
+    "Document",
+    "MissingTool",
+    "ParseError",
+    "UnsupportedFormat",
+    "detect_format",
+    "parse_bytes",
+    "parse_document",
+    "parse_path",
+    "read_document",
+]
