@@ -27,6 +27,12 @@ READERS: dict[str, str] = {
     "html": "parsers.html:read_html",
     "docx": "parsers.docx:read_docx",
     "text": "parsers.text:read_text",
+    "pdf": "parsers.pdf:read_pdf",
+    "doc": "parsers.office:read_office",
+    "wps": "parsers.office:read_office",
+    "rtf": "parsers.office:read_office",
+    "odt": "parsers.office:read_office",
+    "image": "parsers.image:read_image_file",
 }
 
 

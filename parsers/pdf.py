@@ -1,0 +1,327 @@
+"""PDF reader: text PDFs through pdfplumber, image-only pages through OCR.
+
+Per page: ruled tables are found by pdfplumber (its cell rectangles keep
+merged cells whole, so spans come from geometry rather than from the
+``None`` placeholders of ``Table.extract``); words outside them become lines,
+lines become paragraphs; unruled tables are found from word positions.
+Across pages: running headers, footers and page numbers are dropped, and a
+table that ends a page and resumes at the top of the next is joined into
+one (a repeated header row is dropped). A page with no text layer is
+rendered and read by OCR (``parsers.ocr``), and so is a picture pasted
+into a text page where no text is printed over it.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from dataclasses import dataclass, field
+
+from . import limits
+from .document import Document, Image, Paragraph, Table
+from .errors import ParseError
+from .layout import Box, Rect, group_lines, is_table_line, paragraphs_from_lines, segments, table_from_cells, table_from_columns
+
+# pdfminer logs every odd object at WARNING; a broken PDF is reported through ParseError instead.
+logging.getLogger("pdfminer").setLevel(logging.ERROR)
+
+# Fraction of the page height at the top and bottom where running headers and footers live.
+MARGIN_ZONE = 0.09
+_PAGE_NUMBER = re.compile(
+    r"^[-—–_\s]*(第\s*)?[0-9０-９]+\s*(页)?\s*((/|of|共)\s*[0-9０-９]+\s*页?)?[-—–_\s]*$"
+    r"|^\s*(Page|P\.)\s*\d+",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class _PageTable:
+    """A ruled table kept as rectangles + words until page joins are decided."""
+
+    rects: list[Rect]
+    boxes: list[Box]
+    bbox: Rect
+    page: int
+
+
+@dataclass
+class _Picture:
+    """A picture pasted on a text page with no text over it: read by OCR."""
+
+    rect: Rect
+    page: int
+
+
+@dataclass
+class _Item:
+    top: float
+    block: Paragraph | Table | Image | _PageTable | _Picture | list | None
+    lines: list[list[Box]] = field(default_factory=list)
+
+
+def read_pdf(data: bytes, *, filename=None, content_type=None, base_dir=None) -> Document:
+    import pdfplumber
+    from pdfplumber.utils.exceptions import PdfminerException
+
+    limits.check_input_size(data)
+    doc = Document(source_format="pdf")
+    try:
+        pdf = pdfplumber.open(io.BytesIO(data))
+        pages = pdf.pages
+    except PdfminerException as exc:
+        raise ParseError(_pdf_error(exc)) from None
+    except Exception as exc:  # pdfminer raises bare PSEOF/KeyError/… on damaged files
+        raise ParseError(f"corrupt PDF: {type(exc).__name__}: {exc}".strip()) from None
+    with pdf:
+        if len(pages) > limits.MAX_PDF_PAGES:
+            doc.warnings.append(
+                f"PDF has {len(pages)} pages; read the first {limits.MAX_PDF_PAGES} only"
+            )
+            pages = pages[: limits.MAX_PDF_PAGES]
+        per_page: list[list[_Item]] = []
+        ocr_pages: list[int] = []
+        for number, page in enumerate(pages):
+            try:
+                items, needs_ocr = _read_page(page, number)
+            except PdfminerException as exc:
+                raise ParseError(_pdf_error(exc)) from None
+            except ParseError:
+                raise
+            except Exception as exc:
+                raise ParseError(f"corrupt PDF page {number + 1}: {type(exc).__name__}: {exc}") from None
+            per_page.append(items)
+            if needs_ocr:
+                ocr_pages.append(number)
+        heights = [float(page.height) for page in pages]
+    if ocr_pages or any(isinstance(i.block, _Picture) for items in per_page for i in items):
+        _ocr_pages(data, ocr_pages, per_page, doc)
+    _drop_running_lines(per_page, heights)
+    doc.blocks = _assemble(per_page)
+    return doc
+
+
+def _pdf_error(exc: Exception) -> str:
+    text = f"{exc!r} {getattr(exc, '__cause__', '')!r}"
+    if "Password" in text or "encrypt" in text.lower():
+        return "encrypted PDF: a password is required to read it"
+    return f"corrupt PDF: {text.strip()}"
+
+
+def _words(page, bbox: Rect | None = None) -> list[Box]:
+    source = page.within_bbox(bbox) if bbox else page
+    return [
+        Box(w["x0"], w["top"], w["x1"], w["bottom"], w["text"])
+        for w in source.extract_words(x_tolerance=1.5, y_tolerance=2, keep_blank_chars=False)
+    ]
+
+
+def _inside(box: Box, rect: Rect) -> bool:
+    return rect[0] <= box.cx <= rect[2] and rect[1] <= box.cy <= rect[3]
+
+
+def _read_page(page, number: int) -> tuple[list[_Item], bool]:
+    """One page's items (tables, text lines, pictures to OCR) and whether the whole page needs OCR."""
+    words = _words(page)
+    pictures = [
+        (im["x0"], im["top"], im["x1"], im["bottom"])
+        for im in page.images
+        if im["x1"] - im["x0"] > 0.25 * page.width and im["bottom"] - im["top"] > 40
+    ]
+    if not words:
+        return [], bool(page.images)
+    items: list[_Item] = []
+    tables = page.find_tables({"vertical_strategy": "lines", "horizontal_strategy": "lines"})
+    regions = [t.bbox for t in tables]
+    for table in tables:
+        inside = [w for w in words if _inside(w, table.bbox)]
+        items.append(_Item(table.bbox[1], _PageTable(list(table.cells), inside, table.bbox, number)))
+    # Pictures with no text over them are pasted images (often the tables): OCR them later.
+    for rect in pictures:
+        if not any(_inside(w, rect) for w in words):
+            items.append(_Item(rect[1], _Picture(rect, number)))
+            regions.append(rect)
+    rest = [w for w in words if not any(_inside(w, r) for r in regions)]
+    items += _text_items(rest, float(page.width))
+    items.sort(key=lambda item: item.top)
+    return items, False
+
+
+def _text_items(words: list[Box], page_width: float) -> list[_Item]:
+    """Lines outside ruled tables: runs of label-and-numbers lines become an
+    unruled table, the others stay lines (paragraphs are made after page joins)."""
+    items: list[_Item] = []
+    run: list[list[Box]] = []
+
+    def flush_run():
+        if len(run) >= 2:
+            items.append(_Item(run[0][0].top, table_from_columns(run)))
+        else:
+            items.extend(_Item(parts[0].top, None, [parts]) for parts in run)
+        run.clear()
+
+    for line in group_lines(words):
+        height = max(b.height for b in line)
+        parts = segments(line, gap=1.5 * height)
+        if is_table_line(parts):
+            run.append(parts)
+            continue
+        flush_run()
+        items.append(_Item(line[0].top, None, [line]))
+    flush_run()
+    return items
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"[0-9０-９]+", "#", re.sub(r"\s+", "", text))
+
+
+def _drop_running_lines(per_page: list[list[_Item]], heights: list[float]) -> None:
+    """Remove page numbers and headers/footers repeated in the page margins."""
+    def margin_lines(n):
+        for item in per_page[n]:
+            if item.lines:
+                top = item.lines[0][0].top
+                if top < MARGIN_ZONE * heights[n] or top > (1 - MARGIN_ZONE) * heights[n]:
+                    yield item
+
+    seen: dict[str, set[int]] = {}
+    for n in range(len(per_page)):
+        for item in margin_lines(n):
+            seen.setdefault(_normalise(_line_text(item)), set()).add(n)
+    repeats = {text for text, pages in seen.items() if len(pages) >= max(2, len(per_page) // 2)}
+    for n in range(len(per_page)):
+        drop = {
+            id(item)
+            for item in margin_lines(n)
+            if _PAGE_NUMBER.match(_line_text(item)) or _normalise(_line_text(item)) in repeats
+        }
+        per_page[n] = [item for item in per_page[n] if id(item) not in drop]
+
+
+def _line_text(item: _Item) -> str:
+    return "".join(b.text for b in item.lines[0])
+
+
+def _same_columns(a: _PageTable, b: _PageTable, tolerance: float = 4.0) -> bool:
+    return abs(a.bbox[0] - b.bbox[0]) <= tolerance and abs(a.bbox[2] - b.bbox[2]) <= tolerance
+
+
+def _assemble(per_page: list[list[_Item]]) -> list:
+    """Pages in order into blocks: join page-broken tables, make paragraphs."""
+    flat: list[_Item] = []
+    for items in per_page:
+        for k, item in enumerate(items):
+            block = item.block
+            previous = flat[-1].block if flat else None
+            if (
+                k == 0
+                and isinstance(block, _PageTable)
+                and isinstance(previous, _PageTable)
+                and block.page == previous.page + 1
+                and _same_columns(previous, block)
+            ):
+                _join(previous, block)
+            else:
+                flat.append(item)
+    blocks: list = []
+    lines: list[list[Box]] = []
+
+    def flush_lines():
+        if lines:
+            left = min(line[0].x0 for line in lines)
+            right = max(line[-1].x1 for line in lines)
+            blocks.extend(paragraphs_from_lines(lines, left, right))
+            lines.clear()
+
+    for item in flat:
+        if item.lines:
+            lines.extend(item.lines)
+            continue
+        flush_lines()
+        block = item.block
+        if isinstance(block, _PageTable):
+            blocks.append(_table(block))
+        elif isinstance(block, list):
+            blocks.extend(block)
+        else:
+            blocks.append(block)
+    flush_lines()
+    return blocks
+
+
+def _join(first: _PageTable, second: _PageTable) -> None:
+    """Append a continuation table below the first, in the first's coordinates,
+    dropping a header row the continuation repeats."""
+    shift = first.bbox[3] - second.bbox[1]
+    rects = [(r[0], r[1] + shift, r[2], r[3] + shift) for r in second.rects]
+    boxes = [Box(b.x0, b.top + shift, b.x1, b.bottom + shift, b.text, b.confidence, b.chars) for b in second.boxes]
+    head = _row_texts(first, 1)
+    tops = sorted({round(r[1], 1) for r in rects})
+    if head and tops:
+        first_row = [r for r in rects if round(r[1], 1) == tops[0]]
+        row_words = [b for b in boxes if any(_inside(b, r) for r in first_row)]
+        if "".join(b.text for b in sorted(row_words, key=lambda b: (round(b.top), b.x0))) == head[0] and len(tops) > 1:
+            rects = [r for r in rects if r not in first_row]
+            boxes = [b for b in boxes if b not in row_words]
+            dy = tops[1] - tops[0]
+            rects = [(r[0], r[1] - dy, r[2], r[3] - dy) for r in rects]
+            boxes = [Box(b.x0, b.top - dy, b.x1, b.bottom - dy, b.text, b.confidence, b.chars) for b in boxes]
+    first.rects += rects
+    first.boxes += boxes
+    first.bbox = (first.bbox[0], first.bbox[1], first.bbox[2], max(r[3] for r in first.rects))
+    first.page = second.page
+
+
+def _row_texts(table: _PageTable, n: int) -> list[str]:
+    tops = sorted({round(r[1], 1) for r in table.rects})[:n]
+    out = []
+    for top in tops:
+        row = [r for r in table.rects if round(r[1], 1) == top]
+        words = [b for b in table.boxes if any(_inside(b, r) for r in row)]
+        out.append("".join(b.text for b in sorted(words, key=lambda b: (round(b.top), b.x0))))
+    return out
+
+
+def _table(table: _PageTable) -> Table:
+    return table_from_cells(table.rects, table.boxes)
+
+
+def _ocr_pages(data: bytes, whole_pages: list[int], per_page: list[list[_Item]], doc: Document) -> None:
+    """Render image-only pages, and the pasted pictures of text pages, and read them by OCR."""
+    from . import ocr
+
+    budget = limits.MAX_OCR_PAGES
+    for number, items in enumerate(per_page):
+        pictures = [item for item in items if isinstance(item.block, _Picture)]
+        if number not in whole_pages and not pictures:
+            continue
+        if budget <= 0:
+            doc.warnings.append(f"OCR stopped after {limits.MAX_OCR_PAGES} pages (cap); later pages not read")
+            break
+        budget -= 1
+        image = render_page(data, number)
+        if number in whole_pages:
+            per_page[number] = [_Item(0.0, ocr.read_image(image, doc.warnings, name=f"page {number + 1}"))]
+            continue
+        scale = limits.OCR_DPI / 72
+        for item in pictures:
+            x0, top, x1, bottom = (v * scale for v in item.block.rect)
+            crop = image.crop((int(x0), int(top), int(x1) + 1, int(bottom) + 1))
+            item.block = ocr.read_image(crop, doc.warnings, name=f"picture on page {number + 1}")
+    doc.source_format = "ocr"
+
+
+def render_page(data: bytes, number: int, dpi: int = limits.OCR_DPI):
+    """One PDF page as a PIL image, refusing pages whose render would exceed the pixel cap."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(data)
+    try:
+        page = pdf[number]
+        width, height = page.get_size()
+        scale = dpi / 72
+        limits.check_pixels(int(width * scale), int(height * scale), f"page {number + 1}")
+        return page.render(scale=scale).to_pil().convert("RGB")
+    finally:
+        pdf.close()
