@@ -1,0 +1,252 @@
+"""The ``Archive`` façade: the crawler's contract with the store and the database.
+
+    archive = Archive("data")
+    run_id = archive.start_run(sites=["wendeng"])
+    result = archive.record_fetch(url=url, status=200, headers=headers, body=body,
+                                  crawl_run=run_id, role="report_page", report_key=key)
+    archive.finish_run(run_id, counts={"fetched": 1}, status="ok")
+
+Every fetch becomes a ``fetches`` row, failures included; a body becomes a
+file in the store and a ``documents`` row (once per distinct sha256). All
+database access goes through one connection guarded by a lock, so the
+Scrapy pipeline may call from its own thread.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, Iterable, Mapping
+
+from . import db as schema
+from .paths import filename_from_content_disposition, filename_from_url, safe_filename
+from .store import BodyTooLarge, Store
+
+DEFAULT_MAX_BODY = 200 * 1024 * 1024
+FETCH_ROLES = ("list", "report_page", "attachment", "image", "flipbook_page", "file")
+RUN_STATUSES = ("running", "ok", "partial", "failed")
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    fetch_id: int
+    sha256: str | None
+    new_document: bool
+
+
+def normalize_headers(headers: Mapping | Iterable | None) -> dict[str, str | list[str]]:
+    """Header mapping as JSON-able text, byte for byte (latin-1) so nothing is lost.
+
+    Accepts a dict, Scrapy's ``Headers`` (bytes keys, lists of bytes values) or
+    ``(name, value)`` pairs. A header sent several times keeps every value, as a list.
+    """
+    if headers is None:
+        return {}
+    items = headers.items() if hasattr(headers, "items") else headers
+    out: dict[str, str | list[str]] = {}
+    for key, value in items:
+        values = list(value) if isinstance(value, (list, tuple)) else [value]
+        texts = [_text(v) for v in values if v is not None]
+        name = _text(key)
+        previous = out.get(name)
+        if previous is not None:
+            texts = (previous if isinstance(previous, list) else [previous]) + texts
+        out[name] = texts[0] if len(texts) == 1 else texts
+    return out
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    return str(value)
+
+
+def header_value(headers: Mapping[str, str | list[str]], name: str) -> str | None:
+    """Last value of a header, case-insensitively (as HTTP clients read it)."""
+    for key, value in headers.items():
+        if key.lower() == name.lower():
+            return value[-1] if isinstance(value, list) else value
+    return None
+
+
+class Archive:
+    def __init__(self, data_dir: str | Path, *, max_body_size: int = DEFAULT_MAX_BODY):
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.data_dir / "logs").mkdir(exist_ok=True)
+        self.store = Store(self.data_dir / "originals")
+        self.max_body_size = max_body_size
+        self.db_path = self.data_dir / schema.DB_NAME
+        self.db = schema.connect(self.db_path)
+        schema.migrate(self.db)
+        self.lock = threading.RLock()
+
+    # --- lifecycle -------------------------------------------------------------
+
+    def close(self) -> None:
+        with self.lock:
+            self.db.close()
+
+    def __enter__(self) -> "Archive":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- crawl runs ------------------------------------------------------------
+
+    def start_run(self, sites: Iterable[str] = ()) -> int:
+        with self.lock, self.db.atomic():
+            table = self.db["crawl_runs"]
+            table.insert({"started": schema.utc_now(), "sites": json.dumps(list(sites)), "status": "running"})
+            return table.last_pk
+
+    def finish_run(self, run_id: int, counts: Mapping | None = None, status: str = "ok") -> None:
+        if status not in RUN_STATUSES:
+            raise ValueError(f"run status must be one of {RUN_STATUSES}, not {status!r}")
+        with self.lock, self.db.atomic():
+            self.db["crawl_runs"].update(
+                run_id,
+                {"finished": schema.utc_now(), "counts": json.dumps(dict(counts or {}), ensure_ascii=False),
+                 "status": status},
+            )
+
+    # --- fetches ---------------------------------------------------------------
+
+    def record_fetch(
+        self,
+        *,
+        url: str,
+        final_url: str | None = None,
+        method: str = "GET",
+        status: int | None = None,
+        headers: Mapping | Iterable | None = None,
+        body: bytes | BinaryIO | None = None,
+        crawl_run: int | None = None,
+        error: str | None = None,
+        referer: str | None = None,
+        role: str | None = None,
+        report_key: str | None = None,
+        filename: str | None = None,
+        not_modified: bool = False,
+        page_no: int | None = None,
+        fetched_at: str | None = None,
+    ) -> FetchResult:
+        """Record one fetch; store its body. Never raises for a bad body: the row says why.
+
+        ``body`` is bytes, or a binary file object streamed into the store.
+        A 304 (``not_modified=True``, no body) points at the sha256 the URL last had.
+        """
+        if role is not None and role not in FETCH_ROLES:
+            raise ValueError(f"fetch role must be one of {FETCH_ROLES}, not {role!r}")
+        header_map = normalize_headers(headers)
+        fetched_at = fetched_at or schema.utc_now()
+        stored = None
+        if body is not None:
+            try:
+                stored = self._store_body(body)
+            except BodyTooLarge as exc:
+                error = _join_errors(error, str(exc))
+        sha256 = stored.sha256 if stored else None
+        if sha256 is None and not_modified:
+            previous = self.previous_fetch(url)
+            sha256 = previous["sha256"] if previous else None
+        name = filename and safe_filename(filename)
+        name = name or filename_from_content_disposition(header_value(header_map, "Content-Disposition"))
+        name = name or filename_from_url(final_url or url)
+        row = {
+            "url": url,
+            "final_url": final_url,
+            "method": method,
+            "status": status,
+            "headers": json.dumps(header_map, ensure_ascii=False),
+            "fetched_at": fetched_at,
+            "sha256": sha256,
+            "size": stored.size if stored else None,
+            "content_type": header_value(header_map, "Content-Type"),
+            "crawl_run": crawl_run,
+            "error": error,
+            "referer": referer,
+            "role": role,
+            "report_key": report_key,
+            "page_no": page_no,
+            "filename": name,
+            "not_modified": int(bool(not_modified)),
+        }
+        with self.lock, self.db.atomic():
+            new_document = False
+            if sha256 is not None:
+                new_document = self._note_document(sha256, fetched_at, name)
+            table = self.db["fetches"]
+            table.insert(row)
+            return FetchResult(table.last_pk, sha256, new_document)
+
+    def _store_body(self, body: bytes | BinaryIO):
+        if isinstance(body, (bytes, bytearray, memoryview)):
+            if len(body) > self.max_body_size:
+                raise BodyTooLarge(f"body of {len(body)} bytes exceeds the {self.max_body_size}-byte cap")
+            return self.store.put_bytes(bytes(body))
+        return self.store.put_stream(body, max_size=self.max_body_size)
+
+    def _note_document(self, sha256: str, seen_at: str, filename: str | None) -> bool:
+        """Insert the documents row for a digest, or widen its seen range. True if new."""
+        existing = self.db.execute(
+            "SELECT first_seen, last_seen, filename FROM documents WHERE sha256 = ?", [sha256]
+        ).fetchone()
+        if existing is None:
+            self.db["documents"].insert(
+                {
+                    "sha256": sha256,
+                    "format": self._detect_format(sha256, filename),
+                    "size": self.store.path_for(sha256).stat().st_size,
+                    "first_seen": seen_at,
+                    "last_seen": seen_at,
+                    "filename": filename,
+                }
+            )
+            return True
+        first_seen, last_seen, known_name = existing
+        self.db["documents"].update(
+            sha256,
+            {
+                "first_seen": min(first_seen, seen_at),
+                "last_seen": max(last_seen, seen_at),
+                "filename": known_name or filename,
+            },
+        )
+        return False
+
+    def _detect_format(self, sha256: str, filename: str | None) -> str | None:
+        try:
+            from parsers import detect_format
+
+            return detect_format(self.store.read_bytes(sha256), filename)
+        except Exception:  # detection is a label; parsing decides later and records its own error
+            return None
+
+    def previous_fetch(self, url: str) -> dict | None:
+        """The latest successful fetch of ``url`` (for conditional requests), or None."""
+        with self.lock:
+            row = self.db.execute(
+                """SELECT sha256, headers, status, fetched_at FROM fetches
+                   WHERE url = ? AND sha256 IS NOT NULL AND error IS NULL AND (status IS NULL OR status < 400)
+                   ORDER BY id DESC LIMIT 1""",
+                [url],
+            ).fetchone()
+        if row is None:
+            return None
+        sha256, headers_json, status, fetched_at = row
+        headers = json.loads(headers_json or "{}")
+        return {
+            "sha256": sha256,
+            "etag": header_value(headers, "ETag"),
+            "last_modified": header_value(headers, "Last-Modified"),
+            "status": status,
+            "fetched_at": fetched_at,
+        }
+
+
+def _join_errors(first: str | None, second: str) -> str:
+    return f"{first}; {second}" if first else second

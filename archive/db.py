@@ -1,0 +1,225 @@
+"""The SQLite schema, created and upgraded idempotently.
+
+``MIGRATIONS`` is an append-only list: each entry runs once, in order, and
+``schema_migrations`` records which ran. ``connect`` opens the database in
+WAL mode (Datasette reads while a load runs) with foreign keys on.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import sqlite_utils
+
+from parsers.model import APPLICANT_COLUMNS, APPLICATION_ROWS, REVIEW_COLUMNS, REVIEW_GROUPS
+
+DB_NAME = "nianbao.db"
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def connect(path: str | Path) -> sqlite_utils.Database:
+    """Open (creating if needed) the database, usable from any one thread at a time.
+
+    ``check_same_thread=False`` because the crawler writes from Scrapy's
+    pipeline thread; ``archive.Archive`` serialises access with a lock.
+    """
+    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=60)
+    db = sqlite_utils.Database(conn)
+    db.enable_wal()
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no committed transaction's integrity
+    return db
+
+
+def _initial(db: sqlite_utils.Database) -> None:
+    db["crawl_runs"].create(
+        {"id": int, "started": str, "finished": str, "sites": str, "counts": str, "status": str},
+        pk="id",
+    )
+    db["documents"].create(
+        {"sha256": str, "format": str, "size": int, "first_seen": str, "last_seen": str, "filename": str},
+        pk="sha256",
+        not_null={"size", "first_seen", "last_seen"},
+    )
+    db["fetches"].create(
+        {
+            "id": int,
+            "url": str,
+            "final_url": str,
+            "method": str,
+            "status": int,
+            "headers": str,
+            "fetched_at": str,
+            "sha256": str,
+            "size": int,
+            "content_type": str,
+            "crawl_run": int,
+            "error": str,
+            "referer": str,
+            "role": str,
+            "report_key": str,
+            "page_no": int,
+            "filename": str,
+            "not_modified": int,
+        },
+        pk="id",
+        not_null={"url", "fetched_at"},
+        foreign_keys=[("sha256", "documents", "sha256"), ("crawl_run", "crawl_runs", "id")],
+        defaults={"method": "GET", "not_modified": 0},
+    )
+    db["reports"].create(
+        {
+            "id": int,
+            "report_key": str,
+            "version": int,
+            "is_latest": int,
+            "source_url": str,
+            "title": str,
+            "organization": str,
+            "region": str,
+            "province": str,
+            "city": str,
+            "county": str,
+            "region_code": str,
+            "body_type": str,
+            "year": int,
+            "published": str,
+            "template": str,
+            "tables_status": str,
+            "parser_version": str,
+            "warnings": str,
+            "parsed_at": str,
+            # sha256 of the sorted source digests: a new value means new originals, a new version.
+            "sources_digest": str,
+        },
+        pk="id",
+        not_null={"report_key", "version", "is_latest", "parser_version", "sources_digest"},
+    )
+    db["report_documents"].create(
+        {"report_id": int, "sha256": str, "role": str, "page_no": int, "used": int},
+        pk=("report_id", "sha256"),
+        foreign_keys=[("report_id", "reports", "id"), ("sha256", "documents", "sha256")],
+    )
+    db["sections"].create(
+        {"id": int, "report_id": int, "no": int, "title": str, "text": str, "search_text": str},
+        pk="id",
+        foreign_keys=[("report_id", "reports", "id")],
+    )
+    db["active_disclosure"].create(
+        {"report_id": int, "seq": int, "item": str, "row_code": str, "metric": str, "value": int},
+        pk=("report_id", "seq"),
+        foreign_keys=[("report_id", "reports", "id")],
+    )
+    db["applications"].create(
+        {"report_id": int, "row_code": str, "column_code": str, "value": int},
+        pk=("report_id", "row_code", "column_code"),
+        foreign_keys=[("report_id", "reports", "id")],
+    )
+    db["reviews_litigation"].create(
+        {"report_id": int, "group_code": str, "column_code": str, "value": int},
+        pk=("report_id", "group_code", "column_code"),
+        foreign_keys=[("report_id", "reports", "id")],
+    )
+    db["checks"].create(
+        {"report_id": int, "code": str, "ok": int, "detail": str},
+        pk=("report_id", "code"),
+        foreign_keys=[("report_id", "reports", "id")],
+    )
+    db["parse_errors"].create(
+        {"report_key": str, "sha256": str, "parser_version": str, "error": str, "failed_at": str},
+        pk=("report_key", "sha256", "parser_version"),
+        foreign_keys=[("sha256", "documents", "sha256")],
+    )
+
+    db["fetches"].create_index(["url"])
+    db["fetches"].create_index(["sha256"])
+    db["fetches"].create_index(["report_key"])
+    db["fetches"].create_index(["crawl_run"])
+    db["reports"].create_index(["report_key", "version"], unique=True)
+    db["reports"].create_index(["organization", "year"])
+    db["report_documents"].create_index(["sha256"])
+    db["sections"].create_index(["report_id"])
+    db["parse_errors"].create_index(["sha256"])
+
+    # SQLite's tokenizers see a Chinese sentence as one token (unicode61) or need
+    # 3+ characters (trigram), so the FTS index reads a jieba-segmented copy.
+    db["sections"].enable_fts(["title", "search_text"], create_triggers=True)
+
+    db.create_view(
+        "url_history",
+        """
+        SELECT url,
+               MIN(fetched_at) AS first_seen,
+               MAX(fetched_at) AS last_seen,
+               (SELECT f2.status FROM fetches f2 WHERE f2.url = fetches.url ORDER BY f2.id DESC LIMIT 1)
+                   AS latest_status,
+               (SELECT f2.error FROM fetches f2 WHERE f2.url = fetches.url ORDER BY f2.id DESC LIMIT 1)
+                   AS latest_error,
+               COUNT(DISTINCT sha256) AS distinct_sha256,
+               COUNT(*) AS fetches
+        FROM fetches GROUP BY url
+        """,
+    )
+    db.create_view("applications_wide", _wide_view("applications", "row_code", APPLICATION_ROWS, APPLICANT_COLUMNS))
+    db.create_view(
+        "reviews_litigation_wide", _wide_view("reviews_litigation", "group_code", REVIEW_GROUPS, REVIEW_COLUMNS)
+    )
+
+
+def _wide_view(table: str, row_column: str, rows, columns) -> str:
+    """One row per report, one column per cell (``new_received_total``), for spreadsheet use."""
+    cells = ",\n".join(
+        f"MAX(CASE WHEN t.{row_column} = '{row}' AND t.column_code = '{column}' THEN t.value END) AS {row}_{column}"
+        for row in rows
+        for column in columns
+    )
+    return f"""
+        SELECT r.id AS report_id, r.report_key, r.organization, r.year, r.is_latest,
+        {cells}
+        FROM reports r JOIN {table} t ON t.report_id = r.id
+        GROUP BY r.id
+    """
+
+
+# (version, name, function) — append only; never edit a migration that has shipped.
+MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
+    (1, "initial schema", _initial),
+]
+
+
+def migrate(db: sqlite_utils.Database) -> list[int]:
+    """Apply the migrations this database lacks; returns the versions applied (empty when current).
+
+    ``BEGIN IMMEDIATE`` takes the write lock before reading the version, so two
+    processes starting at once cannot both apply the same migration.
+    """
+    applied: list[int] = []
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db["schema_migrations"].create(
+            {"version": int, "name": str, "applied_at": str}, pk="version", if_not_exists=True
+        )
+        done = {row["version"] for row in db["schema_migrations"].rows}
+        for version, name, apply in MIGRATIONS:
+            if version in done:
+                continue
+            apply(db)
+            db["schema_migrations"].insert({"version": version, "name": name, "applied_at": utc_now()})
+            applied.append(version)
+        db.execute("COMMIT")
+    except BaseException:
+        db.rollback()
+        raise
+    return applied
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    if not db["schema_migrations"].exists():
+        return 0
+    return db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0]

@@ -1,0 +1,151 @@
+"""The store of originals: every file byte for byte, named by its sha256.
+
+Layout: ``originals/ab/cd/abcd…`` (the first two byte pairs of the digest as
+folders, so no folder grows past 65,536 entries). A file appears under its
+final name only complete: it is written to a temporary file in the same
+file system, fsynced, then moved into place with ``os.replace`` (atomic on
+POSIX), and the folder is fsynced. A crash leaves at most a ``.tmp-*`` file
+that nothing reads and ``remove_temp_files`` clears. Content addressing
+makes writes idempotent and deduplicating, and safe from several threads or
+processes at once: two writers of the same bytes produce the same file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+CHUNK = 1 << 20
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+class BodyTooLarge(ValueError):
+    """A body exceeds the configured size cap; nothing was stored."""
+
+
+@dataclass(frozen=True)
+class Stored:
+    sha256: str
+    size: int
+    # False when the store already held these bytes.
+    new: bool
+
+
+class Store:
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def path_for(self, sha256: str) -> Path:
+        if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
+            raise ValueError(f"not a lowercase hex sha256 digest: {sha256!r}")
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def __contains__(self, sha256: str) -> bool:
+        return self.path_for(sha256).is_file()
+
+    def read_bytes(self, sha256: str) -> bytes:
+        return self.path_for(sha256).read_bytes()
+
+    def open(self, sha256: str) -> BinaryIO:
+        return self.path_for(sha256).open("rb")
+
+    def put_bytes(self, data: bytes) -> Stored:
+        sha256 = hashlib.sha256(data).hexdigest()
+        final = self.path_for(sha256)
+        if final.is_file():
+            return Stored(sha256, len(data), new=False)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=final.parent)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            return Stored(sha256, len(data), new=self._publish(Path(tmp), final))
+        finally:
+            _unlink_quietly(tmp)
+
+    def put_stream(self, stream: BinaryIO, max_size: int | None = None) -> Stored:
+        """Store a body read in chunks (the digest is known only at the end).
+
+        The temporary file sits at the store's root, on the same file system
+        as its final folder, so the final move is still an atomic rename.
+        """
+        digest = hashlib.sha256()
+        size = 0
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.root)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                while chunk := stream.read(CHUNK):
+                    size += len(chunk)
+                    if max_size is not None and size > max_size:
+                        raise BodyTooLarge(f"body larger than the {max_size}-byte cap")
+                    digest.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            sha256 = digest.hexdigest()
+            final = self.path_for(sha256)
+            if final.is_file():
+                return Stored(sha256, size, new=False)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            return Stored(sha256, size, new=self._publish(Path(tmp), final))
+        finally:
+            _unlink_quietly(tmp)
+
+    def _publish(self, tmp: Path, final: Path) -> bool:
+        # Originals are never modified in place: read-only once published.
+        os.chmod(tmp, 0o444)
+        os.replace(tmp, final)
+        _fsync_dir(final.parent)
+        return True
+
+    def __iter__(self) -> Iterator[str]:
+        """Every stored digest (temporary files are skipped)."""
+        for path in sorted(self.root.glob("??/??/*")):
+            if _SHA256.fullmatch(path.name) and path.parent.parent.name == path.name[:2]:
+                yield path.name
+
+    def hash_file(self, sha256: str) -> str:
+        """Re-hash a stored file: equal to its name unless it was damaged."""
+        digest = hashlib.sha256()
+        with self.open(sha256) as f:
+            while chunk := f.read(CHUNK):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    def temp_files(self) -> list[Path]:
+        return sorted(self.root.glob(".tmp-*")) + sorted(self.root.glob("??/??/.tmp-*"))
+
+    def remove_temp_files(self) -> int:
+        """Clear leftovers of interrupted writes; returns how many were removed."""
+        leftovers = self.temp_files()
+        for path in leftovers:
+            _unlink_quietly(path)
+        return len(leftovers)
+
+
+def _unlink_quietly(path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
