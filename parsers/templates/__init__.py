@@ -1,0 +1,1 @@
+"""Files the parsers package carries: the official blank report templates."""
