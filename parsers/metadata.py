@@ -1,0 +1,98 @@
+"""Title, reporting body, year, publication date and region of a report.
+
+Everything is read from what the document prints: the title lines before
+the first section, the date line at the end (else the page's 发布日期), the
+year in the title (else the 统计期限 sentence, else the year the first
+section opens with). The region is the body's name resolved by ``cpca``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import lru_cache
+
+from .labels import clean_text
+
+_TITLE_END = re.compile(r"(年度报告|年报|工作报告)$")
+_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
+_PERIOD_YEAR = re.compile(r"统计期限[^0-9。]{0,6}((?:19|20)\d{2})\s*年")
+_OPENING_YEAR = re.compile(r"^\s*((?:19|20)\d{2})\s*年")
+_DATE_LINE = re.compile(r"^\s*((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*$")
+_DATE = re.compile(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
+# The body is what precedes the year / "政府信息公开" in the title.
+_ORGANIZATION = re.compile(r"^(?:(?:19|20)\d{2}年度?)?(.+?)(?:(?:19|20)\d{2}年度?)?(?:政府信息公开|政务公开|信息公开)")
+
+
+def read_title(lead: list[str], page_title: str | None) -> str | None:
+    """The printed title: the first lines before section 一 joined until they end
+    in 年度报告 (seed 002 splits it over two lines), else the page's title."""
+    lines = [clean_text(line) for line in lead if line.strip()][:3]
+    for n in range(1, len(lines) + 1):
+        joined = "".join(lines[:n])
+        if len(lines[n - 1]) > 60:
+            break
+        if _TITLE_END.search(joined):
+            return joined
+    if page_title:
+        # portal titles carry the site name: "…年度报告_聊城市人民政府"
+        parts = [clean_text(p) for p in re.split(r"[_|｜]| - ", page_title)]
+        return next((p for p in parts if "报告" in p), parts[0]) or None
+    return lines[0] if lines else None
+
+
+def read_organization(title: str | None, closing: list[str]) -> str | None:
+    if title:
+        match = _ORGANIZATION.match(title)
+        if match and match.group(1):
+            return match.group(1)
+    # the signature above the closing date
+    for line in reversed(closing):
+        line = clean_text(line)
+        if line and not _DATE_LINE.match(line) and len(line) <= 30:
+            return line
+    return None
+
+
+def read_year(title: str | None, texts: list[str], first_section: str | None) -> int | None:
+    if title and (match := _YEAR.search(title)):
+        return int(match.group(1))
+    for text in texts:
+        if match := _PERIOD_YEAR.search(text):
+            return int(match.group(1))
+    if first_section and (match := _OPENING_YEAR.match(first_section)):
+        return int(match.group(1))
+    return None
+
+
+def _iso(year: str, month: str, day: str) -> str | None:
+    try:
+        return dt.date(int(year), int(month), int(day)).isoformat()
+    except ValueError:
+        return None
+
+
+def read_published(closing: list[str], page_date: str | None) -> str | None:
+    """The date line at the end of the report, else the page's 发布日期."""
+    for line in reversed(closing):
+        if match := _DATE_LINE.match(clean_text(line)):
+            return _iso(*match.groups())
+    if page_date and (match := _DATE.search(page_date)):
+        return _iso(*match.groups())
+    return None
+
+
+@lru_cache(maxsize=4096)
+def read_region(organization: str | None) -> str | None:
+    """Province + city + county named by the body (best effort, via cpca)."""
+    if not organization:
+        return None
+    import cpca  # loads its address tables: only when a region is wanted
+
+    row = cpca.transform([organization]).iloc[0]
+    parts = []
+    for key in ("省", "市", "区"):
+        value = row[key]
+        if isinstance(value, str) and value and value != "市辖区" and value not in parts:
+            parts.append(value)
+    return "".join(parts) or None

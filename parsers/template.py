@@ -1,0 +1,478 @@
+"""The one template-driven reader: ``Document`` → canonical record.
+
+The national template fixes the labels, their order and how many values
+each row prints, so the reader never needs to know where a format put the
+cells. It flattens the Document into one stream in reading order
+(paragraph lines; table cells row by row with row ends as soft markers),
+finds the six section headings among the paragraphs, and in sections 二, 三
+and 四 walks the stream: label fragments accumulate until they name a
+template row (after normalisation, see ``parsers.labels``), then the values
+that follow are read in the template's column order. A row printing fewer
+values than the template has columns is left out with a warning: a value is
+never guessed into a position.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from . import checks, metadata
+from .document import Document, Image, Paragraph, Table
+from .labels import BLANK, DASH, TEXT, clean_text, normalise, read_value
+from .model import (
+    ACTIVE_DISCLOSURE_LAYOUT,
+    ACTIVE_DISCLOSURE_METRICS,
+    ACTIVE_DISCLOSURE_ROWS,
+    APPLICANT_COLUMNS,
+    APPLICATION_ROWS,
+    OTHER_HANDLING_ROWS,
+    REVIEW_COLUMNS,
+    REVIEW_GROUPS,
+    SCHEMA,
+    SECTION_TITLES,
+)
+
+SECTION_NUMERALS = "一二三四五六"
+
+# --- the stream ------------------------------------------------------------------
+
+
+@dataclass
+class Token:
+    kind: str  # "para", "cell", "row_end" or "image"
+    text: str = ""
+
+
+def flatten(doc: Document) -> list[Token]:
+    tokens: list[Token] = []
+    for block in doc.blocks:
+        if isinstance(block, Paragraph):
+            # a paragraph may hold several printed lines (HTML <br>, PDF text)
+            tokens.extend(Token("para", line) for line in block.text.split("\n") if line.strip())
+        elif isinstance(block, Table):
+            for row in block.rows():
+                tokens.extend(Token("cell", cell.text) for cell in row)
+                tokens.append(Token("row_end"))
+        elif isinstance(block, Image):
+            tokens.append(Token("image", block.src or block.alt))
+    return tokens
+
+
+# --- section headings ------------------------------------------------------------
+
+# Words that identify each part's heading whatever its numbering.
+_HEADING_KEYS = {
+    1: ("总体情况",),
+    2: ("主动公开政府信息", "主动公开情况"),
+    3: ("收到和处理政府信息公开申请", "依申请公开"),
+    4: ("行政复议", "行政诉讼"),
+    5: ("存在的主要问题", "问题及改进", "主要问题"),
+    6: ("其他需要报告", "其他事项"),
+}
+_NUMBER_PREFIX = re.compile(r"^(?:[一二三四五六七八九十]{1,2}|\d{1,2})[、.:]?")
+_PRINTED_NUMBER = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,2}|\d{1,2}|[０-９]{1,2})\s*[、.．,，:：]?\s*")
+
+
+def match_heading(line: str) -> int | None:
+    """The section (1..6) a paragraph line heads, by its words, or None.
+
+    The numbering must be there but may be wrong ('2、', a second '五、'):
+    the title's words decide which part it is.
+    """
+    norm = normalise(line)
+    prefix = _NUMBER_PREFIX.match(norm)
+    if not prefix or not prefix.group(0):
+        return None
+    rest = norm[prefix.end():]
+    if not rest or len(rest) > 25 or "。" in rest:
+        return None
+    for no, keys in _HEADING_KEYS.items():
+        if any(rest.startswith(key) or (key in rest and rest.endswith("情况")) for key in keys):
+            return no
+    return None
+
+
+@dataclass
+class Section:
+    no: int
+    title: str
+    tokens: list[Token] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(t.text.strip() for t in self.tokens if t.kind == "para")
+
+    def has_images(self) -> bool:
+        return any(t.kind == "image" for t in self.tokens)
+
+
+def split_sections(tokens: list[Token]) -> tuple[list[Token], list[Section]]:
+    """(tokens before section 一, the sections found in document order)."""
+    lead: list[Token] = []
+    sections: list[Section] = []
+    for token in tokens:
+        no = match_heading(token.text) if token.kind == "para" else None
+        if no is not None and no > (sections[-1].no if sections else 0):
+            title = _PRINTED_NUMBER.sub("", clean_text(token.text), count=1)
+            sections.append(Section(no, title))
+        elif sections:
+            sections[-1].tokens.append(token)
+        else:
+            lead.append(token)
+    return lead, sections
+
+
+# --- rows: label fragments followed by values -------------------------------------
+
+
+@dataclass
+class Row:
+    labels: list[str] = field(default_factory=list)
+    values: list[tuple[str, object, str]] = field(default_factory=list)  # (kind, value, printed)
+
+    def printed(self) -> str:
+        return " ".join(p if p.strip() else "(blank)" for _, _, p in self.values)
+
+    def label(self) -> str:
+        return clean_text("".join(self.labels))
+
+    def has_values(self) -> bool:
+        return any(kind != BLANK for kind, _, _ in self.values)
+
+
+def printed_rows(tokens: list[Token]) -> list[Row]:
+    """Group the stream into printed rows: label fragments, then values.
+
+    A row ends at a table row end or where text follows values. Blank cells
+    between label fragments are the label's merged columns and are dropped.
+    Paragraph lines are split into whitespace-separated fields (text
+    extracted from PDF prints a table row as '规章 0 0 0').
+    """
+    rows: list[Row] = []
+    row = Row()
+
+    def close():
+        nonlocal row
+        if row.labels or row.has_values():
+            rows.append(row)
+        row = Row()
+
+    for token in tokens:
+        if token.kind == "row_end":
+            close()
+            continue
+        if token.kind == "image":
+            continue
+        fields = token.text.split() if token.kind == "para" else [token.text]
+        for text in fields:
+            kind, value = read_value(text)
+            if kind == TEXT:
+                if row.has_values():
+                    close()
+                row.values.clear()
+                row.labels.append(text)
+            elif row.labels or kind != BLANK:
+                row.values.append((kind, value, text))
+    close()
+    return rows
+
+
+def fit(values: list, width: int) -> list | None:
+    """The row's values for ``width`` columns: surplus blank cells at the ends
+    (merged label columns, grid padding) are dropped; otherwise None."""
+    values = list(values)
+    while len(values) > width and values[-1][0] == BLANK:
+        values.pop()
+    while len(values) > width and values[0][0] == BLANK:
+        values.pop(0)
+    return values if len(values) == width else None
+
+
+class Reader:
+    """Reads one Document; collects warnings as it goes."""
+
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self.warnings: list[str] = list(doc.warnings)
+
+    def warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    def cell_value(self, where: str, kind: str, value, printed: str):
+        if kind == DASH:
+            self.warn(f"{where}: printed {printed.strip()!r}, read as 0")
+        return value
+
+    # --- section 二 -------------------------------------------------------------
+
+    def active_disclosure(self, rows: list[Row]) -> tuple[list[dict], str | None]:
+        template = detect_template(rows)
+        cells: list[dict] = []
+        seen: set[str] = set()
+        item, headers = None, None
+        for row in rows:
+            norms = [normalise(label) for label in row.labels]
+            if any(_ITEM.search(n) for n in norms):
+                item, headers = _ITEM_NUMBERS.get(_ITEM.search("".join(norms)).group(1)), None
+                continue
+            if "信息内容" in norms:
+                printed = norms[norms.index("信息内容") + 1 :]
+                headers = [_METRIC_BY_HEADER.get(h) for h in printed if h]
+                for header, metric in zip(printed, headers):
+                    if metric is None:
+                        self.warn(f"section 二: column header {header!r} not recognised")
+                continue
+            code = next((_ACTIVE_ROW_BY_LABEL[n] for n in reversed(norms) if n in _ACTIVE_ROW_BY_LABEL), None)
+            if code is None:
+                if row.has_values():
+                    self.warn(f"section 二: label {row.label()!r} not recognised; values {row.printed()} left out")
+                continue
+            row_item = ACTIVE_DISCLOSURE_ROWS[code][0]
+            columns = self.active_columns(code, row, template, row_item if item is None else item, headers)
+            if columns is None:
+                continue
+            if code in seen:
+                self.warn(f"section 二: row {row.label()} ({code}) printed twice; both kept in document order")
+            seen.add(code)
+            for metric, (kind, value, printed) in columns:
+                value = self.cell_value(f"section 二 {code}.{metric}", kind, value, printed)
+                cells.append({"item": row_item, "row": code, "metric": metric, "value": value})
+        return cells, template
+
+    def active_columns(self, code, row, template, item, headers):
+        layout = ACTIVE_DISCLOSURE_LAYOUT.get(template or "", {}).get(item)
+        template_columns = layout[1] if layout else None
+        if headers and None not in headers and (values := fit(row.values, len(headers))):
+            return list(zip(headers, values))
+        if template_columns and (values := fit(row.values, len(template_columns))):
+            if headers and list(headers) != list(template_columns):
+                self.warn(
+                    f"section 二: {item} printed headers ({', '.join(str(h) for h in headers)}) do not match "
+                    f"the {len(values)} values of {row.label()}; read in the {template} template's order "
+                    f"({', '.join(template_columns)})"
+                )
+            return list(zip(template_columns, values))
+        width = len(headers) if headers else len(template_columns or ())
+        self.warn(
+            f"section 二: row {row.label()} ({code}) prints {len(row.values)} values "
+            f"[{row.printed()}] for {width or 'unknown'} columns; left out"
+        )
+        return None
+
+    # --- section 三 -------------------------------------------------------------
+
+    def applications(self, rows: list[Row]) -> dict:
+        table: dict[str, dict] = {}
+        group = None
+        width = len(APPLICANT_COLUMNS)
+        for row in rows:
+            code, group = resolve_application_row(row.labels, group)
+            if code is None:
+                if row.has_values():
+                    self.warn(f"section 三: label {row.label()!r} not recognised; values {row.printed()} left out")
+                continue
+            values = fit(row.values, width)
+            if values is None:
+                self.warn(
+                    f"section 三: row {row.label()} ({code}) prints {len(row.values)} values "
+                    f"[{row.printed()}] for {width} columns; left out"
+                )
+                continue
+            if code in table:
+                self.warn(f"section 三: row {row.label()} ({code}) printed twice; the first kept")
+                continue
+            table[code] = {
+                column: self.cell_value(f"section 三 {code}.{column}", kind, value, printed)
+                for column, (kind, value, printed) in zip(APPLICANT_COLUMNS, values)
+            }
+        if "other" in table and any(code in table for code in OTHER_HANDLING_ROWS):
+            self.warn("section 三: （六）其他处理 printed both as one row and as three rows")
+        return table
+
+    # --- section 四 -------------------------------------------------------------
+
+    def reviews_litigation(self, rows: list[Row]) -> dict:
+        width = len(REVIEW_GROUPS) * len(REVIEW_COLUMNS)
+        printed = [v for row in rows for v in row.values if v[0] != BLANK]
+        if len(printed) != width:
+            # the last row of values, with cells printed blank kept as null
+            last = next((row for row in reversed(rows) if row.has_values()), None)
+            printed = fit(last.values, width) if last else None
+        if printed is None:
+            values = [v for row in rows for v in row.values if v[0] != BLANK]
+            if values:
+                self.warn(
+                    f"section 四: {len(values)} values printed for the {width} cells "
+                    f"[{' '.join(p for _, _, p in values)}]; left out"
+                )
+            return {}
+        cells = iter(printed)
+        out = {}
+        for group in REVIEW_GROUPS:
+            out[group] = {}
+            for column in REVIEW_COLUMNS:
+                kind, value, text = next(cells)
+                out[group][column] = self.cell_value(f"section 四 {group}.{column}", kind, value, text)
+        return out
+
+
+# --- section 二 tables ------------------------------------------------------------
+
+_ITEM = re.compile(r"第二十条第\(([一二三四五六七八九十]+)\)项")
+_ITEM_NUMBERS = {"一": "20(1)", "五": "20(5)", "六": "20(6)", "八": "20(8)", "九": "20(9)"}
+_ACTIVE_ROW_BY_LABEL = {
+    normalise(label): code for code, (_, labels) in ACTIVE_DISCLOSURE_ROWS.items() for label in labels
+}
+_METRIC_BY_HEADER = {
+    normalise(header): metric for metric, headers in ACTIVE_DISCLOSURE_METRICS.items() for header in headers
+}
+# Printed headers and rows that only one template has.
+_TEMPLATE_MARKS = {
+    **{normalise(h): "2021" for h in ("本年制发件数", "本年废止件数", "现行有效件数", "本年处理决定数量")},
+    **{
+        normalise(h): "2019"
+        for h in (
+            "本年新制作数量", "本年新公开数量", "对外公开总数量", "处理决定数量",
+            "上一年项目数量", "本年增/减", "采购项目数量", "采购总金额",
+            "其他对外管理服务事项", "政府集中采购",
+        )
+    },
+}
+
+
+def detect_template(rows: list[Row]) -> str | None:
+    """"2021" or "2019" by the headers and rows only one template prints; else by
+    how many values the 20(5)/20(6) rows print (1 in 2021, 3 in 2019)."""
+    votes = {"2021": 0, "2019": 0}
+    for row in rows:
+        for label in row.labels:
+            if mark := _TEMPLATE_MARKS.get(normalise(label)):
+                votes[mark] += 1
+    if votes["2021"] != votes["2019"]:
+        return max(votes, key=votes.get)
+    for row in rows:
+        code = next((_ACTIVE_ROW_BY_LABEL.get(normalise(l)) for l in reversed(row.labels)), None)
+        if code in ("licensing", "penalty", "coercion"):
+            width = len([v for v in row.values if v[0] != BLANK])
+            return {1: "2021", 3: "2019"}.get(width)
+    return None
+
+
+# --- section 三 labels ------------------------------------------------------------
+
+_APP_GROUPS = {normalise(g) for g, _ in APPLICATION_ROWS.values() if g}
+_GROUP_NUMBER = re.compile(r"^\(([一二三四五六七])\)")
+_LABEL_NUMBER = re.compile(r"^(?:\d+\.|\([一二三四五六七]\)|[一二三四]、)")
+_APP_ROW_BY_LABEL = {normalise(label): code for code, (_, label) in APPLICATION_ROWS.items()}
+_APP_ROWS_IN_GROUP: dict[str, list[tuple[str, str]]] = {}
+for _code, (_group, _label) in APPLICATION_ROWS.items():
+    if _group:
+        _APP_ROWS_IN_GROUP.setdefault(normalise(_group), []).append((_code, normalise(_label)))
+
+
+def _strip_group(text: str, group: str | None) -> tuple[str, str | None]:
+    """Consume leading group labels ('三、本年度办理结果', '(四)无法提供', or only
+    its number '(四)' as seed 001 prints it)."""
+    changed = True
+    while changed and text:
+        changed = False
+        for label in _APP_GROUPS:
+            if text.startswith(label):
+                text, group, changed = text[len(label):], label, True
+                break
+        else:
+            number = _GROUP_NUMBER.match(text)
+            if number:
+                owner = next((g for g in _APP_GROUPS if g.startswith(number.group(0))), None)
+                if owner:
+                    text, group, changed = text[number.end():], owner, True
+    return text, group
+
+
+def match_application_label(text: str, group: str | None) -> tuple[str | None, str | None]:
+    """(row code or None, group in force) for one normalised label."""
+    if text in _APP_ROW_BY_LABEL:
+        code = _APP_ROW_BY_LABEL[text]
+        return code, (normalise(APPLICATION_ROWS[code][0]) if APPLICATION_ROWS[code][0] else group)
+    text, group = _strip_group(text, group)
+    if not text:
+        return None, group
+    if text in _APP_ROW_BY_LABEL:
+        return _APP_ROW_BY_LABEL[text], group
+    members = _APP_ROWS_IN_GROUP.get(group or "", [])
+    bare = _LABEL_NUMBER.sub("", text)
+    # the label without its number, within the group in force
+    same = [code for code, label in members if _LABEL_NUMBER.sub("", label) == bare]
+    if len(same) == 1:
+        return same[0], group
+    # a unique beginning within the group (seed 001: '1.本机关' …)
+    if len(text) >= 4:
+        starts = [code for code, label in members if label.startswith(text)]
+        if len(starts) == 1:
+            return starts[0], group
+    return None, group
+
+
+def resolve_application_row(labels: list[str], group: str | None) -> tuple[str | None, str | None]:
+    """The row a run of label fragments names. Leading fragments that name
+    nothing (table headers, the tail of a label split across rows) are dropped."""
+    norms = [normalise(label) for label in labels if label.strip()]
+    for start in range(len(norms)):
+        code, found_group = match_application_label("".join(norms[start:]), group)
+        if code:
+            return code, found_group
+    for norm in norms:
+        _, group = match_application_label(norm, group)
+    return None, group
+
+
+# --- the record --------------------------------------------------------------------
+
+
+def read_record(doc: Document) -> dict:
+    reader = Reader(doc)
+    lead, sections = split_sections(flatten(doc))
+    by_no = {section.no: section for section in sections}
+    missing = [SECTION_NUMERALS[no - 1] for no in SECTION_TITLES if no not in by_no]
+    if missing:
+        reader.warn(f"sections not found: {'、'.join(missing)}")
+
+    def rows_of(no: int) -> list[Row]:
+        return printed_rows(by_no[no].tokens) if no in by_no else []
+
+    active, template = reader.active_disclosure(rows_of(2))
+    applications = reader.applications(rows_of(3))
+    reviews = reader.reviews_litigation(rows_of(4))
+    for no, found in ((2, active), (3, applications), (4, reviews)):
+        if found or no not in by_no:
+            continue
+        name = f"section {SECTION_NUMERALS[no - 1]} ({SECTION_TITLES[no]})"
+        if by_no[no].has_images():
+            reader.warn(f"{name}: the table is an image; no values read")
+        else:
+            reader.warn(f"{name}: no table found; no values read")
+
+    lead_lines = [t.text for t in lead if t.kind == "para"]
+    closing = [t.text for t in (sections[-1].tokens if sections else lead) if t.kind == "para"][-3:]
+    title = metadata.read_title(lead_lines, doc.page_title)
+    organization = metadata.read_organization(title, closing)
+    year = metadata.read_year(title, lead_lines, by_no[1].text if 1 in by_no else None)
+    record = {
+        "schema": SCHEMA,
+        "title": title,
+        "organization": organization,
+        "region": metadata.read_region(organization),
+        "year": year,
+        "published": metadata.read_published(closing, doc.page_date),
+        "template": template if active else None,
+        "sections": [{"no": s.no, "title": s.title, "text": s.text} for s in sections],
+        "active_disclosure": active,
+        "applications": applications,
+        "reviews_litigation": reviews,
+        "checks": [],
+        "warnings": reader.warnings,
+    }
+    record["checks"] = checks.run_checks(record)
+    return record

@@ -1,0 +1,118 @@
+"""Plain text reports (and text extracted from other formats) → Document.
+
+Two table layouts occur in extracted text, and both are read:
+
+* tab-separated: one table row per line, cells separated by tabs
+  (``规章\\t0\\t0\\t0``);
+* one cell per line: every cell on its own line starting with a tab, rows
+  separated by a blank line, and a line without a tab continuing the
+  previous cell (a line break inside the cell). Two blank lines end the
+  table.
+
+``[image: name]`` lines (a picture in the original) become ``Image`` blocks;
+every other non-blank line is a Paragraph.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .document import Document, Image, Paragraph, Table
+from .errors import ParseError
+
+_IMAGE = re.compile(r"^\s*\[image:\s*(.*?)\]\s*$")
+# Word-processor residue left by converters ("[bookmark: _GoBack]"): not printed text.
+_BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]")
+# A section heading never continues a table cell, however few blank lines precede it.
+_HEADING = re.compile(r"^\s*[一二三四五六七八九十]+\s*[、.．]")
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else GB18030; binary data is refused."""
+    if b"\x00" in data[:4096]:
+        raise ParseError("binary data, not text")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise ParseError("text is neither UTF-8 nor GB18030") from None
+
+
+def _is_single_cell(line: str) -> bool:
+    return line.startswith("\t") and "\t" not in line[1:]
+
+
+def _is_tab_row(line: str) -> bool:
+    return "\t" in line and not _is_single_cell(line)
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.blocks: list = []
+        self.rows: list[list[str]] | None = None  # the table being built
+
+    def end_table(self) -> None:
+        if self.rows is not None:
+            rows = [row for row in self.rows if row]
+            if rows:
+                self.blocks.append(Table.from_rows(rows))
+            self.rows = None
+
+    def start_table(self) -> list[list[str]]:
+        if self.rows is None:
+            self.rows = [[]]
+        return self.rows
+
+
+def read_text(data: bytes, *, filename=None, content_type=None, base_dir=None) -> Document:
+    text = decode(data)
+    if not text.strip():
+        raise ParseError("empty text")
+    out = _Builder()
+    mode = None  # None, "tabs" or "cells"
+    blank_run = 0
+    for raw in text.splitlines():
+        line = _BOOKMARK.sub("", raw.rstrip("\r\n"))
+        if not line.strip() and not line.startswith("\t"):
+            blank_run += 1
+            if mode == "cells" and out.rows and out.rows[-1]:
+                if blank_run >= 2:
+                    out.end_table()
+                    mode = None
+                # else: a row break, unless a continuation line follows (handled below)
+            continue
+        image = _IMAGE.match(line)
+        if image:
+            out.end_table()
+            mode = None
+            out.blocks.append(Image(src=image.group(1)))
+        elif _is_single_cell(line):
+            if mode != "cells":
+                out.end_table()
+                mode = "cells"
+            rows = out.start_table()
+            if blank_run and rows[-1]:
+                rows.append([])
+            rows[-1].append(line[1:].strip())
+        elif _is_tab_row(line):
+            if mode != "tabs":
+                out.end_table()
+                mode = "tabs"
+            # a single blank line inside a tab table is layout noise, not an end
+            out.start_table().append([cell.strip() for cell in line.split("\t")])
+        elif mode == "cells" and out.rows and out.rows[-1] and not _HEADING.match(line):
+            # a line break inside the previous cell (blank lines inside it included)
+            cell = out.rows[-1]
+            cell[-1] = f"{cell[-1]}\n{line.strip()}" if cell[-1] else line.strip()
+        else:
+            out.end_table()
+            mode = None
+            out.blocks.append(Paragraph(line.strip()))
+        blank_run = 0
+    out.end_table()
+    return Document(blocks=out.blocks, source_format="text")
