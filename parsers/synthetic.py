@@ -234,7 +234,8 @@ class Variants:
         """A row or group label as this report prints it."""
         if self.typos:
             text = text.replace("结转下年度", "结转下半年度").replace("已获取信息", "以获取信息")
-        if self.split_labels and split and len(text) > 8:
+        # Only the narrow third column's "1.…" labels wrap, as in the seeds.
+        if self.split_labels and split and text[:1].isdigit() and len(text) > 6:
             head, rest = _split_number(text)
             lines = [rest[i : i + 3] for i in range(0, len(rest), 3)]
             text = head + "\n".join(lines)

@@ -1,0 +1,184 @@
+"""Word 2007+ documents (.docx, and what LibreOffice converts .doc/.wps/.rtf/.odt to) → Document.
+
+python-docx opens the package; the body is read from its XML in document
+order: paragraphs (a line break inside one starts a new Paragraph), tables
+with merged cells resolved (``gridSpan`` → colspan, ``vMerge`` restart/continue
+→ rowspan), inline pictures with their bytes. Cell text keeps its line
+breaks as ``\\n``; a table nested in a cell becomes one line per row.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from lxml import etree
+
+from . import limits
+from .document import Document, Image, Paragraph, Table
+from .errors import ParseError
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_BLIP = "{http://schemas.openxmlformats.org/drawingml/2006/main}blip"
+_VML_IMAGE = "{urn:schemas-microsoft-com:vml}imagedata"
+
+
+def read_docx(data: bytes, **_context) -> Document:
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    if not data:
+        raise ParseError("empty file")
+    limits.check_input_size(data)
+    # Before python-docx inflates anything: a bomb is refused from the ZIP directory.
+    limits.check_zip(data)
+    try:
+        package = docx.Document(io.BytesIO(data))
+    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile, etree.XMLSyntaxError) as exc:
+        raise ParseError(f"corrupt DOCX: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": ")) from None
+    reader = _BodyReader(package.part)
+    reader.read(package.element.body)
+    return Document(blocks=reader.blocks, source_format="docx", warnings=reader.warnings)
+
+
+class _BodyReader:
+    def __init__(self, part) -> None:
+        self.part = part
+        self.blocks: list = []
+        self.warnings: list[str] = []
+
+    def read(self, container) -> None:
+        for child in container:
+            if child.tag == W + "p":
+                self.paragraph(child)
+            elif child.tag == W + "tbl":
+                self.table(child)
+            elif child.tag in (W + "sdt", W + "customXml", W + "sdtContent", W + "ins", W + "smartTag"):
+                # Content controls and tracked insertions wrap ordinary body content.
+                self.read(child.find(W + "sdtContent") if child.tag == W + "sdt" else child)
+
+    def paragraph(self, p) -> None:
+        for line in paragraph_text(p).split("\n"):
+            line = line.strip()
+            if line:
+                self.blocks.append(Paragraph(line))
+        self.blocks.extend(self.images(p))
+
+    def table(self, tbl) -> None:
+        rows = _table_spans(tbl)
+        if any(text for row in rows for text, _, _ in row):
+            self.blocks.append(Table.from_spans(rows))
+        for tc in tbl.iter(W + "tc"):
+            for p in tc.findall(W + "p"):
+                self.blocks.extend(self.images(p))
+
+    def images(self, p) -> list[Image]:
+        found = []
+        for element in p.iter(_BLIP, _VML_IMAGE):
+            embed = element.get(R + "embed") or element.get(R + "id")
+            link = element.get(R + "link")
+            if embed and embed in self.part.rels:
+                target = self.part.rels[embed]
+                if target.is_external:
+                    found.append(Image(src=target.target_ref))
+                else:
+                    image_part = target.target_part
+                    found.append(Image(src=str(image_part.partname), data=image_part.blob))
+            elif link and link in self.part.rels:
+                found.append(Image(src=self.part.rels[link].target_ref))
+        return found
+
+
+def paragraph_text(p) -> str:
+    """A w:p's printed text: runs, tabs, and line breaks as "\\n" (deleted text excluded)."""
+    out = []
+    for element in p.iter(W + "t", W + "tab", W + "br", W + "cr", W + "noBreakHyphen"):
+        if element.tag == W + "t":
+            out.append(element.text or "")
+        elif element.tag == W + "tab":
+            # w:tab also appears in w:pPr/w:tabs as a tab-stop definition: not text.
+            if element.getparent().tag != W + "tabs":
+                out.append("\t")
+        elif element.tag == W + "noBreakHyphen":
+            out.append("-")
+        else:
+            out.append("\n")
+    return "".join(out)
+
+
+def _cell_text(tc) -> str:
+    lines = []
+    for child in tc:
+        if child.tag == W + "p":
+            lines.append(paragraph_text(child))
+        elif child.tag == W + "tbl":
+            for row in _table_spans(child):
+                lines.append(" ".join(text.replace("\n", " ") for text, _, _ in row if text))
+        elif child.tag == W + "sdt":
+            content = child.find(W + "sdtContent")
+            if content is not None:
+                lines.extend(paragraph_text(p) for p in content.iter(W + "p"))
+    text = "\n".join(line.strip() for line in "\n".join(lines).split("\n"))
+    return text.strip("\n").replace("\u3000", " ").strip()
+
+
+def _table_spans(tbl) -> list[list[tuple[str, int, int]]]:
+    """Rows of (text, rowspan, colspan) listing the cells that start in each row.
+
+    Word marks a vertical merge with ``vMerge restart`` on the top cell and
+    ``vMerge`` (continue) on each cell below at the same grid column; the
+    rowspan is the length of that run.
+    """
+    layout = []  # per row: list of (grid column, colspan, vmerge, tc)
+    for tr in tbl.iter(W + "tr"):
+        if tr.getparent() is not tbl and tr.getparent().getparent() is not tbl:
+            continue  # a row of a nested table
+        column = _int(tr.find(f"{W}trPr/{W}gridBefore"), 0, low=0)
+        cells = []
+        for tc in _row_cells(tr):
+            tc_pr = tc.find(W + "tcPr")
+            span = _int(tc_pr.find(W + "gridSpan") if tc_pr is not None else None, 1)
+            merge = tc_pr.find(W + "vMerge") if tc_pr is not None else None
+            vmerge = None if merge is None else (merge.get(W + "val") or "continue")
+            cells.append((column, span, vmerge, tc))
+            column += span
+        layout.append(cells)
+    rows = []
+    merging: set[int] = set()  # grid columns where a vertical merge runs down from the row above
+    for r, cells in enumerate(layout):
+        row = []
+        if cells and cells[0][0] > 0:
+            row.append(("", 1, cells[0][0]))  # gridBefore: an empty leading position
+        for column, span, vmerge, tc in cells:
+            # A "continue" with nothing above to continue is printed as a cell of its own.
+            if vmerge == "continue" and column in merging:
+                continue
+            rowspan = 1
+            if vmerge == "restart":
+                while r + rowspan < len(layout) and any(
+                    c == column and v == "continue" for c, _, v, _ in layout[r + rowspan]
+                ):
+                    rowspan += 1
+            row.append((_cell_text(tc), rowspan, span))
+        merging = {column for column, _, vmerge, _ in cells if vmerge}
+        rows.append(row)
+    return rows
+
+
+def _row_cells(tr):
+    """The row's w:tc, including those wrapped in content controls."""
+    for child in tr:
+        if child.tag == W + "tc":
+            yield child
+        elif child.tag in (W + "sdt", W + "customXml"):
+            yield from child.iter(W + "tc")
+
+
+def _int(element, default: int, low: int = 1) -> int:
+    if element is None:
+        return default
+    try:
+        return max(low, min(int(element.get(W + "val")), 1000))
+    except (TypeError, ValueError):
+        return default
