@@ -1,0 +1,536 @@
+"""Reading Hanweb (大汉) JCMS pages: pure functions over HTML/XML text.
+
+Everything the Hanweb spider knows about the family's markup lives here, so it
+can be tested on small inline samples without a network (see
+``/work/shared/research-hanweb-portals.md`` for where each shape was seen):
+
+* column pages hold the first group of records in a ``<script type="text/xml">``
+  datastore and a ``$('#unitid').jpage({...})`` call naming the data proxy;
+* the data proxy answers ``<datastore><totalrecord>…<recordset><record>`` XML;
+* xxgk unit pages are shells whose list comes from ``/module/xxgk/search.jsp``;
+* ``/module/xxgk/xxgkAnnualReport.jsp?area=USCC&fbtime=YEAR`` is one report;
+* articles carry attachments (downfile.jsp, /attach/, /picture/) and may link
+  to FlipBuilder books whose ``files/basic-html/pageN.html`` pages list all pages.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
+
+import lxml.html
+from lxml import etree
+
+# --- titles -------------------------------------------------------------------------
+
+REPORT_COLUMN_TEXT = re.compile(r"年报|年度报告|工作报告")
+XXGK_TEXT = re.compile(r"信息公开")
+# "…政府信息公开工作年度报告", "…信息公开年度报告", "…年报", and the pre-2019
+# "2020年度政府信息公开工作报告".
+REPORT_TITLE = re.compile(r"信息公开.{0,8}?(年度报告|年报|工作报告)")
+# Titles that mention reports but are not one: notices about compiling them,
+# evaluations, trainings.
+NOT_A_REPORT = re.compile(r"通知|的函|关于.{0,30}(报送|编制|做好|开展)|培训|会议|评估|考核|解读")
+YEAR = re.compile(r"((?:19|20)\d\d)\s*年")
+
+
+def is_report_title(title: str) -> bool:
+    """Does a list entry's title name a government-information annual report?"""
+    title = normalise_space(title)
+    return bool(REPORT_TITLE.search(title)) and not NOT_A_REPORT.search(title)
+
+
+def is_report_column(text: str) -> bool:
+    """Is a navigation link's text that of a 年报 column?"""
+    text = normalise_space(text)
+    return bool(REPORT_COLUMN_TEXT.search(text)) and len(text) <= 30 and not NOT_A_REPORT.search(text)
+
+
+def is_xxgk_link(text: str) -> bool:
+    text = normalise_space(text)
+    return bool(XXGK_TEXT.search(text)) and len(text) <= 20
+
+
+def report_year(title: str) -> int | None:
+    """The year a title reports on (first 4-digit year followed by 年)."""
+    m = YEAR.search(title)
+    return int(m.group(1)) if m else None
+
+
+def normalise_space(text: str) -> str:
+    return re.sub(r"\s+", " ", text or "").strip()
+
+
+# --- links ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Link:
+    url: str
+    text: str
+
+
+def page_links(html: str, base_url: str) -> list[Link]:
+    """Every ``<a href>`` of a page as absolute URLs, text from ``title`` or content."""
+    doc = _parse_html(html)
+    if doc is None:
+        return []
+    links = []
+    for a in doc.iter("a"):
+        href = (a.get("href") or "").strip()
+        if not href or href.startswith(("javascript:", "mailto:", "#")):
+            continue
+        text = a.get("title") or a.text_content()
+        links.append(Link(urljoin(base_url, href), normalise_space(text)))
+    return links
+
+
+def _parse_html(text: str):
+    if not text or not text.strip():
+        return None
+    try:
+        return lxml.html.fromstring(text)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+# --- list records ----------------------------------------------------------------------
+
+DATE = re.compile(r"((?:19|20)\d\d)[-/.年](\d{1,2})[-/.月](\d{1,2})")
+
+
+@dataclass(frozen=True)
+class Record:
+    """One entry of a column list: an article (or sub-column) link."""
+
+    url: str
+    title: str
+    date: date | None = None
+
+
+def parse_record(fragment: str, base_url: str) -> Record | None:
+    """Read one ``<record>`` CDATA fragment (``<li>``/``<tr>`` markup, any template).
+
+    The full title is taken from ``title=""`` when present: the visible text is
+    often truncated with ``...`` and JCMS sometimes leaves broken markup.
+    """
+    doc = _parse_html(f"<div>{fragment}</div>")
+    if doc is None:
+        return None
+    for a in doc.iter("a"):
+        href = (a.get("href") or "").strip()
+        if href and not href.startswith(("javascript:", "#")):
+            title = normalise_space(a.get("title") or a.text_content())
+            return Record(urljoin(base_url, href), title, _first_date(doc.text_content()))
+    return None
+
+
+def _first_date(text: str) -> date | None:
+    m = DATE.search(text or "")
+    if not m:
+        return None
+    try:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
+
+
+RECORD_CDATA = re.compile(r"<record>\s*(?:<!\[CDATA\[(.*?)\]\]>|(.*?))\s*</record>", re.S | re.I)
+
+
+def record_fragments(xml_text: str) -> list[str]:
+    """The record fragments of a datastore, CDATA-wrapped or entity-escaped."""
+    return [
+        cdata if cdata is not None and cdata != "" else html_lib.unescape(escaped or "")
+        for cdata, escaped in RECORD_CDATA.findall(xml_text)
+    ]
+
+
+@dataclass
+class JpageConfig:
+    """What a column page's ``$('#unitid').jpage({...})`` call (and datastore) says."""
+
+    unitid: str
+    total_record: int | None = None
+    per_page: int | None = None
+    group_size: int = 3
+    proxy_url: str | None = None
+    ajax_params: dict = field(default_factory=dict)
+    next_group: str | None = None  # the datastore's <nextgroup> href (a proxy URL template)
+
+
+@dataclass
+class Datastore:
+    config: JpageConfig
+    records: list[Record]
+
+
+DATASTORE_DIV = re.compile(
+    r"<div[^>]*\bid=[\"']?(?P<unitid>[\w-]+)[\"']?[^>]*>\s*"
+    r"<script[^>]*type=[\"']?text/xml[\"']?[^>]*>(?P<xml>.*?)</script>",
+    re.S | re.I,
+)
+XML_SCRIPT = re.compile(r"<script[^>]*type=[\"']?text/xml[\"']?[^>]*>(?P<xml>.*?)</script>", re.S | re.I)
+NEXTGROUP = re.compile(r"<nextgroup>\s*<!\[CDATA\[(.*?)\]\]>\s*</nextgroup>", re.S | re.I)
+JPAGE_CALL = re.compile(r"\$\(\s*['\"]#(?P<unitid>[\w-]+)['\"]\s*\)\s*\.jpage\(\s*\{(?P<opts>.*?)\}\s*\)", re.S)
+
+
+def parse_datastores(html: str, base_url: str) -> list[Datastore]:
+    """All jpage lists of a column page: inline records plus the pager configuration."""
+    configs = {c.unitid: c for c in parse_jpage_calls(html)}
+    stores = []
+    found = list(DATASTORE_DIV.finditer(html))
+    if not found:  # datastore script without its wrapping div: take the unit from the call
+        found = [m for m in XML_SCRIPT.finditer(html) if "<datastore" in m.group("xml")]
+    for m in found:
+        xml = m.group("xml")
+        if "<datastore" not in xml:
+            continue
+        unitid = m.groupdict().get("unitid") or (next(iter(configs)) if configs else "")
+        config = configs.pop(unitid, None) or JpageConfig(unitid=unitid)
+        nextgroup = NEXTGROUP.search(xml)
+        if nextgroup:
+            href = _first_href(nextgroup.group(1))
+            config.next_group = urljoin(base_url, href) if href else None
+        records = [r for f in record_fragments(xml) if (r := parse_record(f, base_url))]
+        stores.append(Datastore(config, records))
+    # A jpage call without inline data (records only through the proxy).
+    stores.extend(Datastore(c, []) for c in configs.values())
+    return stores
+
+
+def _first_href(fragment: str) -> str | None:
+    m = re.search(r"href=[\"']?([^\"' >]+)", fragment)
+    return html_lib.unescape(m.group(1)) if m else None
+
+
+def parse_jpage_calls(html: str) -> list[JpageConfig]:
+    """Read ``$('#764752').jpage({totalRecord:1928, perPage:15, proxyUrl:'…', ajaxParam:{…}})``.
+
+    The options are a JavaScript object literal, not JSON, so keys are read one
+    by one; unknown options are ignored.
+    """
+    configs = []
+    for m in JPAGE_CALL.finditer(html):
+        opts = m.group("opts")
+        ajax = re.search(r"ajaxParam\s*:\s*\{(.*?)\}", opts, re.S)
+        configs.append(
+            JpageConfig(
+                unitid=m.group("unitid"),
+                total_record=_js_int(opts, "totalRecord"),
+                per_page=_js_int(opts, "perPage"),
+                group_size=_js_int(opts, "groupSize") or 3,
+                proxy_url=_js_str(opts, "proxyUrl"),
+                ajax_params=_js_object(ajax.group(1)) if ajax else {},
+            )
+        )
+    return configs
+
+
+def _js_int(opts: str, key: str) -> int | None:
+    m = re.search(rf"\b{key}\s*:\s*['\"]?(\d+)", opts)
+    return int(m.group(1)) if m else None
+
+
+def _js_str(opts: str, key: str) -> str | None:
+    m = re.search(rf"\b{key}\s*:\s*(['\"])(.*?)\1", opts)
+    return m.group(2) if m else None
+
+
+def _js_object(body: str) -> dict[str, str]:
+    return {
+        k: v
+        for k, _, v in re.findall(r"(\w+)\s*:\s*(['\"]?)([^,'\"}]*)\2", body)
+    }
+
+
+@dataclass
+class ProxyPage:
+    total_record: int | None
+    total_page: int | None
+    records: list[Record]
+
+
+def parse_proxy_response(xml_text: str, base_url: str) -> ProxyPage:
+    """A data-proxy answer: ``<datastore><totalrecord>…<recordset><record>…``."""
+    total = re.search(r"<totalrecord>\s*(\d+)\s*</totalrecord>", xml_text, re.I)
+    pages = re.search(r"<totalpage>\s*(\d+)\s*</totalpage>", xml_text, re.I)
+    return ProxyPage(
+        int(total.group(1)) if total else None,
+        int(pages.group(1)) if pages else None,
+        [r for f in record_fragments(xml_text) if (r := parse_record(f, base_url))],
+    )
+
+
+@dataclass(frozen=True)
+class ProxyCall:
+    """One data-proxy request: URL (with query) and, for the POST style, a form."""
+
+    url: str
+    form: dict | None
+    first: int
+    last: int
+
+
+def proxy_call(config: JpageConfig, column_url: str, group: int) -> ProxyCall | None:
+    """The request for record group ``group`` (1-based; group 1 is inline).
+
+    Two styles exist (research §1.2). When the datastore's ``<nextgroup>``
+    template pages by ``page=``, the same template is reused with ``page`` set
+    (style B, GET). Otherwise the classic style A is used: ``startrecord`` /
+    ``endrecord`` / ``perpage`` on the query string and the ``ajaxParam`` form
+    POSTed, as the jpage script does.
+    """
+    per_group = (config.per_page or 15) * config.group_size
+    first, last = (group - 1) * per_group + 1, group * per_group
+    if config.next_group and "page=" in config.next_group:
+        parts = urlsplit(config.next_group)
+        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "page"]
+        query.insert(0, ("page", str(group)))
+        return ProxyCall(urlunsplit(parts._replace(query=urlencode(query))), None, first, last)
+    proxy = config.proxy_url or (config.next_group and urlsplit(config.next_group).path)
+    if not proxy:
+        return None
+    form = dict(config.ajax_params)
+    if config.next_group:  # the template carries the same fields when ajaxParam is absent
+        for k, v in parse_qsl(urlsplit(config.next_group).query, keep_blank_values=True):
+            form.setdefault(k, v)
+    form.setdefault("unitid", config.unitid)
+    query = urlencode({"startrecord": first, "endrecord": last, "perpage": config.per_page or 15})
+    url = urljoin(column_url, urlsplit(proxy).path) + "?" + query
+    return ProxyCall(url, form, first, last)
+
+
+def more_groups(page: ProxyPage, call: ProxyCall, known_total: int | None) -> bool:
+    """Whether to ask for the next group: stop on an empty recordset or on totalrecord."""
+    if not page.records:
+        return False
+    total = page.total_record if page.total_record is not None else known_total
+    return total is None or call.last < total
+
+
+# --- xxgk (信息公开) module -----------------------------------------------------------
+
+AREA = re.compile(r"(?:vc_xxgkarea|[?&'\"]area)=([0-9A-Z]{18})\b")
+ANNUAL_REPORT_PATH = "/module/xxgk/xxgkAnnualReport.jsp"
+SEARCH_PATH = "/module/xxgk/search.jsp"
+
+
+def xxgk_areas(text: str) -> list[str]:
+    """Body codes (统一社会信用代码) named by ``vc_xxgkarea=`` / ``area=`` in a page or URL."""
+    return list(dict.fromkeys(AREA.findall(text)))
+
+
+def is_xxgk_shell(html: str) -> bool:
+    """A unit page whose list is loaded by script from search.jsp."""
+    return "search.jsp" in html and ("loadDynamic" in html or "tree.jsp" in html)
+
+
+def search_form(area: str, page: int, shell_html: str = "") -> dict[str, str]:
+    """The form search.jsp expects (the fields the xxgk dynamic.js posts)."""
+    form = {
+        "infotypeId": "",
+        "jdid": "",
+        "area": area,
+        "divid": "div4",
+        "vc_title": "",
+        "vc_number": "",
+        "vc_filenumber": "",
+        "vc_all": "",
+        "texttype": "",
+        "fbtime": "-1",
+        "currpage": str(page),
+        "sortfield": ",createdatetime:0,orderid:0",
+        "standardXxgk": "1",
+        "isAllList": "1",
+    }
+    # Values the shell's loadDynamic(...) call fixes (e.g. standardXxgk, jdid).
+    m = re.search(r"search\.jsp\?([^'\"]*)", shell_html)
+    if m:
+        for k, v in parse_qsl(m.group(1), keep_blank_values=True):
+            if k in form and k not in ("area", "currpage") and v:
+                form[k] = v
+    return form
+
+
+@dataclass
+class SearchPage:
+    records: list[Record]
+    total_pages: int | None
+
+
+def parse_search_results(html: str, base_url: str) -> SearchPage:
+    """search.jsp's table: rows ``tr.tr_main_value_odd/even``, ``a[title]``, pager ``共N页``."""
+    doc = _parse_html(html)
+    records = []
+    if doc is not None:
+        for tr in doc.iter("tr"):
+            if "tr_main_value" not in (tr.get("class") or ""):
+                continue
+            record = parse_record(lxml.html.tostring(tr, encoding="unicode"), base_url)
+            if record:
+                records.append(record)
+    pages = re.search(r"共\s*(\d+)\s*页", html)
+    return SearchPage(records, int(pages.group(1)) if pages else None)
+
+
+def annual_report_url(base_url: str, area: str, year: int) -> str:
+    return urljoin(base_url, ANNUAL_REPORT_PATH) + "?" + urlencode({"area": area, "fbtime": year})
+
+
+def annual_report_params(url: str) -> tuple[str, int] | None:
+    """(area, year) of an xxgkAnnualReport.jsp URL, whatever the parameter order."""
+    parts = urlsplit(url)
+    if not parts.path.endswith("xxgkAnnualReport.jsp"):
+        return None
+    q = parse_qs(parts.query)
+    try:
+        return q["area"][0], int(q["fbtime"][0])
+    except (KeyError, ValueError, IndexError):
+        return None
+
+
+def offered_years(html: str) -> list[int]:
+    """Years an annual-report page offers (its year links/options ``fbtime=YYYY``)."""
+    years = {int(y) for y in re.findall(r"fbtime=((?:19|20)\d\d)", html)}
+    years |= {int(y) for y in re.findall(r"<option[^>]*value=[\"']?((?:19|20)\d\d)", html)}
+    return sorted(years)
+
+
+def is_empty_annual_report(html: str) -> bool:
+    """xxgkAnnualReport.jsp answers 200 with an empty page for years not filed."""
+    doc = _parse_html(html)
+    return doc is None or "发布时间" not in doc.text_content()
+
+
+# --- articles ---------------------------------------------------------------------------
+
+ATTACHMENT_EXT = re.compile(
+    r"\.(pdf|docx?|wps|xlsx?|et|ofd|zip|rar|7z|jpe?g|png|gif|bmp|tiff?)$", re.I
+)
+DOWNLOAD_PATHS = ("/module/download/downfile.jsp", "/module/download/down.jsp")
+
+
+@dataclass
+class Article:
+    title: str
+    attachments: list[Link]
+    images: list[str]
+    flipbooks: list[str]
+
+
+def is_attachment_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return (
+        parts.path.endswith(DOWNLOAD_PATHS)
+        or "/attach/" in parts.path
+        or ("/picture/" in parts.path and bool(ATTACHMENT_EXT.search(parts.path)))
+        or (bool(ATTACHMENT_EXT.search(parts.path)) and "/files/" not in parts.path)
+    )
+
+
+def attachment_name(url: str, text: str = "") -> str | None:
+    """The original file name: downfile.jsp's ``showname``, else the link text
+    when it looks like a file name, else the URL's last segment."""
+    q = parse_qs(urlsplit(url).query)
+    if q.get("showname"):
+        return q["showname"][0]
+    if text and ATTACHMENT_EXT.search(text.strip()):
+        return text.strip()
+    last = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+    return last or None
+
+
+def meta_content(html: str, name: str) -> str | None:
+    """A head ``<meta name=…>`` value, matching the name case-insensitively."""
+    m = re.search(
+        rf"<meta\s+name=[\"']?{re.escape(name)}[\"']?\s+content=[\"']([^\"']*)[\"']", html, re.I
+    ) or re.search(
+        rf"<meta\s+content=[\"']([^\"']*)[\"']\s+name=[\"']?{re.escape(name)}[\"']?", html, re.I
+    )
+    return html_lib.unescape(m.group(1)).strip() if m else None
+
+
+def parse_article(html: str, url: str) -> Article:
+    """Title, attachments, inline images and flip-book links of an article page.
+
+    Images are taken from the content area only (``#zoom`` or the
+    ContentStart/ContentEnd markers) so template logos are not archived.
+    """
+    doc = _parse_html(html)
+    title = meta_content(html, "ArticleTitle") or ""
+    if doc is None:
+        return Article(title, [], [], [])
+    if not title:
+        t = doc.find(".//title")
+        title = normalise_space(t.text_content()) if t is not None else ""
+    content = _content_area(doc, html)
+    attachments, flipbooks = [], []
+    for link in page_links(html, url):
+        if flipbook_root(link.url):
+            flipbooks.append(flipbook_root(link.url))
+        elif is_attachment_url(link.url):
+            attachments.append(Link(link.url, attachment_name(link.url, link.text) or ""))
+    images = []
+    if content is not None:
+        for img in content.iter("img"):
+            src = (img.get("src") or "").strip()
+            if src and not src.startswith("data:"):
+                images.append(urljoin(url, src))
+    attached = {a.url for a in attachments}
+    return Article(
+        normalise_space(title),
+        list({a.url: a for a in attachments}.values()),
+        [i for i in dict.fromkeys(images) if i not in attached],
+        list(dict.fromkeys(flipbooks)),
+    )
+
+
+def _content_area(doc, html: str):
+    zoom = doc.get_element_by_id("zoom", None)
+    if zoom is not None:
+        return zoom
+    m = re.search(r"<meta name=[\"']?ContentStart[^>]*>(.*?)<meta name=[\"']?ContentEnd", html, re.S | re.I)
+    if m:
+        return _parse_html(f"<div>{m.group(1)}</div>")
+    for cls in ("art_con", "bt_content", "main-txt", "article"):
+        found = doc.find_class(cls)
+        if found:
+            return found[0]
+    return None
+
+
+# --- FlipBuilder books -----------------------------------------------------------------
+
+FLIPBOOK_MARKERS = re.compile(r"^(?P<root>.*?/)(?:files/basic-html/|files/mobile/|mobile/|index\.html)")
+FLIPBOOK_PAGE = re.compile(r"page(\d+)\.html$")
+
+
+def flipbook_root(url: str) -> str | None:
+    """The book's root (``…/book/2022dzs/shangwu/``) for any link into a FlipBuilder book."""
+    parts = urlsplit(url)
+    path = parts.path
+    if "/files/basic-html/" not in path and not re.search(r"/book/", path):
+        return None
+    m = FLIPBOOK_MARKERS.match(path)
+    root = m.group("root") if m else (path if path.endswith("/") else path + "/")
+    return urlunsplit((parts.scheme, parts.netloc, root, "", ""))
+
+
+def flipbook_page_url(root: str, page: int) -> str:
+    return urljoin(root, f"files/basic-html/page{page}.html")
+
+
+def flipbook_image_url(root: str, page: int) -> str:
+    return urljoin(root, f"files/mobile/{page}.jpg")
+
+
+def flipbook_page_numbers(html: str) -> list[int]:
+    """Every page of a book, from a ``pageN.html``'s ``<noscript>`` list of all pages
+    (falling back to the pager window when there is no noscript list)."""
+    noscript = re.findall(r"<noscript>(.*?)</noscript>", html, re.S | re.I)
+    source = " ".join(noscript) or html
+    return sorted({int(n) for n in re.findall(r"page(\d+)\.html", source)})

@@ -1,0 +1,97 @@
+"""The only item pipeline: every fetch, byte for byte with its headers, into the archive."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+
+from scrapy import signals
+
+from archive import Archive
+
+from .items import FetchItem
+from .journal import JobJournal
+
+logger = logging.getLogger(__name__)
+
+DATA_DIR_SETTING = "NIANBAO_DATA_DIR"
+
+
+def archive_for(crawler) -> Archive:
+    """The crawler's one ``Archive`` (shared with the conditional-request middleware)."""
+    if not hasattr(crawler, "_nianbao_archive"):
+        crawler._nianbao_archive = Archive(
+            crawler.settings.get(DATA_DIR_SETTING),
+            max_body_size=crawler.settings.getint("DOWNLOAD_MAXSIZE"),
+        )
+    return crawler._nianbao_archive
+
+
+class ArchivePipeline:
+    """Records each ``FetchItem`` with ``Archive.record_fetch`` in one crawl run.
+
+    With a JOBDIR the run id is kept in the job journal, so a resumed job keeps
+    writing to the run it started. Recording happens in a worker thread (the
+    archive serialises access) so hashing and writing large files does not stall
+    the downloads.
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.run_id: int | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        pipeline = cls(crawler)
+        # spider_closed carries the finish reason, which close_spider does not.
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    def open_spider(self) -> None:
+        self.archive = archive_for(self.crawler)
+        self.journal = JobJournal.for_crawler(self.crawler)
+        self.run_id = self.journal.load_run_id()
+        if self.run_id is None:
+            self.run_id = self.archive.start_run(sites=self.crawler.spider.site_names)
+            self.journal.save_run_id(self.run_id)
+        else:
+            logger.info("resuming crawl run %s from the job journal", self.run_id)
+        self.crawler.stats.set_value("nianbao/crawl_run", self.run_id)
+
+    async def process_item(self, item):
+        if not isinstance(item, FetchItem):
+            return item
+        await asyncio.to_thread(self.archive.record_fetch, **item.fetch_record(), crawl_run=self.run_id)
+        self.journal.mark_done(item.journal_fps)
+        # The body is in the archive now; keep it out of memory and logs.
+        item.body = None
+        return item
+
+    def spider_closed(self, spider, reason: str) -> None:
+        counts = self.run_counts()
+        if not counts.get("fetches"):
+            status = "failed"
+        elif reason == "finished" and not counts.get("errors"):
+            status = "ok"
+        else:
+            status = "partial"
+        self.archive.finish_run(self.run_id, counts=counts, status=status)
+        logger.info("crawl run %s %s (%s): %s", self.run_id, status, reason, counts)
+
+    def run_counts(self) -> dict[str, int]:
+        """Fetches per role, errors and 304s of the whole run, counted in the
+        archive so a resumed job reports what all its processes did."""
+        with self.archive.lock:
+            rows = self.archive.db.execute(
+                "SELECT role, COUNT(*), SUM(error IS NOT NULL), SUM(not_modified) "
+                "FROM fetches WHERE crawl_run = ? GROUP BY role",
+                [self.run_id],
+            ).fetchall()
+        counts = Counter()
+        for role, n, errors, not_modified in rows:
+            counts[role or "other"] += n
+            counts["fetches"] += n
+            counts["errors"] += errors or 0
+            counts["not_modified"] += not_modified or 0
+        return dict(counts)

@@ -1,0 +1,72 @@
+"""Scrapy settings for nianbao: every crawl setting in one place.
+
+Polite by default: robots.txt obeyed, AutoThrottle on, at most two requests in
+flight per host, one second between them, retries with backoff. Override any
+of them per run with ``nianbao crawl -s NAME=VALUE`` (or ``scrapy crawl -s``),
+and per site with ``politeness`` in ``crawler/sites.toml``.
+"""
+
+BOT_NAME = "nianbao"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# Where the archive lives (nianbao.db, originals/). ``nianbao crawl --data-dir`` sets it.
+NIANBAO_DATA_DIR = "data"
+# Site registry; None = $NIANBAO_SITES_FILE or the packaged crawler/sites.toml.
+NIANBAO_SITES_FILE = None
+# Who to contact about the crawler; part of the User-Agent (set from it by the
+# spider unless USER_AGENT itself is given).
+NIANBAO_CONTACT_URL = "https://github.com/nianbao/nianbao"
+USER_AGENT = None
+
+# --- politeness -------------------------------------------------------------------------
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+TELNETCONSOLE_ENABLED = False
+
+# --- robustness -----------------------------------------------------------------------------
+DOWNLOAD_TIMEOUT = 60
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+NIANBAO_RETRY_BACKOFF_BASE = 2.0  # seconds before the first retry, doubled each time
+NIANBAO_RETRY_BACKOFF_MAX = 60.0
+# Per-file size cap: a bigger body is abandoned and recorded as an error.
+DOWNLOAD_MAXSIZE = 200 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 50 * 1024 * 1024
+# A body shorter than its Content-Length is a failure (retried, then recorded
+# as an error), never archived as if complete.
+DOWNLOAD_FAIL_ON_DATALOSS = True
+REDIRECT_MAX_TIMES = 5
+COOKIES_ENABLED = True  # the 521 challenge answer is a cookie
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.RetryBackoffMiddleware": 540,
+    "crawler.middlewares.HttpsFallbackMiddleware": 560,
+    "crawler.middlewares.WafChallengeMiddleware": 650,
+    "crawler.middlewares.ConditionalRequestMiddleware": 800,
+}
+ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
+
+# Resumable jobs: ``-s JOBDIR=DIR``. The spider moves it to NIANBAO_JOBDIR and
+# keeps a crash-safe journal there (crawler/journal.py) instead of Scrapy's
+# disk queues, which SIGKILL corrupts.
+DUPEFILTER_CLASS = "crawler.journal.JournalDupeFilter"
+NIANBAO_JOBDIR = None
+
+# --- JavaScript rendering (scrapy-playwright) -------------------------------------------------------
+# The playwright download handler is installed only when a crawled site has
+# render_js = true or "auto" and a browser exists (see crawler/browser.py);
+# these options apply when it is.
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 2
+
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
