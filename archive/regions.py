@@ -98,6 +98,9 @@ def _match(text: str) -> tuple[str | None, str | None]:
             continue
         candidates = places.get(match.origin_value, [])
         if parent is not None:
+            if any(p.adcode == parent.adcode for p in candidates):
+                end = match.end_index  # the same place named again (region + name): read on after it
+                continue
             candidates = [p for p in candidates if p.rank > parent.rank and p.belong_to(parent)]
         if not candidates:
             continue  # a place outside the one already named: not this body's
@@ -149,7 +152,7 @@ def locate(organization: str | None, region: str | None) -> dict:
         combined, combined_note = _match(region + (organization or ""))
         # Only a refinement of what the name itself says, never a contradiction.
         if combined and (code is None or combined.startswith(code.rstrip("0"))):
-            code, note = combined, combined_note
+            code, note = combined, (note or combined_note) if combined == code else combined_note
     result = _describe(code) if code else {
         "province": None, "city": None, "county": None, "region_code": None,
     }

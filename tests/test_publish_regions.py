@@ -97,3 +97,10 @@ def test_unmapped_organizations_lists_unknown_and_partial_places():
     listed = unmapped_organizations(conn)
     assert [row["organization"] for row in listed] == ["上庄镇人民政府", "西宁市湟中区统计局"]
     assert listed[0]["reports"] == 2
+
+
+def test_a_region_repeating_the_name_keeps_what_the_name_says():
+    # The parser's region for 西宁市湟中区统计局 stops at 西宁市; 湟中区 is still unknown.
+    placed = locate("西宁市湟中区统计局", "青海省西宁市")
+    assert placed["region_code"] == "630100"
+    assert "湟中区 not in the gazetteer" in placed["region_note"]

@@ -1,0 +1,1 @@
+"""Datasette publishing assets: metadata.yml, plugins/, templates/ (served by ``archive.serve``)."""
