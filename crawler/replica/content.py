@@ -1,0 +1,198 @@
+"""Report bodies and files, rendered lazily and cached.
+
+The text and tables of every report come from ``parsers.synthetic`` (a seeded,
+self-consistent canonical record), so a crawl of the replica can be checked
+end to end against ``ReplicaContent.record(report)``. Binary originals:
+
+* docx: ``synthetic.render_docx`` (the official blank template, filled);
+* pdf / doc / wps: LibreOffice converts that docx once per content and the
+  result is cached on disk (``NIANBAO_REPLICA_CACHE``, default
+  ``~/.cache/nianbao/replica``); a .wps is the Word 97 binary under Kingsoft's
+  extension, as WPS Office itself writes by default;
+* jpg / png scans and flip-book page images: the report's text drawn with
+  Pillow in Noto Sans CJK (real pixels to OCR, no text layer).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+from parsers import synthetic
+
+from .sites import PROFILES, Report
+
+# Flip-book pages hold about as many lines as an A4 PDF page at the book's size.
+LINES_PER_PAGE = 30
+WRAP = 36  # CJK characters per printed line
+
+_FONT_PATHS = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+)
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("NIANBAO_REPLICA_CACHE") or Path.home() / ".cache" / "nianbao" / "replica"
+    path = Path(root)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class ReplicaContent:
+    """Everything a report prints, keyed by (report key, revision)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._convert_lock = threading.Lock()  # one LibreOffice at a time: 2 shared cores
+        self._cache: dict[tuple, object] = {}
+
+    def _cached(self, kind: str, report: Report, make):
+        key = (kind, report.key, report.revision)
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]
+        value = make()
+        with self._lock:
+            self._cache[key] = value
+        return value
+
+    # --- the record and its renderings ------------------------------------------------
+
+    def record(self, report: Report) -> dict:
+        """The canonical record the report prints (a revision prints other numbers)."""
+
+        def make():
+            record = synthetic.random_record(
+                report.seed + 7919 * report.revision,
+                year=report.year,
+                organization=report.body.organization,
+                region="山东省" + PROFILES[report.site].county,
+                template=report.template,
+                other_rows=1 if report.template == "2019" else 3,
+                published=report.published.date().isoformat(),
+            )
+            # Pre-2021 reports carry the older title wording; the record says what is printed.
+            record["title"] = report.title
+            return record
+
+        return self._cached("record", report, make)
+
+    def variants(self, report: Report) -> dict:
+        """Real pages break and misprint labels now and then; vary it per report."""
+        return {"split_labels": report.seed % 3 == 1, "typos": report.seed % 5 == 2}
+
+    def fragment(self, report: Report) -> str:
+        """The report as the HTML an editor pastes into ``div#zoom``: paragraphs and tables."""
+
+        def make():
+            page = synthetic.render_html(self.record(report), page="bare", **self.variants(report))
+            match = re.search(r"<body>\s*(.*?)\s*</body>", page.decode("utf-8"), re.S)
+            return match.group(1)
+
+        return self._cached("fragment", report, make)
+
+    def text(self, report: Report) -> str:
+        return self._cached("text", report, lambda: synthetic.render_text(
+            self.record(report), "tabs", **self.variants(report)))
+
+    def docx(self, report: Report) -> bytes:
+        return self._cached("docx", report, lambda: synthetic.render_docx(
+            self.record(report), **self.variants(report)))
+
+    def converted(self, report: Report, target: str) -> bytes:
+        """``pdf`` or ``doc`` through LibreOffice, cached on disk by content."""
+        digest = hashlib.sha256(f"{target}\n{report.key}\n{self.text(report)}".encode()).hexdigest()
+        path = cache_dir() / f"{digest}.{target}"
+        if path.exists():
+            return path.read_bytes()
+        docx = self.docx(report)
+        from parsers.office import convert  # LibreOffice only when such a file is asked for
+
+        with self._convert_lock:
+            if not path.exists():
+                data = convert(docx, ".docx", target)
+                tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_bytes(data)
+                tmp.replace(path)
+        return path.read_bytes()
+
+    def file(self, report: Report, ext: str, part: int = 0) -> bytes:
+        if ext == "docx":
+            return self.docx(report)
+        if ext in ("pdf", "doc"):
+            return self.converted(report, ext)
+        if ext == "wps":
+            return self.converted(report, "doc")
+        if ext in ("jpg", "png"):
+            return self.scan(report, part, ext)
+        raise ValueError(f"no renderer for .{ext}")
+
+    # --- pages of printed lines: scans and flip-books ----------------------------------
+
+    def pages(self, report: Report) -> list[list[str]]:
+        """The report's text as printed pages of wrapped lines."""
+
+        def make():
+            lines: list[str] = []
+            for line in self.text(report).split("\n"):
+                line = line.replace("\t", "  ")
+                while len(line) > WRAP:
+                    lines.append(line[:WRAP])
+                    line = line[WRAP:]
+                lines.append(line)
+            return [lines[i:i + LINES_PER_PAGE] for i in range(0, len(lines), LINES_PER_PAGE)]
+
+        return self._cached("pages", report, make)
+
+    def scan(self, report: Report, part: int, ext: str) -> bytes:
+        """Attachment scan ``part`` of a scanned report: half of its pages, as one tall image."""
+        pages = self.pages(report)
+        half = (len(pages) + 1) // 2
+        lines = [ln for page in (pages[:half] if part == 0 else pages[half:]) for ln in page]
+        return self._cached(f"scan{part}{ext}", report, lambda: draw_lines(lines, ext))
+
+    def page_image(self, report: Report, number: int, *, thumb: bool = False) -> bytes:
+        lines = self.pages(report)[number - 1]
+        return self._cached(f"page{number}{thumb}", report,
+                            lambda: draw_lines(lines, "jpg", scale=0.2 if thumb else 1.0))
+
+
+@lru_cache(maxsize=4)
+def _font(size: int):
+    from PIL import ImageFont
+
+    for path in _FONT_PATHS:
+        if Path(path).exists():
+            # The collection's faces differ only in preferred glyph shapes; pick Simplified Chinese.
+            for index in range(10):
+                try:
+                    font = ImageFont.truetype(path, size, index=index)
+                except OSError:
+                    break
+                if "SC" in " ".join(font.getname()):
+                    return font
+            return ImageFont.truetype(path, size)
+    return ImageFont.load_default()
+
+
+def draw_lines(lines: list[str], ext: str, *, scale: float = 1.0) -> bytes:
+    """Black text on white at about 150 dpi A4 width: what a scanner produces, minus the noise."""
+    from PIL import Image, ImageDraw
+
+    size, step, margin = 26, 40, 70
+    image = Image.new("L", (1240, max(1754, 2 * margin + step * len(lines))), 255)
+    draw = ImageDraw.Draw(image)
+    font = _font(size)
+    for i, line in enumerate(lines):
+        draw.text((margin, margin + i * step), line, fill=0, font=font)
+    if scale != 1.0:
+        image = image.resize((int(image.width * scale), int(image.height * scale)))
+    out = io.BytesIO()
+    image.save(out, format="JPEG" if ext == "jpg" else "PNG", quality=80)
+    return out.getvalue()
