@@ -65,6 +65,11 @@ def read_year(title: str | None, texts: list[str], first_section: str | None) ->
     return None
 
 
+def is_date_line(line: str) -> bool:
+    """A line printing only a date, as the one closing a report."""
+    return _DATE_LINE.match(clean_text(line)) is not None
+
+
 def _iso(year: str, month: str, day: str) -> str | None:
     try:
         return dt.date(int(year), int(month), int(day)).isoformat()

@@ -428,6 +428,19 @@ def resolve_application_row(labels: list[str], group: str | None) -> tuple[str |
     return None, group
 
 
+def drop_signature(section: Section) -> None:
+    """The body's name and the date closing the report belong to no section's text."""
+    paras = [i for i, t in enumerate(section.tokens) if t.kind == "para"]
+    if not paras or not metadata.is_date_line(section.tokens[paras[-1]].text):
+        return
+    drop = [paras[-1]]
+    if len(paras) > 1:
+        signature = section.tokens[paras[-2]].text.strip()
+        if len(signature) <= 30 and not signature.endswith(("。", "；", ";")):
+            drop.append(paras[-2])
+    section.tokens = [t for i, t in enumerate(section.tokens) if i not in drop]
+
+
 # --- the record --------------------------------------------------------------------
 
 
@@ -456,6 +469,8 @@ def read_record(doc: Document) -> dict:
 
     lead_lines = [t.text for t in lead if t.kind == "para"]
     closing = [t.text for t in (sections[-1].tokens if sections else lead) if t.kind == "para"][-3:]
+    if sections:
+        drop_signature(sections[-1])
     title = metadata.read_title(lead_lines, doc.page_title)
     organization = metadata.read_organization(title, closing)
     year = metadata.read_year(title, lead_lines, by_no[1].text if 1 in by_no else None)
