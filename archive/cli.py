@@ -65,3 +65,123 @@ def parse_file(paths, as_json):
         click.echo(f"nianbao parse-file: {path}: {reason}", err=True)
     if failed:
         raise SystemExit(1)
+
+
+# --- archive: db init, import, parse, export, verify ------------------------------------
+
+
+@cli.group("db")
+def db_group():
+    """The archive database."""
+
+
+@db_group.command("init")
+@data_dir_option
+def db_init(data_dir):
+    """Create the data dir and the database, or upgrade its schema (idempotent)."""
+    from archive import Archive
+    from archive.db import schema_version
+
+    with Archive(data_dir) as archive:
+        click.echo(f"{archive.db_path}: schema version {schema_version(archive.db)}")
+
+
+def _echo_parse_summary(summary) -> None:
+    for key, reason in summary.failed.items():
+        click.echo(f"nianbao: {key}: {reason}", err=True)
+    click.echo(
+        f"{len(summary.loaded)} reports loaded, {len(summary.failed)} failed, {len(summary.skipped)} unchanged"
+    )
+
+
+@cli.command("import")
+@data_dir_option
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def import_command(data_dir, paths):
+    """Archive local files (folders recursively), then parse and load them.
+
+    Each file is one report. A file that cannot be read or parsed gets one line
+    on stderr with the reason; the others still load; the exit status is then 1.
+    """
+    from archive import Archive
+    from archive.importer import import_paths
+    from archive.reparse import parse_reports
+
+    with Archive(data_dir) as archive:
+        imported = import_paths(archive, paths)
+        for item in imported:
+            if item.error:
+                click.echo(f"nianbao: {item.path}: {item.error}", err=True)
+        keys = [item.report_key for item in imported if not item.error]
+        click.echo(f"{len(imported)} files archived ({sum(i.result.new_document for i in imported)} new)")
+        summary = parse_reports(archive, keys)
+    _echo_parse_summary(summary)
+    if summary.failed or any(item.error for item in imported):
+        raise SystemExit(1)
+
+
+@cli.command("parse")
+@data_dir_option
+@click.option("--pending/--all", "only_pending", default=True, show_default=True,
+              help="Only reports whose originals changed or were read by another parser version, or all.")
+def parse_command(data_dir, only_pending):
+    """Parse archived originals and load one record per report (one transaction each)."""
+    from archive import Archive
+    from archive.reparse import parse_reports
+
+    with Archive(data_dir) as archive:
+        summary = parse_reports(archive, only_pending=only_pending)
+    _echo_parse_summary(summary)
+    if summary.failed:
+        raise SystemExit(1)
+
+
+@cli.command("export")
+@data_dir_option
+@click.argument("out_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--warc", "warc_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the fetches as WARC/1.1 (.warc.gz: gzipped per record).")
+@click.option("--csv", "csv_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write per-year ZIPs of CSV tables.")
+def export_command(data_dir, out_dir, warc_file, csv_dir):
+    """Export a bundle to OUT_DIR (DB snapshot, originals, SHA256SUMS), and/or --warc, --csv."""
+    from archive import Archive
+
+    if not (out_dir or warc_file or csv_dir):
+        raise click.UsageError("name a bundle folder OUT_DIR, --warc FILE or --csv DIR")
+    with Archive(data_dir) as archive:
+        if out_dir:
+            from archive.bundle import export_bundle
+
+            try:
+                copied = export_bundle(archive, out_dir)
+            except FileExistsError as exc:
+                raise click.ClickException(str(exc))
+            click.echo(f"{out_dir}: database snapshot, {copied} originals, SHA256SUMS")
+        if warc_file:
+            from archive.warc import write_warc
+
+            click.echo(f"{warc_file}: {write_warc(archive, warc_file)} WARC records")
+        if csv_dir:
+            from archive.export_csv import export_csv
+
+            export_csv(archive.db_path, csv_dir)
+            click.echo(f"{csv_dir}: CSV tables per year")
+
+
+@cli.command("verify")
+@data_dir_option
+@click.argument("bundle", required=False, type=click.Path(file_okay=False, exists=True, path_type=Path))
+def verify_command(data_dir, bundle):
+    """Re-hash every original and check the database's integrity (of the data dir, or of BUNDLE).
+
+    Prints each problem; the exit status is 1 if there is any.
+    """
+    from archive.bundle import verify
+
+    result = verify(bundle or data_dir)
+    for problem in result.problems:
+        click.echo(f"nianbao verify: {problem}", err=True)
+    click.echo(f"{result.checked} originals checked, {len(result.problems)} problems")
+    if not result.ok:
+        raise SystemExit(1)

@@ -88,6 +88,8 @@ def _initial(db: sqlite_utils.Database) -> None:
             "county": str,
             "region_code": str,
             "body_type": str,
+            # Why the region is unknown or only partly known (archive.regions.locate).
+            "region_note": str,
             "year": int,
             "published": str,
             "template": str,
@@ -149,7 +151,8 @@ def _initial(db: sqlite_utils.Database) -> None:
 
     # SQLite's tokenizers see a Chinese sentence as one token (unicode61) or need
     # 3+ characters (trigram), so the FTS index reads a jieba-segmented copy.
-    db["sections"].enable_fts(["title", "search_text"], create_triggers=True)
+    # search_text = segmented title + text; Datasette's ?_search= and MATCH then find 申请, 复议, 诉讼.
+    db["sections"].enable_fts(["search_text"], create_triggers=True)
 
     db.create_view(
         "url_history",

@@ -1,0 +1,247 @@
+"""Parse archived originals, report by report, and load the best record.
+
+For each ``report_key`` the sources are the latest successful fetch of each
+of its URLs. Candidates: the report page alone, each attachment (or imported
+file) alone, and the flip-book pages joined in page order. Every candidate
+is parsed; the record with the most table values wins, and ``warnings``
+says which won and what else was tried. A file that cannot be parsed gets a
+``parse_errors`` row with the reason, and the run goes on.
+
+``pending`` report keys are those whose sources changed since the latest
+version, or whose latest version was parsed by another ``PARSER_VERSION`` —
+except keys whose every source already failed under this parser version.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import parsers
+
+from .archive import Archive
+from .db import utc_now
+from .load import Source, load_record, sources_digest, table_values
+
+log = logging.getLogger(__name__)
+
+# Roles parsed on their own; "image" files are kept as sources but read through their page.
+SINGLE_ROLES = ("attachment", "file", "report_page")
+PAGE_ROLE = "flipbook_page"
+
+
+@dataclass
+class Original:
+    sha256: str
+    url: str
+    role: str | None
+    page_no: int | None
+    filename: str | None
+    content_type: str | None
+
+
+@dataclass
+class Candidate:
+    label: str
+    originals: list[Original]
+    record: dict | None = None
+    has_images: bool = False
+    error: str | None = None
+
+    @property
+    def values(self) -> int:
+        return table_values(self.record) if self.record else -1
+
+
+@dataclass
+class ParseSummary:
+    loaded: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+
+
+def sources(archive: Archive, report_key: str) -> list[Original]:
+    """The latest successful fetch of every URL recorded under ``report_key``, in fetch order."""
+    with archive.lock:
+        rows = archive.db.execute(
+            """
+            SELECT f.sha256, f.url, f.role, f.page_no, COALESCE(f.filename, d.filename), f.content_type
+            FROM fetches f JOIN documents d ON d.sha256 = f.sha256
+            WHERE f.id IN (
+                SELECT MAX(id) FROM fetches
+                WHERE report_key = ? AND sha256 IS NOT NULL AND error IS NULL
+                      AND (status IS NULL OR status < 400) AND COALESCE(role, '') != 'list'
+                GROUP BY url)
+            ORDER BY f.id
+            """,
+            [report_key],
+        ).fetchall()
+    return [Original(*row) for row in rows]
+
+
+def report_keys(archive: Archive) -> list[str]:
+    with archive.lock:
+        rows = archive.db.execute(
+            "SELECT DISTINCT report_key FROM fetches WHERE report_key IS NOT NULL AND sha256 IS NOT NULL ORDER BY 1"
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def is_pending(archive: Archive, report_key: str, originals: list[Original] | None = None) -> bool:
+    originals = sources(archive, report_key) if originals is None else originals
+    if not originals:
+        return False
+    digest = sources_digest(o.sha256 for o in originals)
+    with archive.lock:
+        latest = archive.db.execute(
+            "SELECT sources_digest, parser_version FROM reports WHERE report_key = ? AND is_latest = 1", [report_key]
+        ).fetchone()
+        if latest == (digest, parsers.PARSER_VERSION):
+            return False
+        failed = {
+            row[0]
+            for row in archive.db.execute(
+                "SELECT sha256 FROM parse_errors WHERE report_key = ? AND parser_version = ?",
+                [report_key, parsers.PARSER_VERSION],
+            )
+        }
+    return not {o.sha256 for o in originals} <= failed
+
+
+def candidates(originals: list[Original]) -> list[Candidate]:
+    singles = [
+        Candidate(f"{o.role or 'file'} {o.filename or o.url} ({o.sha256[:12]})", [o])
+        for role in SINGLE_ROLES
+        for o in originals
+        if (o.role or "file") == role
+    ]
+    pages = sorted(
+        (o for o in originals if o.role == PAGE_ROLE),
+        key=lambda o: (o.page_no is None, o.page_no or 0),  # fetch order where no page number was given
+    )
+    if not pages:
+        # A report known only by its pictures (scans fetched as images) is read from them.
+        return singles or [Candidate(f"image {o.filename or o.url} ({o.sha256[:12]})", [o]) for o in originals]
+    if _read_pages() is None:
+        # Until parsers.flipbook lands, each page is its own candidate.
+        return singles + [Candidate(f"flip-book page {o.page_no} ({o.sha256[:12]})", [o]) for o in pages]
+    return singles + [Candidate(f"flip-book of {len(pages)} pages", pages)]
+
+
+def _read_pages() -> Callable | None:
+    try:
+        from parsers.flipbook import read_pages
+    except ImportError:
+        return None
+    return read_pages
+
+
+def _parse(archive: Archive, candidate: Candidate) -> None:
+    """Fill ``candidate.record`` or ``candidate.error`` (one line: the reason)."""
+    try:
+        if len(candidate.originals) == 1:
+            original = candidate.originals[0]
+            document = parsers.read_document(
+                archive.store.read_bytes(original.sha256),
+                filename=original.filename,
+                content_type=original.content_type,
+            )
+        else:
+            document = _read_pages()([archive.store.read_bytes(o.sha256) for o in candidate.originals])
+        candidate.has_images = bool(document.images())
+        candidate.record = parsers.parse_document(document)
+    except parsers.ParseError as exc:
+        candidate.error = str(exc) or type(exc).__name__
+    except Exception as exc:  # a reader's bug must not stop the run; the reason is kept
+        candidate.error = f"{type(exc).__name__}: {exc}"
+
+
+def parse_report(archive: Archive, report_key: str, originals: list[Original] | None = None) -> int | None:
+    """Parse one report's candidates and load the best; returns the report id, None if nothing parsed."""
+    originals = sources(archive, report_key) if originals is None else originals
+    tried = candidates(originals)
+    for candidate in tried:
+        _parse(archive, candidate)
+    failures = [c for c in tried if c.record is None]
+    with archive.lock, archive.db.atomic():
+        for candidate in failures:
+            for original in candidate.originals:
+                archive.db["parse_errors"].upsert(
+                    {
+                        "report_key": report_key,
+                        "sha256": original.sha256,
+                        "parser_version": parsers.PARSER_VERSION,
+                        "error": candidate.error,
+                        "failed_at": utc_now(),
+                    },
+                    pk=("report_key", "sha256", "parser_version"),
+                )
+        parsed = [c for c in tried if c.record is not None]
+        if not parsed:
+            return None
+        # Most table values wins; on a tie the earlier candidate (attachment before page) does.
+        best = max(parsed, key=lambda c: c.values)
+        notes = []
+        if len(tried) > 1:
+            others = "; ".join(
+                f"{c.label}: {c.values} values" if c.record else f"{c.label}: failed ({c.error})"
+                for c in tried
+                if c is not best
+            )
+            notes.append(f"record read from {best.label} with {best.values} table values; also tried {others}")
+        used = {o.sha256 for o in best.originals}
+        return load_record(
+            archive.db,
+            best.record,
+            report_key=report_key,
+            sources=[Source(o.sha256, o.role, o.page_no, o.sha256 in used) for o in originals],
+            parser_version=parsers.PARSER_VERSION,
+            source_url=_source_url(originals, best),
+            has_images=best.has_images,
+            extra_warnings=notes,
+        )
+
+
+def _source_url(originals: list[Original], best: Candidate) -> str:
+    """The report's page where there is one (people read reports there), else the file that was read."""
+    pages = [o.url for o in originals if o.role == "report_page"]
+    return pages[0] if pages else best.originals[0].url
+
+
+def parse_reports(
+    archive: Archive,
+    keys: Iterable[str] | None = None,
+    *,
+    only_pending: bool = True,
+    progress: Callable[[str, int | None], None] | None = None,
+) -> ParseSummary:
+    """Parse and load reports (each in its own transaction); failures are recorded, never raised."""
+    summary = ParseSummary()
+    for key in report_keys(archive) if keys is None else keys:
+        originals = sources(archive, key)
+        if not originals or (only_pending and not is_pending(archive, key, originals)):
+            summary.skipped.append(key)
+            continue
+        try:
+            report_id = parse_report(archive, key, originals)
+        except Exception as exc:  # e.g. a record the database refuses; the next report still loads
+            log.exception("loading %s failed", key)
+            report_id = None
+            summary.failed[key] = f"{type(exc).__name__}: {exc}"
+        if report_id is None:
+            summary.failed.setdefault(key, _failure_reason(archive, key))
+        else:
+            summary.loaded.append(key)
+        if progress:
+            progress(key, report_id)
+    return summary
+
+
+def _failure_reason(archive: Archive, report_key: str) -> str:
+    with archive.lock:
+        rows = archive.db.execute(
+            "SELECT DISTINCT error FROM parse_errors WHERE report_key = ? AND parser_version = ?",
+            [report_key, parsers.PARSER_VERSION],
+        ).fetchall()
+    return "; ".join(row[0] for row in rows) or "no readable original"
