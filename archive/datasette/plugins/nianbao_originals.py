@@ -116,10 +116,17 @@ def register_routes():
 
 
 @hookimpl
-def render_cell(value, column, table, datasette):
-    if column == "sha256" and isinstance(value, str) and _SHA256.fullmatch(value):
-        href = datasette.urls.path(f"/-/originals/{value}")
-        return Markup(f'<a href="{href}" title="archived original">{value[:12]}…</a>')
+def render_cell(value, column, table, database, datasette):
+    if column == "sha256":
+        # A foreign key to documents arrives expanded as {"value", "label"}.
+        digest = value.get("value") if isinstance(value, dict) else value
+        if isinstance(digest, str) and _SHA256.fullmatch(digest):
+            href = datasette.urls.path(f"/-/originals/{digest}")
+            cell = f'<a href="{href}" title="archived original 存档原件">原件 {digest[:12]}…</a>'
+            if table != "documents":
+                row = datasette.urls.row(database, "documents", digest)
+                cell += f' <a href="{row}" title="document record">(记录)</a>'
+            return Markup(cell)
     if column in ("source_url", "final_url", "url") and isinstance(value, str) and value.startswith("http"):
         return Markup(f'<a href="{escape(value)}" rel="nofollow noreferrer">{escape(value)}</a>')
     return None
