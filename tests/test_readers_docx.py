@@ -1,0 +1,150 @@
+"""The DOCX reader: body order, merged cells, line breaks, images, nested tables, bad input."""
+
+import io
+import struct
+import zipfile
+import zlib
+
+import docx
+import pytest
+
+from parsers import ParseError, limits, read_document
+from parsers.docx import read_docx
+from parsers.document import Image, Paragraph, Table
+
+
+def tiny_png() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\x00")) + chunk(b"IEND", b"")
+
+
+def saved(document) -> bytes:
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def applications_docx() -> bytes:
+    """A small section 三 table merged the way the official template merges it."""
+    document = docx.Document()
+    document.add_paragraph("三、收到和处理政府信息公开申请情况")
+    table = document.add_table(rows=4, cols=5)
+    table.cell(0, 0).merge(table.cell(1, 1)).text = "（本列数据的勾稽关系为）"
+    table.cell(0, 2).merge(table.cell(0, 4)).text = "申请人情况"
+    for c, label in enumerate(("自然人", "商业企业", "总计"), start=2):
+        table.cell(1, c).text = label
+    table.cell(2, 0).merge(table.cell(3, 0)).text = "三、本年度办理结果"
+    for r, (label, values) in enumerate((("（一）予以公开", "101"), ("（二）部分公开", "202")), start=2):
+        table.cell(r, 1).text = label
+        for c, value in enumerate(values, start=2):
+            table.cell(r, c).text = value
+    document.add_paragraph("四、政府信息公开行政复议、行政诉讼情况")
+    return saved(document)
+
+
+def test_paragraphs_and_tables_come_in_body_order():
+    document = read_docx(applications_docx())
+    assert [type(b) for b in document.blocks] == [Paragraph, Table, Paragraph]
+    assert document.blocks[0].text == "三、收到和处理政府信息公开申请情况"
+    assert document.source_format == "docx"
+
+
+def test_grid_span_and_vertical_merge_become_spans():
+    (table,) = read_docx(applications_docx()).tables()
+    assert table.n_rows == 4 and table.n_cols == 5
+    corner = table.grid[0][0]
+    assert (corner.text, corner.rowspan, corner.colspan) == ("（本列数据的勾稽关系为）", 2, 2)
+    assert table.grid[1][1] is corner
+    assert table.grid[0][4].text == "申请人情况" and table.grid[0][4].colspan == 3
+    group = table.grid[3][0]
+    assert (group.text, group.rowspan) == ("三、本年度办理结果", 2)
+    assert [c.text for c in table.rows()[3]] == ["（二）部分公开", "2", "0", "2"]
+
+
+def test_line_breaks_split_paragraphs_and_stay_inside_cells():
+    document = docx.Document()
+    run = document.add_paragraph().add_run("聊城市统计局2022年政府信息公开工作")
+    run.add_break()
+    run.add_text("年度报告")
+    cell = document.add_table(rows=1, cols=2).cell(0, 0)
+    cell.text = "5.要求行政机关确认或重新"
+    cell.paragraphs[0].runs[0].add_break()
+    cell.paragraphs[0].add_run("出具已获取信息")
+    cell.add_paragraph("（第二段）")
+    result = read_docx(saved(document))
+    assert [p.text for p in result.paragraphs()] == ["聊城市统计局2022年政府信息公开工作", "年度报告"]
+    assert result.tables()[0].grid[0][0].text == "5.要求行政机关确认或重新\n出具已获取信息\n（第二段）"
+
+
+def test_inline_images_carry_their_bytes_and_part_name():
+    document = docx.Document()
+    document.add_paragraph("三、收到和处理政府信息公开申请情况")
+    document.add_picture(io.BytesIO(tiny_png()))
+    cell = document.add_table(rows=1, cols=2).cell(0, 1)
+    cell.paragraphs[0].add_run().add_picture(io.BytesIO(tiny_png()))
+    result = read_docx(saved(document))
+    assert isinstance(result.blocks[1], Image)
+    assert result.blocks[1].src.startswith("/word/media/") and result.blocks[1].data == tiny_png()
+    assert len(result.images()) == 2
+
+
+def test_nested_table_in_a_cell_becomes_lines():
+    document = docx.Document()
+    outer = document.add_table(rows=1, cols=2)
+    outer.cell(0, 0).text = "行政处罚"
+    inner = outer.cell(0, 1).add_table(rows=2, cols=2)
+    for r, row in enumerate((("本年", "2"), ("上年", "1"))):
+        for c, text in enumerate(row):
+            inner.cell(r, c).text = text
+    (table,) = read_docx(saved(document)).tables()
+    assert [c.text for c in table.rows()[0]] == ["行政处罚", "本年 2\n上年 1"]
+
+
+def test_filled_official_template_reads_back_its_printed_values():
+    from parsers.synthetic import random_record, render_docx
+
+    record = random_record(21)
+    tables = read_docx(render_docx(record)).tables()
+    applications = tables[1]
+    new_received = [c.text for c in applications.rows()[3]]
+    assert new_received[0] == "一、本年新收政府信息公开申请数量"
+    assert new_received[1:] == [str(v) for v in record["applications"]["new_received"].values()]
+    assert applications.grid[26][0].text == "三、本年度办理结果"  # vMerge restart spans to （七）总计
+
+
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        (b"", "empty file"),
+        (b"PK\x03\x04 truncated", "corrupt ZIP container"),
+        (b"not a zip at all", "corrupt ZIP container"),
+    ],
+)
+def test_corrupt_input_raises_parse_error(data, reason):
+    with pytest.raises(ParseError, match=reason):
+        read_docx(data)
+
+
+def test_zip_without_a_word_document_is_corrupt_docx():
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+    with pytest.raises(ParseError, match="corrupt DOCX"):
+        read_docx(out.getvalue())
+
+
+def test_zip_bomb_refused_before_inflating(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_UNZIPPED_BYTES", 1024 * 1024)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", b"\x00" * (2 * 1024 * 1024))
+    with pytest.raises(ParseError, match="decompressed size .* exceeds"):
+        read_docx(out.getvalue())
+
+
+def test_truncated_docx_through_read_document_names_the_damage():
+    with pytest.raises(ParseError, match="corrupt"):
+        read_document(applications_docx()[:-300], filename="年报.docx")

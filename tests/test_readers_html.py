@@ -1,0 +1,187 @@
+"""The HTML reader: encodings, the article body inside a CMS page, tables, images."""
+
+import pytest
+
+from parsers import ParseError, read_document
+from parsers.document import Image, Paragraph, Table
+from parsers.html import read_html
+from parsers.synthetic import random_record, render_html
+
+REPORT = "<p>一、总体情况</p><p>本机关共收到政府信息公开申请3件。</p>"
+
+
+def texts(document) -> list[str]:
+    return [b.text for b in document.blocks if isinstance(b, Paragraph)]
+
+
+# --- encodings --------------------------------------------------------------------------
+
+
+def test_gbk_page_decoded_by_its_meta_charset():
+    page = f'<html><head><meta charset="gb2312"><title>年报</title></head><body>{REPORT}</body></html>'
+    document = read_html(page.encode("gbk"))
+    assert texts(document) == ["一、总体情况", "本机关共收到政府信息公开申请3件。"]
+    assert document.page_title == "年报"
+
+
+def test_http_header_charset_wins_over_a_missing_meta():
+    page = f"<html><body>{REPORT}</body></html>".encode("gbk")
+    assert texts(read_html(page, content_type="text/html; charset=GBK"))[0] == "一、总体情况"
+
+
+def test_gbk_page_without_any_declaration_is_sniffed():
+    long_report = REPORT + "".join(f"<p>第{i}项：依申请公开工作规范有序，按时办结率百分之百。</p>" for i in range(20))
+    document = read_html(f"<html><body>{long_report}</body></html>".encode("gbk"))
+    assert texts(document)[1] == "本机关共收到政府信息公开申请3件。"
+
+
+def test_page_lying_about_its_charset_is_sniffed_with_a_warning():
+    page = f'<html><head><meta charset="utf-8"></head><body>{REPORT * 5}</body></html>'.encode("gbk")
+    document = read_html(page)
+    assert texts(document)[0] == "一、总体情况"
+    assert any("declares charset utf-8" in w for w in document.warnings)
+
+
+def test_utf8_bom_overrules_a_wrong_declaration():
+    page = "\ufeff" + f'<html><head><meta charset="gbk"></head><body>{REPORT}</body></html>'
+    assert texts(read_html(page.encode("utf-8")))[0] == "一、总体情况"
+
+
+def test_gb18030_characters_beyond_gbk_survive():
+    page = '<meta charset="gbk"><div id="zoom"><p>㐀䶵 报告</p></div>'
+    assert texts(read_html(page.encode("gb18030"))) == ["㐀䶵 报告"]
+
+
+# --- body -------------------------------------------------------------------------------
+
+
+def test_article_body_is_found_and_page_chrome_dropped():
+    record = random_record(4)
+    document = read_html(render_html(record, page="article", meta_table=True))
+    body_text = " ".join(texts(document))
+    for chrome in ("首页", "分享到", "打印本页", "网站标识码", "当前位置", "浏览次数", "索引号", "_hmt"):
+        assert chrome not in body_text
+    assert texts(document)[0] == record["title"]
+    assert texts(document)[-1] == "2024年1月" + record["published"][-2:].lstrip("0") + "日"
+    assert document.page_title == record["title"]
+    assert document.page_date == record["published"]
+    assert [type(b) for b in document.blocks].count(Table) == 3
+
+
+def test_old_template_art_con_body_and_publication_date_line():
+    page = """<html><head><title>旧版页面</title></head><body>
+    <table><tr><td class="nav"><a href="/">首页</a> <a href="/a">政务公开</a></td></tr></table>
+    <table><tr><td class="bt_content"><div class="title">某局年报</div>
+      <div class="info">发布日期：2021-01-27 14:55:15</div>
+      <div class="art_con"><p>一、总体情况</p><p>正文<br>第二行</p></div></td></tr></table>
+    <div class="footer">版权所有</div></body></html>"""
+    document = read_html(page.encode())
+    assert texts(document) == ["一、总体情况", "正文", "第二行"]
+    assert document.page_date == "2021-01-27"
+
+
+def test_densest_text_block_is_the_body_on_unknown_layouts():
+    filler = "".join(f"<p>本年度政府信息公开工作第{i}项情况说明，内容详实。</p>" for i in range(8))
+    page = f"""<html><body><div class="top"><a href="/">首页</a><a href="/x">机构概况</a></div>
+    <div class="main"><div class="left"><ul><li><a href="/1">通知公告</a></li><li><a href="/2">政策文件</a></li></ul></div>
+    <div class="right"><div class="nb_title">某局年报</div><div class="text">{filler}</div></div></div>
+    <div class="bottom">主办单位：某某人民政府办公室</div></body></html>"""
+    document = read_html(page.encode())
+    assert texts(document)[0] == "本年度政府信息公开工作第0项情况说明，内容详实。"
+    assert "主办单位：某某人民政府办公室" not in texts(document)
+    assert "通知公告" not in texts(document)
+
+
+def test_annual_report_page_publication_time():
+    record = random_record(9)
+    document = read_html(render_html(record, page="annual_report"))
+    assert document.page_date == record["published"]
+    assert document.page_title == record["title"]
+    assert len(document.tables()) == 3
+
+
+def test_zjeg_markers_delimit_the_body_and_keep_tail_text():
+    page = """<html><body><div class="share">分享</div><div id="zoom">
+    <!--ZJEG_RSS.content.begin--><meta name="ContentStart"><p>甲<script>x()</script>乙</p>
+    <div class="bdsharebuttonbox">分享到微信</div>丙<meta name="ContentEnd"><!--ZJEG_RSS.content.end-->
+    <p>相关附件</p></div></body></html>"""
+    assert texts(read_html(page.encode())) == ["甲乙", "丙"]
+
+
+# --- tables -----------------------------------------------------------------------------
+
+
+def test_rowspan_and_colspan_resolved_into_the_grid():
+    page = """<div id="zoom"><table>
+    <tr><td rowspan="2" colspan="2">（本列数据的勾稽关系为：<br>第一项加第二项之和）</td><td colspan="3">申请人情况</td></tr>
+    <tr><td>自然人</td><td>商业企业</td><td>总计</td></tr>
+    <tr><td rowspan="2">三、本年度办理结果</td><td>（一）予以公开</td><td>1</td><td>0</td><td>1</td></tr>
+    <tr><td>（二）部分公开</td><td>2</td><td>0</td><td>2</td></tr>
+    </table></div>"""
+    (table,) = read_html(page.encode()).tables()
+    assert table.n_rows == 4 and table.n_cols == 5
+    corner = table.grid[0][0]
+    assert corner.text == "（本列数据的勾稽关系为：\n第一项加第二项之和）"
+    assert table.grid[1][1] is corner and (corner.rowspan, corner.colspan) == (2, 2)
+    assert table.grid[3][0].text == "三、本年度办理结果"
+    assert [c.text for c in table.rows()[3]] == ["（二）部分公开", "2", "0", "2"]
+
+
+def test_nested_and_layout_tables_are_flattened():
+    page = """<div id="zoom"><table><tr><td>
+      <p>一、总体情况</p>
+      <table><tr><td>规章</td><td><table><tr><td>0</td><td>件</td></tr></table></td></tr>
+             <tr><td>行政规范性文件</td><td>2</td></tr></table>
+    </td></tr></table></div>"""
+    document = read_html(page.encode())
+    assert texts(document) == ["一、总体情况"]
+    (table,) = document.tables()
+    assert [[c.text for c in row] for row in table.rows()] == [["规章", "0 件"], ["行政规范性文件", "2"]]
+
+
+def test_absurd_spans_are_bounded():
+    page = '<table><tr><td rowspan="0" colspan="99999">a</td><td colspan="x">b</td></tr></table>'
+    (table,) = read_html(page.encode()).tables()
+    assert table.grid[0][0].colspan == 1000 and table.grid[0][-1].text == "b"
+
+
+# --- images -----------------------------------------------------------------------------
+
+
+def test_images_load_from_base_dir_but_never_outside_it(tmp_path):
+    saved = tmp_path / "page_files"
+    saved.mkdir()
+    (saved / "table1.png").write_bytes(b"\x89PNG fake")
+    (tmp_path.parent / "secret.png").write_bytes(b"secret")
+    page = """<div id="zoom"><p>三、收到和处理政府信息公开申请情况</p>
+    <p><img src="page_files/table1.png" alt="附表"></p>
+    <img src="../secret.png"><img src="http://example.invalid/a.png">
+    <img src="data:image/png;base64,iVBORw0K"></div>"""
+    document = read_html(page.encode(), base_dir=tmp_path)
+    images = document.images()
+    assert [(i.src, i.data) for i in images[:3]] == [
+        ("page_files/table1.png", b"\x89PNG fake"),
+        ("../secret.png", None),
+        ("http://example.invalid/a.png", None),
+    ]
+    assert images[0].alt == "附表"
+    assert images[3].data == b"\x89PNG\r\n\x1a\n"[:6]
+    assert isinstance(document.blocks[1], Image)
+
+
+# --- bad input --------------------------------------------------------------------------
+
+
+def test_a_page_without_text_reads_as_an_empty_document():
+    assert read_html(b"<html><head><title>t</title></head><body></body></html>").blocks == []
+
+
+@pytest.mark.parametrize("data, reason", [(b"   ", "empty HTML page"), (b"<!-- -->", "unparseable HTML")])
+def test_blank_or_unparseable_pages_raise_a_one_line_parse_error(data, reason):
+    with pytest.raises(ParseError, match=reason):
+        read_html(data)
+
+
+def test_read_document_routes_html_by_content():
+    document = read_document(f"<html><body>{REPORT}</body></html>".encode(), filename="report.pdf")
+    assert document.source_format == "html"
