@@ -330,7 +330,8 @@ def _new_report(site: Site, body: Body, year: int, form: str, rng: random.Random
 
 def _build_wendeng(site: Site, rng: random.Random, ids: _Ids) -> None:
     for b, body in enumerate(site.bodies):
-        style = RECORD_STYLES[b % len(RECORD_STYLES)]
+        # The 年报汇总 column uses the first style; four bodies already show the other four.
+        style = RECORD_STYLES[(b + 1) % len(RECORD_STYLES)]
         body.report_column = Column(ids.column(), ids.unit(), f"{body.name}年报", 15, style,
                                     legacy_proxy=(b % 4 == 3))
         site.columns[body.report_column.column_id] = body.report_column
