@@ -88,28 +88,23 @@ def _seed_originals() -> list[tuple[SampleReport, bytes]]:
 def load_sample_reports(data_dir: str | Path) -> dict[str, int]:
     """Build a small archive in ``data_dir``; returns {report url: report id}.
 
-    Each original goes into the store through ``Archive.record_fetch`` and is
-    read with ``parsers.parse_bytes``; ``archive.load.load_record`` loads it.
+    Each original goes into the store through ``Archive.record_fetch``, as a
+    crawl would record it; ``archive.reparse.parse_reports`` parses and loads them.
     """
-    import parsers
     from archive import Archive
-    from archive.load import Source, load_record
+    from archive.reparse import parse_reports
 
-    loaded = {}
     with Archive(data_dir) as archive:
         run_id = archive.start_run(sites=["sample"])
         originals = _sample_originals() + _seed_originals()
         for sample, body in originals:
-            fetched = archive.record_fetch(
+            archive.record_fetch(
                 url=sample.url, status=200, headers={"Content-Type": sample.content_type}, body=body,
                 crawl_run=run_id, role=sample.role, report_key=sample.url, filename=sample.filename,
             )
-            record = parsers.parse_bytes(body, filename=sample.filename, content_type=sample.content_type)
-            with archive.lock:
-                loaded[sample.url] = load_record(
-                    archive.db, record, report_key=sample.url,
-                    sources=[Source(fetched.sha256, role=sample.role)],
-                    parser_version=parsers.PARSER_VERSION, source_url=sample.url,
-                )
-        archive.finish_run(run_id, counts={"reports": len(originals)}, status="ok")
-    return loaded
+        summary = parse_reports(archive, [sample.url for sample, _ in originals], only_pending=False)
+        archive.finish_run(run_id, counts={"reports": len(originals), "failed": len(summary.failed)},
+                           status="ok" if not summary.failed else "partial")
+        if summary.failed:
+            raise RuntimeError(f"sample reports failed to load: {summary.failed}")
+        return dict(archive.db.execute("SELECT report_key, id FROM reports WHERE is_latest = 1").fetchall())
