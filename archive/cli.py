@@ -185,3 +185,33 @@ def verify_command(data_dir, bundle):
     click.echo(f"{result.checked} originals checked, {len(result.problems)} problems")
     if not result.ok:
         raise SystemExit(1)
+
+
+@cli.command("crawl")
+@click.argument("sites", nargs=-1)
+@click.option("--url", help="Crawl a portal without a registry entry, discovering from this home page.")
+@click.option("--family", type=click.Choice(["hanweb"]), help="CMS family of --url.")
+@click.option("--sites-file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              envvar="NIANBAO_SITES_FILE", help="Site registry (env NIANBAO_SITES_FILE; default crawler/sites.toml).")
+@data_dir_option
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Only follow list entries published on or after this date.")
+@click.option("--jobdir", type=click.Path(file_okay=False, path_type=Path),
+              help="Resumable job state: rerun with the same dir after an interruption.")
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
+              help="Override a Scrapy/nianbao setting (repeatable), like scrapy crawl -s.")
+def crawl_command(sites, url, family, sites_file, data_dir, since, jobdir, overrides):
+    """Crawl registry SITES (all when none are named) into the archive."""
+    from crawler import run
+    from crawler.registry import RegistryError
+
+    try:
+        spider_args = run.plan(list(sites), url, family, sites_file)
+        settings = run.crawl_settings(data_dir=data_dir, sites_file=sites_file, jobdir=jobdir, overrides=overrides)
+    except (RegistryError, ValueError) as exc:
+        raise click.UsageError(str(exc))
+    stats = run.run(settings, spider_args, since=since.date() if since else None)
+    for family_name, family_stats in stats.items():
+        click.echo(f"{family_name}: crawl run {family_stats.get('nianbao/crawl_run')}, "
+                   f"{family_stats.get('item_scraped_count', 0)} fetches recorded, "
+                   f"finished: {family_stats.get('finish_reason')}")

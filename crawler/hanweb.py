@@ -280,16 +280,18 @@ def proxy_call(config: JpageConfig, column_url: str, group: int) -> ProxyCall | 
 
     Two styles exist (research §1.2). When the datastore's ``<nextgroup>``
     template pages by ``page=``, the same template is reused with ``page`` set
-    (style B, GET). Otherwise the classic style A is used: ``startrecord`` /
+    (style B, GET; page N of a group-sized page). Otherwise the classic style A is used: ``startrecord`` /
     ``endrecord`` / ``perpage`` on the query string and the ``ajaxParam`` form
     POSTed, as the jpage script does.
     """
     per_group = (config.per_page or 15) * config.group_size
     first, last = (group - 1) * per_group + 1, group * per_group
     if config.next_group and "page=" in config.next_group:
+        # ``perpage`` is set to a whole group, so page N is group N whether the
+        # server pages by page×perpage or returns groups.
         parts = urlsplit(config.next_group)
-        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "page"]
-        query.insert(0, ("page", str(group)))
+        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in ("page", "perpage")]
+        query[:0] = [("page", str(group)), ("perpage", str(per_group))]
         return ProxyCall(urlunsplit(parts._replace(query=urlencode(query))), None, first, last)
     proxy = config.proxy_url or (config.next_group and urlsplit(config.next_group).path)
     if not proxy:
@@ -403,7 +405,7 @@ def offered_years(html: str) -> list[int]:
 def is_empty_annual_report(html: str) -> bool:
     """xxgkAnnualReport.jsp answers 200 with an empty page for years not filed."""
     doc = _parse_html(html)
-    return doc is None or "发布时间" not in doc.text_content()
+    return doc is None or not re.search(r"发布时间[:：]\s*(?:19|20)\d\d", doc.text_content())
 
 
 # --- articles ---------------------------------------------------------------------------
@@ -496,11 +498,56 @@ def _content_area(doc, html: str):
     m = re.search(r"<meta name=[\"']?ContentStart[^>]*>(.*?)<meta name=[\"']?ContentEnd", html, re.S | re.I)
     if m:
         return _parse_html(f"<div>{m.group(1)}</div>")
-    for cls in ("art_con", "bt_content", "main-txt", "article"):
+    for cls in ("nb_content", "art_con", "bt_content", "main-txt", "article"):
         found = doc.find_class(cls)
         if found:
             return found[0]
     return None
+
+
+INDEX_NUMBER = re.compile(r"\b([0-9A-Z]{18})/(?:19|20)\d\d-\d+")
+
+
+def report_key_for_article(site: str, html: str, title: str, url: str) -> str:
+    """A stable key for the report an article page carries, the same for every
+    copy of it (two columns, two article ids, two host aliases):
+    ``site:USCC:year`` from the xxgk table's 索引号 (``{USCC}/{year}-{seq}``) and
+    the title's year; without a 索引号 (older templates) the publishing body
+    (ContentSource meta) stands in for the USCC; failing both, the URL path.
+    """
+    year = report_year(title)
+    index = INDEX_NUMBER.search(html)
+    if index and year:
+        return f"{site}:{index.group(1)}:{year}"
+    source = meta_content(html, "ContentSource")
+    if source and year:
+        return f"{site}:{source}:{year}"
+    parts = urlsplit(url)
+    return f"{site}:{parts.path}" + (f"?{parts.query}" if parts.query else "")
+
+
+def annual_report_key(site: str, area: str, year: int) -> str:
+    return f"{site}:{area}:{year}"
+
+
+def needs_browser(html: str) -> bool:
+    """A list page whose records only a browser sees: a jpage/data-proxy script
+    but no inline datastore."""
+    return "jpage" in html and "dataproxy" in html and "<datastore" not in html
+
+
+def rendered_records(html: str, base_url: str) -> list[Record]:
+    """Records of a list as jpage renders it in a browser (``div.default_pgContainer``)."""
+    doc = _parse_html(html)
+    if doc is None:
+        return []
+    records = []
+    for container in doc.find_class("default_pgContainer"):
+        for row in container.iter("li", "tr"):
+            record = parse_record(lxml.html.tostring(row, encoding="unicode"), base_url)
+            if record:
+                records.append(record)
+    return records
 
 
 # --- FlipBuilder books -----------------------------------------------------------------

@@ -157,8 +157,8 @@ def _js_number(value):
 class WafChallengeMiddleware:
     """Passes a JSL-style 521 cookie challenge: sets the cookie its script
     computes and repeats the request (the CookiesMiddleware keeps the cookie
-    for the host). Counts 412s (瑞数-style), which cannot be passed without a
-    real browser; they reach the spider and are recorded with their status."""
+    for the host). Counts 412s (瑞数-style): one retry carrying the cookie the
+    412 set, then the 412 reaches the spider and is recorded with its status."""
 
     MAX_ROUNDS = 3
 
@@ -172,6 +172,12 @@ class WafChallengeMiddleware:
     def process_response(self, request, response):
         if response.status == 412:
             self.stats.inc_value("nianbao/waf_412")
+            # Some 412 walls only want the cookie they set (now in the jar): one
+            # more try; a 412 after that reaches the spider and is recorded.
+            if b"Set-Cookie" in response.headers and not request.meta.get("waf_412_retried"):
+                retry = request.replace(dont_filter=True)
+                retry.meta["waf_412_retried"] = True
+                return retry
             logger.warning("412 (anti-bot challenge, not passed) for %s", request.url)
             return response
         if response.status != 521:

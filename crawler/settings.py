@@ -44,6 +44,9 @@ DOWNLOAD_WARNSIZE = 50 * 1024 * 1024
 # as an error), never archived as if complete.
 DOWNLOAD_FAIL_ON_DATALOSS = True
 REDIRECT_MAX_TIMES = 5
+# Every status reaches the spider (after retries): a 404/410/412/521 is
+# recorded as what the server said, not dropped.
+HTTPERROR_ALLOW_ALL = True
 COOKIES_ENABLED = True  # the 521 challenge answer is a cookie
 
 DOWNLOADER_MIDDLEWARES = {

@@ -1,0 +1,55 @@
+"""Choosing the browser for scrapy-playwright: Playwright's own chromium when
+``playwright install chromium`` was run, else Debian's /usr/bin/chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+SYSTEM_CHROMIUM = "/usr/bin/chromium"
+# Flags for a headless system chromium in a container without a GPU or a
+# user namespace, and with no background traffic of its own.
+SYSTEM_CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+
+
+def playwright_chromium() -> str | None:
+    """Path of Playwright's bundled chromium, when installed. Looked up on disk
+    (where ``playwright install`` puts it) rather than by starting the
+    Playwright driver, which takes seconds."""
+    root = os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or Path.home() / ".cache" / "ms-playwright"
+    for pattern in ("chromium-*/chrome-linux*/chrome", "chromium_headless_shell-*/chrome-linux*/headless_shell"):
+        found = sorted(Path(root).glob(pattern))
+        if found:
+            return str(found[-1])
+    return None
+
+
+def system_chromium() -> str | None:
+    return shutil.which("chromium") or (SYSTEM_CHROMIUM if Path(SYSTEM_CHROMIUM).exists() else None)
+
+
+def launch_options() -> dict | None:
+    """PLAYWRIGHT_LAUNCH_OPTIONS for the browser to use, or None when there is none."""
+    if playwright_chromium():
+        return {"headless": True}
+    chromium = system_chromium()
+    if chromium:
+        return {"executable_path": chromium, "headless": True, "args": SYSTEM_CHROMIUM_ARGS}
+    return None
+
+
+def enable_playwright(settings, launch: dict) -> None:
+    """Install the playwright download handler (for requests with meta playwright=True;
+    the others keep Scrapy's own HTTP handler)."""
+    settings.set("DOWNLOAD_HANDLERS", {"http": HANDLER, "https": HANDLER}, priority="spider")
+    if not settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS"):
+        settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", launch, priority="spider")
