@@ -145,7 +145,8 @@ def printed_rows(tokens: list[Token]) -> list[Row]:
     """Group the stream into printed rows: label fragments, then values.
 
     A row ends at a table row end or where text follows values. Blank cells
-    between label fragments are the label's merged columns and are dropped.
+    before or between label fragments are the label's merged columns and
+    are dropped.
     Paragraph lines are split into whitespace-separated fields (text
     extracted from PDF prints a table row as '规章 0 0 0').
     """
@@ -172,7 +173,7 @@ def printed_rows(tokens: list[Token]) -> list[Row]:
                     close()
                 row.values.clear()
                 row.labels.append(text)
-            elif row.labels or kind != BLANK:
+            else:
                 row.values.append((kind, value, text))
     close()
     return rows
