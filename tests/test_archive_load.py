@@ -1,0 +1,125 @@
+"""Loading canonical records: long-form rows, wide views, versions, one transaction per report, search."""
+
+import copy
+import json
+
+import pytest
+
+from archive import Archive
+from archive.load import Source, fts_query, load_record, table_values
+from tests.conftest import SPEC
+
+EXAMPLE = json.loads((SPEC / "example-liaocheng-2022.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def archive(tmp_path):
+    with Archive(tmp_path) as archive:
+        yield archive
+
+
+def fetched(archive, body: bytes, role="report_page") -> Source:
+    """A source as the crawler leaves it: an archived fetch (documents row + file)."""
+    result = archive.record_fetch(url=f"http://127.0.0.1/{len(body)}", status=200, body=body, role=role)
+    return Source(result.sha256, role)
+
+
+def test_example_record_becomes_long_form_rows(archive):
+    report_id = load_record(archive.db, EXAMPLE, report_key="liaocheng:2022",
+                            sources=[fetched(archive, b"page")], parser_version="test")
+    db = archive.db
+
+    report = db["reports"].get(report_id)
+    assert (report["organization"], report["year"], report["published"], report["template"]) == (
+        "聊城市统计局", 2022, "2023-01-28", "2021")
+    assert (report["version"], report["is_latest"], report["tables_status"]) == (1, 1, "read")
+    assert (report["province"], report["city"], report["region_code"]) == ("山东省", "聊城市", "371500")
+
+    assert db["applications"].count == 25 * 7  # the three-row （六） of the 2021 template
+    granted = db.execute("SELECT value FROM applications WHERE report_id = ? AND row_code = 'granted' "
+                         "AND column_code = 'natural_person'", [report_id]).fetchone()
+    assert granted == (13,)
+    (wide,) = db.query("SELECT * FROM applications_wide WHERE report_id = ?", [report_id])
+    assert (wide["new_received_total"], wide["carried_over_total"], wide["unable_not_held_total"]) == (21, 1, 4)
+    (reviews,) = db.query("SELECT * FROM reviews_litigation_wide")
+    assert reviews["review_total"] == 0 and reviews["litigation_after_review_pending"] == 0
+
+    active = list(db.query("SELECT seq, item, row_code, metric, value FROM active_disclosure ORDER BY seq"))
+    assert active[7] == {"seq": 8, "item": "20(6)", "row_code": "penalty", "metric": "decisions", "value": 2}
+    assert len(active) == len(EXAMPLE["active_disclosure"])
+    checks = {row["code"]: row["ok"] for row in db["checks"].rows}
+    assert checks == {"apps_balance": 1, "apps_results_sum": 1, "apps_row_totals": 1, "review_totals": 1,
+                      "text_vs_table": 1}
+    assert [row["no"] for row in db["sections"].rows] == [1, 2, 3, 4, 5, 6]
+
+
+def test_blank_cells_stay_null_and_decimals_stay_decimal(archive):
+    record = copy.deepcopy(EXAMPLE)
+    record["applications"]["granted"]["research"] = None
+    record["active_disclosure"][-1]["value"] = 1.25  # 本年收费金额（万元）as printed
+    report_id = load_record(archive.db, record, report_key="k", sources=[], parser_version="test")
+
+    (wide,) = archive.db.query("SELECT granted_research, granted_total FROM applications_wide")
+    assert wide == {"granted_research": None, "granted_total": 13}
+    fee = archive.db.execute("SELECT value FROM active_disclosure WHERE report_id = ? AND metric = 'fee_amount'",
+                             [report_id]).fetchone()
+    assert fee == (1.25,)
+    assert table_values(record) == table_values(EXAMPLE) - 1
+
+
+def test_same_sources_replace_in_place_new_sources_make_a_new_version(archive):
+    page_v1 = fetched(archive, b"page v1")
+    first = load_record(archive.db, EXAMPLE, report_key="k", sources=[page_v1], parser_version="1")
+    again = load_record(archive.db, EXAMPLE, report_key="k", sources=[page_v1], parser_version="2")
+    assert again == first
+    assert archive.db["reports"].get(first)["parser_version"] == "2"
+    assert archive.db["applications"].count == 25 * 7  # replaced, not doubled
+
+    changed = copy.deepcopy(EXAMPLE)
+    changed["applications"]["new_received"]["total"] = 22
+    second = load_record(archive.db, changed, report_key="k", sources=[fetched(archive, b"page v2")],
+                         parser_version="2")
+    assert second != first
+    versions = list(archive.db.query("SELECT id, version, is_latest FROM reports ORDER BY version"))
+    assert versions == [{"id": first, "version": 1, "is_latest": 0}, {"id": second, "version": 2, "is_latest": 1}]
+    totals = dict(archive.db.execute("SELECT report_id, new_received_total FROM applications_wide").fetchall())
+    assert totals == {first: 21, second: 22}  # the old version keeps its figures
+
+
+def test_a_report_that_fails_mid_load_leaves_nothing_behind(archive):
+    load_record(archive.db, EXAMPLE, report_key="k", sources=[fetched(archive, b"v1")], parser_version="1")
+    broken = copy.deepcopy(EXAMPLE)
+    broken["checks"].append(dict(broken["checks"][0]))  # the same check twice violates its key, late in the load
+    counts = {t: archive.db[t].count for t in ("reports", "sections", "applications", "checks")}
+
+    with pytest.raises(Exception, match="UNIQUE"):
+        load_record(archive.db, broken, report_key="k", sources=[fetched(archive, b"v2")], parser_version="1")
+
+    assert {t: archive.db[t].count for t in counts} == counts
+    assert archive.db.execute("SELECT version FROM reports WHERE is_latest = 1").fetchall() == [(1,)]
+
+
+def search(archive, query):
+    return sorted(
+        row["no"]
+        for row in archive.db.query(
+            "SELECT s.no FROM sections s JOIN sections_fts ON sections_fts.rowid = s.rowid "
+            "WHERE sections_fts MATCH ?", [fts_query(query)])
+    )
+
+
+def test_two_character_chinese_queries_find_their_sections(archive):
+    record = copy.deepcopy(EXAMPLE)
+    record["sections"][0]["text"] = "2022年，我局主动公开政府信息156条，办理政府信息公开申请21件。"
+    record["sections"][3]["text"] = "本年度未发生因政府信息公开引起的行政复议和行政诉讼案件。"
+    record["sections"][4]["text"] = "信息公开工作仍需加强。"
+    load_record(archive.db, record, report_key="k", sources=[], parser_version="1")
+
+    assert search(archive, "申请") == [1, 3]  # the text of 一 and the title of 三
+    assert search(archive, "复议") == [4]
+    assert search(archive, "诉讼") == [4]
+    assert search(archive, "行政复议") == [4]
+    assert search(archive, "信访") == []
+    # Datasette passes the query quoted, as one phrase: the segmented index answers that too.
+    assert [r[0] for r in archive.db.execute(
+        "SELECT rowid FROM sections_fts WHERE sections_fts MATCH '\"诉讼\"'")] == [4]

@@ -1,0 +1,152 @@
+"""Parse-and-load from the archive: per report_key, best candidate, failures recorded, re-parse on upgrade."""
+
+import hashlib
+import json
+
+import pytest
+
+import parsers
+from archive import Archive
+from archive.importer import import_paths
+from archive.reparse import is_pending, parse_reports
+from tests.conftest import SEEDS, SPEC
+
+EXAMPLE = json.loads((SPEC / "example-liaocheng-2022.json").read_text(encoding="utf-8"))
+
+
+def seed_bytes(prefix: str) -> bytes:
+    (path,) = SEEDS.glob(f"{prefix}_*.txt")
+    return path.read_bytes()
+
+
+@pytest.fixture
+def archive(tmp_path):
+    with Archive(tmp_path / "data") as archive:
+        yield archive
+
+
+def applications(archive, report_id) -> dict:
+    table: dict = {}
+    for row in archive.db.query("SELECT row_code, column_code, value FROM applications WHERE report_id = ?",
+                                [report_id]):
+        table.setdefault(row["row_code"], {})[row["column_code"]] = row["value"]
+    return table
+
+
+def test_import_a_folder_loads_the_reports_and_records_the_corrupt_file(archive, tmp_path):
+    folder = tmp_path / "reports"
+    (folder / "2022").mkdir(parents=True)
+    (folder / "2022" / "liaocheng.txt").write_bytes(seed_bytes("002"))
+    (folder / "huangzhong.txt").write_bytes(seed_bytes("001"))
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.7\n" + b"\x00garbage" * 20)
+    (folder / ".hidden").write_bytes(b"skipped")
+
+    imported = import_paths(archive, [folder])
+    summary = parse_reports(archive, [item.report_key for item in imported])
+
+    assert sorted(p.name for p in (item.path for item in imported)) == ["broken.pdf", "huangzhong.txt", "liaocheng.txt"]
+    assert len(summary.loaded) == 2
+    (failed_key, reason), = summary.failed.items()
+    assert failed_key.endswith("broken.pdf") and reason
+    (error,) = archive.db.query("SELECT error, parser_version FROM parse_errors")
+    assert error == {"error": reason, "parser_version": parsers.PARSER_VERSION}
+
+    (report,) = archive.db.query("SELECT * FROM reports WHERE report_key LIKE '%liaocheng.txt'")
+    assert report["organization"] == "聊城市统计局" and report["year"] == 2022
+    assert report["source_url"].startswith("file:///")
+    assert applications(archive, report["id"]) == EXAMPLE["applications"]
+    fetch = archive.db["fetches"].get(imported[0].result.fetch_id)
+    assert fetch["role"] == "file" and fetch["url"].startswith("file:")
+    # The originals are kept byte for byte.
+    (liaocheng,) = [item for item in imported if item.path.name == "liaocheng.txt"]
+    assert archive.store.read_bytes(liaocheng.result.sha256) == (folder / "2022" / "liaocheng.txt").read_bytes()
+
+
+def test_the_candidate_with_most_table_values_wins_and_says_so(archive):
+    key = "wendeng:2022:liaocheng"
+    archive.record_fetch(url="http://127.0.0.1/art_1.html", status=200, body=seed_bytes("000"),
+                         role="report_page", report_key=key)
+    archive.record_fetch(url="http://127.0.0.1/attach/report.txt", status=200, body=seed_bytes("002"),
+                         role="attachment", report_key=key)
+
+    summary = parse_reports(archive)
+
+    assert summary.loaded == [key]
+    (report,) = archive.db["reports"].rows
+    assert report["organization"] == "聊城市统计局"  # the attachment's tables, not the page's prose
+    assert report["source_url"] == "http://127.0.0.1/art_1.html"
+    assert any(w.startswith("record read from attachment report.txt") for w in json.loads(report["warnings"]))
+    used = dict(archive.db.execute("SELECT role, used FROM report_documents").fetchall())
+    assert used == {"attachment": 1, "report_page": 0}
+
+
+def test_changed_original_makes_a_new_version_and_keeps_the_old(archive):
+    url = "http://127.0.0.1/art_2.html"
+    archive.record_fetch(url=url, status=200, body=seed_bytes("002"), role="report_page", report_key="k")
+    parse_reports(archive)
+    assert not is_pending(archive, "k")
+
+    revised = seed_bytes("002").replace("共受理依申请公开21件".encode(), "共受理依申请公开21件（修订）".encode())
+    assert revised != seed_bytes("002")
+    archive.record_fetch(url=url, status=200, body=revised, role="report_page", report_key="k")
+    assert is_pending(archive, "k")
+    parse_reports(archive)
+
+    versions = list(archive.db.query("SELECT version, is_latest, sources_digest FROM reports ORDER BY version"))
+    assert [(v["version"], v["is_latest"]) for v in versions] == [(1, 0), (2, 1)]
+    assert archive.db["sections"].count == 12  # both versions keep their sections
+    assert len(list(archive.store)) == 2
+
+
+def test_reparse_after_a_parser_upgrade_replaces_derived_rows_only(archive, monkeypatch):
+    archive.record_fetch(url="http://127.0.0.1/a.txt", status=200, body=seed_bytes("002"),
+                         role="attachment", report_key="a")
+    archive.record_fetch(url="http://127.0.0.1/b.txt", status=200, body=seed_bytes("003"),
+                         role="attachment", report_key="b")
+    assert len(parse_reports(archive).loaded) == 2
+    assert parse_reports(archive).skipped == ["a", "b"]  # nothing pending
+    before = {t: archive.db[t].count for t in ("reports", "applications", "sections", "checks")}
+    originals = {sha: archive.store.hash_file(sha) for sha in archive.store}
+
+    monkeypatch.setattr(parsers, "PARSER_VERSION", "99.0.0")
+    assert is_pending(archive, "a") and is_pending(archive, "b")
+    summary = parse_reports(archive)
+
+    assert summary.loaded == ["a", "b"]
+    assert {t: archive.db[t].count for t in before} == before  # replaced, not duplicated
+    assert {row["parser_version"] for row in archive.db["reports"].rows} == {"99.0.0"}
+    assert {row["version"] for row in archive.db["reports"].rows} == {1}
+    assert {sha: archive.store.hash_file(sha) for sha in archive.store} == originals == {s: s for s in originals}
+
+
+def test_a_reader_crash_is_recorded_and_the_run_goes_on(archive, monkeypatch):
+    crashing = seed_bytes("003")
+    archive.record_fetch(url="http://127.0.0.1/x.txt", status=200, body=crashing, role="attachment", report_key="x")
+    archive.record_fetch(url="http://127.0.0.1/y.txt", status=200, body=seed_bytes("002"), role="attachment",
+                         report_key="y")
+    real = parsers.read_document
+
+    def read_document(data, **context):
+        if data == crashing:
+            raise RuntimeError("reader bug")
+        return real(data, **context)
+
+    monkeypatch.setattr(parsers, "read_document", read_document)
+    summary = parse_reports(archive)
+
+    assert summary.loaded == ["y"]
+    assert summary.failed == {"x": "RuntimeError: reader bug"}
+    assert not is_pending(archive, "x")  # failed under this parser version: not retried until it changes
+    monkeypatch.setattr(parsers, "PARSER_VERSION", "99.0.0")
+    assert is_pending(archive, "x")
+
+
+def test_failed_fetches_and_lists_are_not_sources(archive):
+    archive.record_fetch(url="http://127.0.0.1/list.html", status=200, body=b"<ul></ul>", role="list", report_key="k")
+    archive.record_fetch(url="http://127.0.0.1/gone.txt", status=404, body=b"not found", role="attachment",
+                         report_key="k")
+    archive.record_fetch(url="http://127.0.0.1/ok.txt", status=200, body=seed_bytes("001"), role="attachment",
+                         report_key="k")
+    parse_reports(archive)
+    digests = [row["sha256"] for row in archive.db["report_documents"].rows]
+    assert digests == [hashlib.sha256(seed_bytes("001")).hexdigest()]
