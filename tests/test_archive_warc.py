@@ -1,0 +1,58 @@
+"""WARC export read back with warcio: every payload matches the store and its WARC-Payload-Digest."""
+
+import base64
+import hashlib
+
+from warcio.archiveiterator import ArchiveIterator
+
+from archive import Archive
+from archive.importer import import_paths
+from archive.warc import write_warc
+
+
+def test_warc_round_trip(tmp_path):
+    archive = Archive(tmp_path / "data")
+    page = "<html><body>聊城市统计局2022年政府信息公开工作年度报告</body></html>".encode()
+    archive.record_fetch(
+        url="http://127.0.0.1:8000/art/2023/1/28/art_1.html", status=200, body=page, referer="http://127.0.0.1:8000/",
+        headers={b"Content-Type": [b"text/html; charset=utf-8"], b"Content-Encoding": [b"gzip"],
+                 b"Set-Cookie": [b"a=1", b"b=2"], b"ETag": [b'"v1"']},
+        role="report_page", report_key="k",
+    )
+    archive.record_fetch(url="http://127.0.0.1:8000/attach/report.pdf?id=7", status=200, body=b"%PDF-1.7 report",
+                         headers={"Content-Type": "application/pdf"}, role="attachment", report_key="k")
+    archive.record_fetch(url="http://127.0.0.1:8000/art/2023/1/28/art_1.html", status=304, not_modified=True)
+    archive.record_fetch(url="http://127.0.0.1:8000/missing.pdf", status=404, error="HTTP 404")
+    (tmp_path / "local.txt").write_text("本地文件", encoding="utf-8")
+    import_paths(archive, [tmp_path / "local.txt"])
+
+    target = tmp_path / "archive.warc.gz"
+    written = write_warc(archive, target)
+
+    seen = {}
+    with target.open("rb") as stream:
+        for record in ArchiveIterator(stream):
+            kind = record.rec_type
+            seen.setdefault(kind, []).append(record.rec_headers.get_header("WARC-Target-URI"))
+            if kind in ("response", "resource"):
+                payload = record.content_stream().read()
+                sha256 = hashlib.sha256(payload).hexdigest()
+                assert payload == archive.store.read_bytes(sha256)
+                digest = record.rec_headers.get_header("WARC-Payload-Digest")
+                assert digest == "sha256:" + base64.b32encode(bytes.fromhex(sha256)).decode()
+            if kind == "response" and record.rec_headers.get_header("WARC-Target-URI").endswith("art_1.html"):
+                headers = record.http_headers
+                assert headers.get_statuscode() == "200"
+                assert [v for k, v in headers.headers if k == "Set-Cookie"] == ["a=1", "b=2"]
+                assert headers.get_header("X-Archive-Orig-Content-Encoding") == "gzip"
+                assert headers.get_header("Content-Encoding") is None
+            if kind == "request":
+                assert record.rec_headers.get_header("WARC-Concurrent-To")
+            assert record.rec_headers.get_header("WARC-Date")
+            assert record.rec_headers.protocol == "WARC/1.1"
+
+    assert written == 6
+    assert sorted(seen) == ["request", "resource", "response", "revisit"]
+    assert len(seen["response"]) == len(seen["request"]) == 2
+    assert seen["resource"][0].startswith("file:///")
+    assert "http://127.0.0.1:8000/missing.pdf" not in sum(seen.values(), [])
