@@ -110,7 +110,7 @@ class ReplicaPortal:
         self._threads.clear()
 
     def __enter__(self) -> "ReplicaPortal":
-        return self.start()
+        return self if self._servers else self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
