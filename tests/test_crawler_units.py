@@ -1,0 +1,108 @@
+"""Registry, job journal and WAF challenge solving: the crawler's pieces that need no network."""
+
+import hashlib
+import json
+import subprocess
+import sys
+
+import pytest
+
+from crawler.journal import JobJournal
+from crawler.middlewares import ChallengeError, solve_jsl
+from crawler.registry import RegistryError, adhoc_site, load_sites, select_sites, site_from_entry
+
+
+def test_packaged_registry_has_the_weihai_sites():
+    sites = load_sites()
+    assert {"wendeng", "huancui", "weihai", "rongcheng", "rushan"} <= set(sites)
+    assert sites["wendeng"].region_code == "371003" and sites["huancui"].region_code == "371002"
+    assert "180.76.149.248" in sites["wendeng"].allowed_domains  # the flip-book host, explicitly
+    assert all(s.family == "hanweb" for s in sites.values())
+
+
+def test_aliases_are_rewritten_to_the_canonical_base():
+    weihai = load_sites()["weihai"]
+    assert weihai.canonical_url("https://www.weihai.gov.cn:8443/module/xxgk/x.jsp?a=1#top") == (
+        "https://www.weihai.gov.cn/module/xxgk/x.jsp?a=1")
+    assert weihai.https_fallback
+    assert weihai.allowed_domains == ("www.weihai.gov.cn",)
+
+
+def test_registry_errors_name_the_site_and_the_reason(tmp_path):
+    with pytest.raises(RegistryError, match="unknown family 'trs'"):
+        site_from_entry("x", {"family": "trs", "base_urls": ["http://x.gov.cn/"]})
+    with pytest.raises(RegistryError, match="not an http"):
+        site_from_entry("x", {"family": "hanweb", "base_urls": ["ftp://x.gov.cn/"]})
+    with pytest.raises(RegistryError, match="politeness"):
+        site_from_entry("x", {"family": "hanweb", "base_urls": ["http://x/"], "politeness": {"speed": 1}})
+    bad = tmp_path / "sites.toml"
+    bad.write_text("[sites.x\n", encoding="utf-8")
+    with pytest.raises(RegistryError, match="not valid TOML"):
+        load_sites(bad)
+    with pytest.raises(RegistryError, match="unknown site.*nowhere"):
+        select_sites(["nowhere"], load_sites())
+
+
+def test_registry_file_from_the_environment(tmp_path, monkeypatch):
+    path = tmp_path / "sites.toml"
+    path.write_text('[sites.demo]\nfamily = "hanweb"\nbase_urls = ["http://127.0.0.2:8000"]\n'
+                    'render_js = false\n[sites.demo.politeness]\ndelay = 3\n', encoding="utf-8")
+    monkeypatch.setenv("NIANBAO_SITES_FILE", str(path))
+    (demo,) = load_sites().values()
+    assert demo.base_url == "http://127.0.0.2:8000/" and demo.politeness == {"delay": 3}
+    assert demo.render_js is False
+
+
+def test_adhoc_site_for_a_url():
+    site = adhoc_site("http://www.rushan.gov.cn/", "hanweb")
+    assert site.name == "www-rushan-gov-cn" and site.allowed_domains == ("www.rushan.gov.cn",)
+
+
+def test_journal_resumes_what_was_scheduled_but_not_done(tmp_path):
+    journal = JobJournal(tmp_path)
+    journal.note_request("a" * 40, {"url": "http://x/1"})
+    journal.note_request("b" * 40, {"url": "http://x/2"})
+    journal.mark_done(["a" * 40])
+    journal.save_run_id(7)
+    # SIGKILL: nothing closed. A torn last line must not stop the restart.
+    with open(tmp_path / "requests.journal", "a") as f:
+        f.write("c" * 40 + " gAR")
+    again = JobJournal(tmp_path)
+    assert again.resuming and again.unfinished() == [{"url": "http://x/2"}]
+    assert again.load_run_id() == 7
+
+
+def test_jsl_first_round_cookie_from_concatenated_literals():
+    page = ("<html><body><script>document.cookie=('__jsl_cle')+('arance=')+('1732237200.417|0|ab%3D')"
+            "+(';max-age=3600;path=/');location.href=location.pathname+location.search</script></body></html>")
+    assert solve_jsl(page) == {"__jsl_clearance": "1732237200.417|0|ab%3D"}
+
+
+def test_jsl_obfuscated_numbers_follow_javascript_coercion():
+    page = "<script>document.cookie=('_')+('_jsl_clearance_s=')+(-~[]+[]+~~[])+('x');location.href='/'</script>"
+    assert solve_jsl(page) == {"__jsl_clearance_s": "10x"}
+
+
+def test_jsl_second_round_finds_the_clearance_by_its_hash():
+    clearance = "1650000000.1|0|AbXyZ"
+    params = {"bts": ["1650000000.1|0|A", "yZ"], "chars": "abcXYZ", "ct": hashlib.sha1(clearance.encode()).hexdigest(),
+              "ha": "sha1", "tn": "__jsl_clearance_s", "vt": "3600", "wt": "1500"}
+    page = f"<script>;go({json.dumps(params)})</script>"
+    assert solve_jsl(page) == {"__jsl_clearance_s": clearance}
+
+
+def test_unanswerable_challenges_say_why():
+    with pytest.raises(ChallengeError, match="no document.cookie"):
+        solve_jsl("<html>blocked</html>")
+    with pytest.raises(ChallengeError, match="unsupported script"):
+        solve_jsl("<script>document.cookie=atob('eA==');location.href='/'</script>")
+
+
+def test_crawl_command_rejects_unknown_sites_before_starting(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-c", "from archive.cli import cli; cli(prog_name='nianbao')", "crawl", "nowhere",
+         "--data-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2
+    assert "unknown site(s) nowhere" in result.stderr
