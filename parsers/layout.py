@@ -163,6 +163,10 @@ def paragraphs_from_lines(lines: list[list[Box]], left: float, right: float) -> 
     an indented line, a heading or a line after a short line starts a new one."""
     paragraphs: list[str] = []
     previous: list[Box] | None = None
+    # Official documents are often set with wide line spacing: a paragraph
+    # break is a pitch clearly larger than the usual one, not any white gap.
+    pitches = sorted(b[0].top - a[0].top for a, b in zip(lines, lines[1:]) if b[0].top > a[0].top)
+    usual_pitch = pitches[len(pitches) // 2] if pitches else 0.0
     for line in lines:
         text = join_words(line).strip()
         if not text:
@@ -172,7 +176,7 @@ def paragraphs_from_lines(lines: list[list[Box]], left: float, right: float) -> 
             previous is None
             or line[0].x0 - left > 1.2 * height
             or previous[-1].x1 < right - 2.5 * height
-            or line[0].top - max(b.bottom for b in previous) > 1.2 * height
+            or line[0].top - previous[0].top > max(1.4 * usual_pitch, 2.2 * height)
             or _PARAGRAPH_START.match(text)
         )
         if starts_new:

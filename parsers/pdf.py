@@ -98,6 +98,10 @@ def read_pdf(data: bytes, *, filename=None, content_type=None, base_dir=None) ->
         _ocr_pages(data, ocr_pages, per_page, doc)
     _drop_running_lines(per_page, heights)
     doc.blocks = _assemble(per_page)
+    if doc.source_format == "ocr":
+        from .ocr import low_confidence
+
+        doc.warnings.extend(low_confidence(doc.blocks, "scan"))
     return doc
 
 
@@ -302,7 +306,8 @@ def _ocr_pages(data: bytes, whole_pages: list[int], per_page: list[list[_Item]],
         budget -= 1
         image = render_page(data, number)
         if number in whole_pages:
-            per_page[number] = [_Item(0.0, ocr.read_image(image, doc.warnings, name=f"page {number + 1}"))]
+            per_page[number] = _scanned_page(ocr.layout(image, f"page {number + 1}"), number, image.width)
+            doc.warnings.append(ocr.ocr_note(f"page {number + 1}", per_page[number].angle))
             continue
         scale = limits.OCR_DPI / 72
         for item in pictures:
@@ -310,6 +315,31 @@ def _ocr_pages(data: bytes, whole_pages: list[int], per_page: list[list[_Item]],
             crop = image.crop((int(x0), int(top), int(x1) + 1, int(bottom) + 1))
             item.block = ocr.read_image(crop, doc.warnings, name=f"picture on page {number + 1}")
     doc.source_format = "ocr"
+
+
+class _ScannedItems(list):
+    """A scanned page's items, with the angle its scan was straightened by."""
+
+    angle: float = 0.0
+
+
+def _scanned_page(found, number: int, width_px: int) -> list[_Item]:
+    """OCR geometry (pixels) to the same items as a text page (points), so that
+    scanned pages get the same table joins, header removal and paragraphs."""
+    k = 72 / limits.OCR_DPI
+
+    def scaled(b: Box) -> Box:
+        return Box(b.x0 * k, b.top * k, b.x1 * k, b.bottom * k, b.text, b.confidence, [scaled(c) for c in b.chars])
+
+    items = _ScannedItems()
+    items.angle = found.angle
+    for rects, boxes in found.tables:
+        rects = [tuple(v * k for v in r) for r in rects]
+        bbox = (min(r[0] for r in rects), min(r[1] for r in rects), max(r[2] for r in rects), max(r[3] for r in rects))
+        items.append(_Item(bbox[1], _PageTable(rects, [scaled(b) for b in boxes], bbox, number)))
+    items += _text_items([scaled(b) for b in found.text], width_px * k)
+    items.sort(key=lambda item: item.top)
+    return items
 
 
 def render_page(data: bytes, number: int, dpi: int = limits.OCR_DPI):

@@ -1,0 +1,397 @@
+"""Offline OCR of scans and table pictures into the same blocks as text formats.
+
+Engine: rapidocr with ONLY its default models, which ship inside the wheel
+(``rapidocr/models/*.onnx``); asking for any other model makes rapidocr
+download it, which must never happen at run time (the crawler hosts have no
+route out). Tables are rebuilt from the picture's ruling lines: the cell
+rectangles (merged cells included) come from the drawn lines, and the text
+boxes are placed into them (``parsers.layout.table_from_cells``); a table
+printed without lines falls back to columns found from the numbers'
+positions. Every cell keeps the recogniser's confidence, and a number read
+with low confidence is named in the warnings (its value is still the one read).
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import limits
+from .document import Block, Document, Image, Paragraph, Table
+from .errors import MissingTool, ParseError
+from .layout import Box, Rect, group_lines, is_table_line, paragraphs_from_lines, segments, table_from_cells, table_from_columns
+
+# Below this the recogniser is often wrong about a digit; the value stays, a warning names it.
+LOW_CONFIDENCE = 0.80
+# Pictures smaller than this are icons, logos or QR codes, not tables or pages.
+MIN_PICTURE = (200, 60)
+
+
+@functools.lru_cache(maxsize=1)
+def engine():
+    """The rapidocr engine with its bundled default models (loaded once per process)."""
+    try:
+        import rapidocr
+        from rapidocr import RapidOCR
+    except ImportError:
+        raise MissingTool("rapidocr is not installed (pip install rapidocr onnxruntime); cannot OCR") from None
+    bundled = Path(rapidocr.__file__).parent / "models"
+    if not any(bundled.glob("*det*.onnx")) or not any(bundled.glob("*rec*.onnx")):
+        raise MissingTool(f"rapidocr's bundled models are missing from {bundled}; reinstall the rapidocr wheel")
+    # Only preprocessing options change: never scale a short strip of text up to
+    # 736 px (the default "min" rule), and skip the 180-degree classifier.
+    return RapidOCR(
+        params={
+            "Global.log_level": "error",
+            "Global.use_cls": False,
+            "Det.limit_type": "max",
+            "Det.limit_side_len": 2000,
+            # Pad each line crop to its own width, not to 320 px: a cell's "0" is
+            # mostly padding otherwise, and recognition runs ~6x slower.
+            "Rec.rec_img_shape": [3, 48, 48],
+        }
+    )
+
+
+def recognise(pixels, chars: bool = False) -> list[Box]:
+    """Text boxes of an image (numpy array); with ``chars`` each box also carries
+    per-character boxes (for splitting a box that crosses cell borders)."""
+    result = engine()(pixels, return_word_box=chars)
+    if result.boxes is None or result.txts is None:
+        return []
+    words = result.word_results if chars and result.word_results else [()] * len(result.txts)
+    boxes = []
+    for quad, text, score, chars in zip(result.boxes, result.txts, result.scores, words):
+        xs, ys = [p[0] for p in quad], [p[1] for p in quad]
+        char_boxes = [
+            Box(min(p[0] for p in q), min(p[1] for p in q), max(p[0] for p in q), max(p[1] for p in q), t, float(s))
+            for t, s, q in chars
+        ]
+        boxes.append(Box(min(xs), min(ys), max(xs), max(ys), text.strip(), float(score), char_boxes))
+    return [b for b in boxes if b.text]
+
+
+def deskew(gray):
+    """Straighten a slightly rotated scan (|angle| <= 3 degrees): the angle that
+    makes the rows of ink sharpest (ruling lines and text lines) wins."""
+    import cv2
+    import numpy as np
+
+    height, width = gray.shape
+    scale = min(1.0, 1000 / max(width, height))
+    small = cv2.resize(gray, (int(width * scale), int(height * scale)), interpolation=cv2.INTER_AREA)
+    ink = (small < 128).astype(np.float32)
+    centre = (ink.shape[1] / 2, ink.shape[0] / 2)
+
+    def sharpness(angle):
+        matrix = cv2.getRotationMatrix2D(centre, angle, 1.0)
+        rotated = cv2.warpAffine(ink, matrix, (ink.shape[1], ink.shape[0]))
+        return float((rotated.sum(axis=1) ** 2).sum())
+
+    best = max(np.arange(-3.0, 3.01, 0.25), key=sharpness)
+    best = max(np.arange(best - 0.25, best + 0.26, 0.05), key=sharpness)
+    if abs(best) < 0.05:
+        return gray, 0.0
+    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), best, 1.0)
+    straight = cv2.warpAffine(gray, matrix, (width, height), flags=cv2.INTER_LINEAR, borderValue=255)
+    return straight, float(best)
+
+
+def _runs(profile, threshold) -> list[float]:
+    """Centres of runs of a projection profile above a threshold (one per drawn line)."""
+    centres, start = [], None
+    for i, value in enumerate(list(profile) + [0]):
+        if value > threshold and start is None:
+            start = i
+        elif value <= threshold and start is not None:
+            centres.append((start + i - 1) / 2)
+            start = None
+    return centres
+
+
+def ruled_tables(gray) -> list[list[tuple[float, float, float, float]]]:
+    """Cell rectangles of every ruled table in the image, one list per table."""
+    import cv2
+    import numpy as np
+
+    height, width = gray.shape
+    _, ink = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(25, width // 35), 1)))
+    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(25, height // 50))))
+    frame = cv2.dilate(horizontal | vertical, np.ones((5, 5), np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(frame)
+    tables = []
+    for x, y, w, h, _area in stats[1:count]:
+        if w < 80 or h < 30:
+            continue
+        h_part = horizontal[y : y + h, x : x + w] > 0
+        v_part = vertical[y : y + h, x : x + w] > 0
+        ys = [y + c for c in _runs(h_part.sum(axis=1), 0.08 * w)]
+        xs = [x + c for c in _runs(v_part.sum(axis=0), 0.08 * h)]
+        if len(ys) < 2 or len(xs) < 2:
+            continue
+        tables.append(_cells_from_lines(xs, ys, horizontal > 0, vertical > 0))
+    return sorted(tables, key=lambda rects: min(r[1] for r in rects))
+
+
+def _cells_from_lines(xs, ys, horizontal, vertical):
+    """Grid cells between drawn lines, merged where the line between two cells is absent."""
+    rows, cols = len(ys) - 1, len(xs) - 1
+    parent = list(range(rows * cols))
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def drawn(mask, fixed, a, b, along_x):
+        lo, hi = int(a + 0.2 * (b - a)), int(b - 0.2 * (b - a)) + 1
+        f0, f1 = int(fixed) - 4, int(fixed) + 5
+        band = mask[f0:f1, lo:hi] if along_x else mask[lo:hi, f0:f1]
+        if band.size == 0:
+            return True
+        hits = band.any(axis=0 if along_x else 1)
+        return hits.mean() > 0.5
+
+    for r in range(rows):
+        for c in range(cols):
+            if c + 1 < cols and not drawn(vertical, xs[c + 1], ys[r], ys[r + 1], along_x=False):
+                parent[find(r * cols + c + 1)] = find(r * cols + c)
+            if r + 1 < rows and not drawn(horizontal, ys[r + 1], xs[c], xs[c + 1], along_x=True):
+                parent[find((r + 1) * cols + c)] = find(r * cols + c)
+    groups: dict[int, list[tuple[int, int]]] = {}
+    for r in range(rows):
+        for c in range(cols):
+            groups.setdefault(find(r * cols + c), []).append((r, c))
+    rects = []
+    for members in groups.values():
+        r0, r1 = min(m[0] for m in members), max(m[0] for m in members) + 1
+        c0, c1 = min(m[1] for m in members), max(m[1] for m in members) + 1
+        rects.append((xs[c0], ys[r0], xs[c1], ys[r1]))
+    return rects
+
+
+@dataclass
+class Layout:
+    """What OCR found on an image: ruled tables (cell rectangles and the text
+    lines inside them) and the text boxes outside tables, in pixels."""
+
+    tables: list[tuple[list[Rect], list[Box]]]
+    text: list[Box]
+    angle: float
+
+
+def layout(image, name: str = "image") -> Layout:
+    import cv2
+    import numpy as np
+
+    limits.check_pixels(image.width, image.height, name)
+    gray = np.asarray(image.convert("L"))
+    gray, angle = deskew(gray)
+    _, ink = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    # Single-pixel specks (scan noise) are not ink worth reading.
+    ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    tables = ruled_tables(gray)
+    text: list[Box] = []
+    for top, bottom in _prose_bands(ink, tables):
+        band = gray[top:bottom]
+        text += [
+            Box(b.x0, b.top + top, b.x1, b.bottom + top, b.text, b.confidence, b.chars)
+            for b in recognise(np.stack([band] * 3, axis=-1))
+        ]
+    return Layout(list(zip(tables, _read_cells(gray, ink, tables))), text, angle)
+
+
+def read_image(image, warnings: list[str], name: str = "image") -> list[Block]:
+    """Blocks (paragraphs, tables) of one page or picture, read by OCR, in reading order."""
+    found = layout(image, name)
+    placed: list[tuple[float, Block]] = []
+    tops = sorted(min(r[1] for r in rects) for rects, _ in found.tables)
+    for rects, boxes in found.tables:
+        placed.append((min(r[1] for r in rects), table_from_cells(rects, boxes, tolerance=6.0)))
+    # Text between two tables is read as its own group, so paragraphs never straddle a table.
+    bands: dict[int, list[Box]] = {}
+    for box in found.text:
+        bands.setdefault(sum(1 for top in tops if top < box.top), []).append(box)
+    for band in bands.values():
+        placed += _text_blocks(band)
+    placed.sort(key=lambda pair: pair[0])
+    blocks = [block for _, block in placed]
+    warnings.append(ocr_note(name, found.angle))
+    warnings.extend(low_confidence(blocks, name))
+    return blocks
+
+
+def ocr_note(name: str, angle: float) -> str:
+    note = f"{name}: text read by OCR"
+    if abs(angle) >= 0.05:
+        note += f" (straightened by {angle:.2f} degrees)"
+    return note
+
+
+def _ink_runs(profile, min_gap: int, min_length: int) -> list[tuple[int, int]]:
+    """[start, end) runs where a projection profile has ink, bridging gaps shorter than min_gap."""
+    runs: list[list[int]] = []
+    for i in (int(i) for i in profile.nonzero()[0]):
+        if runs and i - runs[-1][1] < min_gap:
+            runs[-1][1] = i + 1
+        else:
+            runs.append([i, i + 1])
+    return [(a, b) for a, b in runs if b - a >= min_length]
+
+
+def _read_cells(gray, ink, tables) -> list[list[Box]]:
+    """Recognise every text line of every cell without text detection: the
+    lines of a cell are the bands of ink between its ruling lines."""
+    crops, where = [], []
+    for t, rects in enumerate(tables):
+        for x0, top, x1, bottom in rects:
+            x0, top, x1, bottom = int(x0) + 5, int(top) + 5, int(x1) - 4, int(bottom) - 4
+            if x1 - x0 < 6 or bottom - top < 6:
+                continue
+            cell = ink[top:bottom, x0:x1]
+            for a, b in _ink_runs((cell > 0).sum(axis=1) >= 1, min_gap=3, min_length=6):
+                columns = ((cell[a:b] > 0).sum(axis=0) >= 1).nonzero()[0]
+                left, right = int(columns[0]), int(columns[-1]) + 1
+                pad = 4
+                crop = gray[max(top + a - pad, 0) : top + b + pad, max(x0 + left - pad, 0) : x0 + right + pad]
+                crops.append(cv2_rgb(crop))
+                where.append((t, Box(x0 + left, top + a, x0 + right, top + b, "")))
+    found: list[list[Box]] = [[] for _ in tables]
+    if not crops:
+        return found
+    result = engine().recognize_txt(crops)
+    for (t, box), text, score in zip(where, result.txts, result.scores):
+        text = text.strip()
+        if text:
+            box.text, box.confidence = text, float(score)
+            found[t].append(box)
+    return found
+
+
+def cv2_rgb(gray_crop):
+    import numpy as np
+
+    return np.ascontiguousarray(np.stack([gray_crop] * 3, axis=-1))
+
+
+def _prose_bands(ink, tables) -> list[tuple[int, int]]:
+    """Horizontal bands of ink outside the ruled tables, for text detection."""
+    mask = ink.copy()
+    for rects in tables:
+        x0, top = int(min(r[0] for r in rects)), int(min(r[1] for r in rects))
+        x1, bottom = int(max(r[2] for r in rects)), int(max(r[3] for r in rects))
+        mask[max(top - 3, 0) : bottom + 4, max(x0 - 3, 0) : x1 + 4] = 0
+    rows = (mask > 0).sum(axis=1) >= 2
+    bands = _ink_runs(rows, min_gap=60, min_length=8)
+    return [(max(a - 10, 0), min(b + 10, ink.shape[0])) for a, b in bands]
+
+
+def _text_blocks(boxes: list[Box]) -> list[tuple[float, Block]]:
+    """Boxes outside ruled tables: unruled number tables, then paragraphs."""
+    out: list[tuple[float, Block]] = []
+    lines = group_lines(boxes)
+    if not lines:
+        return out
+    left = min(line[0].x0 for line in lines)
+    right = max(line[-1].x1 for line in lines)
+    run: list[list[Box]] = []
+    prose: list[list[Box]] = []
+
+    def flush():
+        if len(run) >= 2:
+            out.append((run[0][0].top, table_from_columns(run)))
+        else:
+            prose.extend(run)
+        run.clear()
+
+    for line in lines:
+        parts = segments(line, gap=1.5 * max(b.height for b in line))
+        if is_table_line(parts):
+            if prose:
+                out.extend((p_top, p) for p_top, p in _paragraphs(prose, left, right))
+                prose.clear()
+            run.append(parts)
+        else:
+            flush()
+            prose.append(line)
+    flush()
+    out.extend(_paragraphs(prose, left, right))
+    return out
+
+
+def _paragraphs(lines, left, right):
+    # One position for the group: the (stable) sort keeps the paragraphs' own order.
+    return [(lines[0][0].top, p) for p in paragraphs_from_lines(lines, left, right)] if lines else []
+
+
+def low_confidence(blocks: list[Block], name: str) -> list[str]:
+    """One warning per number the recogniser was unsure of, naming where it is printed."""
+    out = []
+    for t, table in enumerate(b for b in blocks if isinstance(b, Table)):
+        for row in table.rows():
+            label = next((c.text for c in row if c.text and not c.text[0].isdigit()), "").replace("\n", "")
+            for cell in row:
+                if cell.confidence is not None and cell.confidence < LOW_CONFIDENCE and any(ch.isdigit() for ch in cell.text):
+                    out.append(
+                        f"{name}: low OCR confidence {cell.confidence:.2f} for {cell.text!r} "
+                        f"(table {t + 1}, row {cell.row + 1} {label[:20]!r}, column {cell.col + 1})"
+                    )
+    return out
+
+
+def open_image(data: bytes, name: str = "image"):
+    """Decode image bytes with the pixel cap checked before decoding (PIL reads the size lazily)."""
+    from PIL import Image as PILImage, UnidentifiedImageError
+
+    try:
+        image = PILImage.open(io.BytesIO(data))
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ParseError(f"{name}: unreadable image ({exc})") from None
+    limits.check_pixels(image.width, image.height, name)
+    try:
+        image.load()
+    except (OSError, ValueError) as exc:
+        raise ParseError(f"{name}: truncated or corrupt image ({exc})") from None
+    return image.convert("RGB")
+
+
+def resolve_images(doc: Document) -> Document:
+    """Replace pictures that hold tables or text (DOCX/HTML reports whose tables
+    were pasted as images) by the blocks OCR reads from them.
+
+    Small pictures (icons, logos) and pictures where OCR finds nothing stay as
+    ``Image`` blocks; an unreadable picture stays too, with a warning."""
+    if not any(isinstance(b, Image) and b.data for b in doc.blocks):
+        return doc
+    blocks: list[Block] = []
+    used_ocr = False
+    for block in doc.blocks:
+        if not (isinstance(block, Image) and block.data):
+            blocks.append(block)
+            continue
+        name = f"image {block.src or block.alt or '?'}"
+        try:
+            image = open_image(block.data, name)
+            if image.width < MIN_PICTURE[0] or image.height < MIN_PICTURE[1]:
+                blocks.append(block)
+                continue
+            notes: list[str] = []
+            found = read_image(image, notes, name)
+        except ParseError as exc:
+            doc.warnings.append(str(exc))
+            blocks.append(block)
+            continue
+        if any(isinstance(b, Table) for b in found) or len(found) >= 2:
+            blocks.extend(found)
+            doc.warnings.extend(notes)
+            used_ocr = True
+        else:
+            blocks.append(block)
+    doc.blocks = blocks
+    if used_ocr:
+        doc.source_format = "ocr"
+    return doc
