@@ -21,7 +21,7 @@ _OPENING_YEAR = re.compile(r"^\s*((?:19|20)\d{2})\s*年")
 _DATE_LINE = re.compile(r"^\s*((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*$")
 _DATE = re.compile(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
 # The body is what precedes the year / "政府信息公开" in the title.
-_ORGANIZATION = re.compile(r"^(?:(?:19|20)\d{2}年度?)?(.+?)(?:(?:19|20)\d{2}年度?)?(?:政府信息公开|政务公开|信息公开)")
+_ORGANIZATION = re.compile(r"^(?:(?:19|20)\d{2}年度?)?(.+?)(?:(?:19|20)\d{2}年度?)?(?:政府信息公开|政务公开)")
 
 
 def read_title(lead: list[str], page_title: str | None) -> str | None:
@@ -45,7 +45,8 @@ def read_organization(title: str | None, closing: list[str]) -> str | None:
     if title:
         match = _ORGANIZATION.match(title)
         if match and match.group(1):
-            return match.group(1)
+            # "某区人民政府信息公开…" shares 政府 between the body and the subject
+            return match.group(1) + ("政府" if match.group(1).endswith("人民") else "")
     # the signature above the closing date
     for line in reversed(closing):
         line = clean_text(line)

@@ -1,0 +1,91 @@
+"""``nianbao parse-file``: the canonical record on stdout, one stderr line per unreadable file."""
+
+import json
+import shutil
+import subprocess
+
+import pytest
+from click.testing import CliRunner
+
+from archive.cli import cli
+from tests.conftest import SEEDS, SPEC
+
+SEED_002 = next(SEEDS.glob("002_*.txt"))
+
+
+def run(*args):
+    return CliRunner().invoke(cli, ["parse-file", *map(str, args)])
+
+
+def test_json_record_of_a_seed_with_chinese_unescaped():
+    result = run(SEED_002, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert '"organization": "聊城市统计局"' in result.stdout
+    record = json.loads(result.stdout)
+    expected = json.loads((SPEC / "example-liaocheng-2022.json").read_text(encoding="utf-8"))
+    assert record["applications"] == expected["applications"]
+    assert record["checks"] == expected["checks"]
+    assert result.stderr == ""
+
+
+def test_summary_names_the_report_totals_and_checks():
+    result = run(SEED_002)
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[:3] == [
+        "title: 聊城市统计局2022年政府信息公开工作年度报告",
+        "organization: 聊城市统计局 (山东省聊城市)",
+        "year: 2022  published: 2023-01-28  template: 2021",
+    ]
+    assert "applications: 25 rows; totals: new_received 21, carried_over 1, results_total 22, carried_forward 0" in (
+        result.stdout
+    )
+    assert "checks: 5 of 5 passed" in result.stdout
+
+
+def test_summary_lists_warnings_of_a_report_with_image_tables():
+    result = run(next(SEEDS.glob("004_*.txt")))
+    assert result.exit_code == 0
+    assert "applications: none read" in result.stdout
+    assert "  - section 三 (收到和处理政府信息公开申请情况): the table is an image; no values read" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "name, content, reason",
+    [
+        ("empty.txt", b"", "empty file"),
+        ("noise.bin", bytes(range(256)) * 40, "binary data of unknown type"),
+        ("report.pdf", b"%PDF-1.4\n%broken beyond repair", "PDF"),
+        ("report.docx", b"PK\x03\x04 not really a zip", "ZIP"),
+    ],
+)
+def test_unreadable_files_exit_non_zero_with_one_stderr_line(tmp_path, name, content, reason):
+    path = tmp_path / name
+    path.write_bytes(content)
+    result = run(path, "--json")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"nianbao parse-file: {path}: ")
+    assert reason in line
+    assert "Traceback" not in result.stderr
+
+
+def test_a_missing_path_is_named_and_the_other_files_are_still_read(tmp_path):
+    missing = tmp_path / "gone.html"
+    result = run(missing, SEED_002, "--json")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [f"nianbao parse-file: {missing}: No such file or directory"]
+    assert json.loads(result.stdout)["organization"] == "聊城市统计局"
+
+
+def test_the_installed_command_in_a_real_process(tmp_path):
+    command = shutil.which("nianbao") or pytest.skip("console script not installed")
+    done = subprocess.run([command, "parse-file", "--json", str(SEED_002)], capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr.decode()
+    assert json.loads(done.stdout.decode("utf-8"))["year"] == 2022
+    assert "聊城市统计局".encode() in done.stdout  # UTF-8, not \\u escapes
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    done = subprocess.run([command, "parse-file", str(empty)], capture_output=True, timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.decode().splitlines() == [f"nianbao parse-file: {empty}: empty file"]
