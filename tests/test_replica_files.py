@@ -1,0 +1,42 @@
+"""Binary originals made by LibreOffice: real PDF and Word 97 (.wps) files, cached on disk."""
+
+from __future__ import annotations
+
+import io
+import shutil
+
+import pdfplumber
+import pytest
+
+from crawler.replica import ReplicaPortal
+from tests.replica_http import fetch
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice is not installed (soffice)"),
+]
+
+
+def original(portal, ext: str):
+    report = next(r for r in portal.expected_reports if r["form"] == "attachment" and f".{ext}" in r["files"][0])
+    hop = fetch(report["files"][0])
+    assert hop.status == 302
+    return report, fetch(report["report_url"].split("/art/")[0] + hop.header("Location"))
+
+
+def test_pdf_and_wps_attachments_are_real_documents(tmp_path, monkeypatch):
+    monkeypatch.setenv("NIANBAO_REPLICA_CACHE", str(tmp_path))
+    with ReplicaPortal(seed=0, bodies_per_site=4, years=(2021, 2022, 2023)) as portal:
+        report, pdf = original(portal, "pdf")
+        assert pdf.header("Content-Type") == "application/pdf" and pdf.body.startswith(b"%PDF")
+        with pdfplumber.open(io.BytesIO(pdf.body)) as document:
+            text = "".join((page.extract_text() or "") for page in document.pages)
+        text = text.replace(" ", "").replace("\n", "")
+        received = portal.record(report["report_url"])["applications"]["new_received"]["total"]
+        assert f"共收到政府信息公开申请{received}件" in text
+        assert len(list(tmp_path.glob("*.pdf"))) == 1
+        assert fetch(report["files"][0].split("/module/")[0] + fetch(report["files"][0]).header("Location")).body == pdf.body
+
+        _, wps = original(portal, "wps")
+        assert wps.body.startswith(bytes.fromhex("d0cf11e0a1b11ae1"))  # OLE2, as WPS Office writes .wps
+        assert wps.header("Content-Type") == "application/octet-stream"
