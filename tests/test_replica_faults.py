@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import http.client
+import itertools
+import json
 import re
+import shutil
 import socket
 import ssl
+import subprocess
 import threading
 import time
 
@@ -73,9 +78,24 @@ def test_slow_delays_responses(portal, faults):
 
 
 def jsl_cookie_from(script_page: str) -> str:
-    """What a browser would do: evaluate the string concatenation assigned to document.cookie."""
+    """What a browser does with round 1: evaluate the expression assigned to document.cookie (in node)."""
+    if not shutil.which("node"):
+        pytest.skip("node is not installed: cannot evaluate the challenge script")
     expression = re.search(r"document\.cookie=(.*?);location", script_page).group(1)
-    return "".join(re.findall(r"\('([^']*)'\)", expression)).split(";")[0]
+    result = subprocess.run(["node", "-e", f"process.stdout.write({expression})"], capture_output=True,
+                            text=True, timeout=10, check=True)
+    return result.stdout.split(";")[0]
+
+
+def jsl_go_cookie(script_page: str) -> str:
+    """Round 2: find the two characters whose insertion gives the clearance with the given hash."""
+    params = json.loads(re.search(r"go\((\{.*?\})\)", script_page).group(1))
+    prefix, suffix = params["bts"]
+    for a, b in itertools.product(params["chars"], repeat=2):
+        candidate = prefix + a + b + suffix
+        if hashlib.new(params["ha"], candidate.encode()).hexdigest() == params["ct"]:
+            return f"{params['tn']}={candidate}"
+    raise AssertionError("no clearance matches the go() hash")
 
 
 def test_waf_521_challenge_then_200_with_the_clearance_cookie(portal, faults):
@@ -85,12 +105,24 @@ def test_waf_521_challenge_then_200_with_the_clearance_cookie(portal, faults):
     assert challenge.status == 521
     assert challenge.header("Set-Cookie").startswith("__jsluid_h=")
     assert "location.href=location.pathname+location.search" in challenge.text
+    assert "-~[]" in challenge.text  # digits are obfuscated as JS arithmetic
     cookie = jsl_cookie_from(challenge.text)
-    assert cookie.startswith("__jsl_clearance=")
+    assert cookie.startswith("__jsl_clearance=1732237200.")
     tracking = challenge.header("Set-Cookie").split(";")[0]
     passed = fetch(url, headers={"Cookie": f"{tracking}; {cookie}"})
     assert passed.status == 200 and "<div id=\"zoom\">" in passed.text
     assert fetch(url, headers={"Cookie": tracking}).status == 521  # the tracking cookie alone is not enough
+
+
+def test_waf_521_second_round_asks_for_the_go_hash(portal, faults):
+    faults("waf_521", rounds=2)
+    url = report_url(portal)
+    provisional = jsl_cookie_from(fetch(url).text)
+    second = fetch(url, headers={"Cookie": provisional})
+    assert second.status == 521 and "go({" in second.text
+    final = jsl_go_cookie(second.text)
+    assert final != provisional
+    assert fetch(url, headers={"Cookie": final}).status == 200
 
 
 def test_waf_412_for_cookieless_clients(portal, faults):

@@ -65,7 +65,10 @@ class ReplicaPortal:
         self._threads: list[threading.Thread] = []
         token = hashlib.sha1(f"nianbao-replica-{seed}".encode()).hexdigest()
         self.jsluid = token[:32]
-        self.jsl_clearance = f"__jsl_clearance=1732237200.417|0|{token[8:32]}"
+        # The final clearance ends in two characters that round 2 makes the client find.
+        self.jsl_clearance = f"__jsl_clearance=1732237200.417|0|{token[8:30]}Qk%3D"
+        self.jsl_provisional = f"__jsl_clearance=1732237199.208|0|{token[10:30]}"
+        self.jsl_chars = "aQbXkcZdTe"
         self.ruishu_cookie = f"FSSBBIl1UgzbN7N80S={token[4:28]}"
         for spec in faults:
             name, options = (spec, {}) if isinstance(spec, str) else (spec[0], dict(spec[1]))
@@ -137,11 +140,11 @@ class ReplicaPortal:
     # --- faults ---------------------------------------------------------------------------------
 
     def set_fault(self, name: str, on: bool = True, paths=None, *, hosts=None, seconds: float = 2.0,
-                  times: int = 1) -> None:
+                  times: int = 1, rounds: int = 1) -> None:
         """Switch a fault on (or off). ``paths``: path(+query) prefixes or full-URL prefixes
         (a str or a list; default every path but /robots.txt); ``hosts``: host names
         ("wendeng", "huancui", "flipbook", "clone"); ``seconds`` for "slow"; ``times`` =
-        failures per URL for "error_then_ok" and "reset"."""
+        failures per URL for "error_then_ok" and "reset"; ``rounds`` (1 or 2) for "waf_521"."""
         if name not in FAULTS:
             raise ValueError(f"unknown fault {name!r}; known: {', '.join(FAULTS)}")
         with self._fault_lock:
@@ -152,7 +155,8 @@ class ReplicaPortal:
                 paths = [paths]
             self._faults[name] = Fault(name, tuple(paths) if paths is not None else None,
                                        frozenset([hosts] if isinstance(hosts, str) else hosts) if hosts else None,
-                                       seconds=seconds, times=times if name in _COUNTED else 0)
+                                       seconds=seconds, times=times if name in _COUNTED else 0,
+                                       rounds=rounds)
 
     def active_fault(self, name: str, host_name: str, url: str, target: str) -> Fault | None:
         with self._fault_lock:

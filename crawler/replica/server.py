@@ -8,6 +8,7 @@ keep-alive) because faults need the raw socket: a TCP reset is a close with
 from __future__ import annotations
 
 import hashlib
+import json
 import socket
 import struct
 import threading
@@ -39,6 +40,7 @@ class Fault:
     hosts: frozenset[str] | None = None    # host names ("wendeng", "flipbook", …); None = all
     seconds: float = 2.0                   # slow
     times: int = 1                         # error_then_ok, reset: failures per URL
+    rounds: int = 1                        # waf_521: 1 = cookie script, 2 = then a go({...}) round
     seen: dict = field(default_factory=dict)
 
     def matches(self, host_name: str, url: str, target: str) -> bool:
@@ -154,8 +156,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._reset()
         if (f := fault("error_then_ok")) and f.first_times(url):
             return self._send(Response(500, b"<html><body><h1>500 Internal Server Error</h1></body></html>"))
-        if fault("waf_521") and portal.jsl_clearance not in self.headers.get("Cookie", ""):
-            return self._send(jsl_challenge(portal))
+        if (f := fault("waf_521")) and (challenge := jsl_challenge(portal, self.headers.get("Cookie", ""), f.rounds)):
+            return self._send(challenge)
         if fault("waf_412") and not self.headers.get("Cookie"):
             return self._send(ruishu_challenge(portal))
         if f := fault("slow"):
@@ -208,14 +210,42 @@ def _utc(when: datetime) -> datetime:
     return when.astimezone(timezone.utc)
 
 
-def jsl_challenge(portal) -> Response:
-    """知道创宇加速乐-style first round: 521, a tracking cookie, and a script that sets the
-    clearance cookie from concatenated string literals and reloads the page."""
-    name, value = portal.jsl_clearance.split("=", 1)
-    pieces = "+".join(f"('{p}')" for p in (name[:9], name[9:] + "=", value, ";max-age=3600;path=/"))
-    script = f"<script>document.cookie={pieces};location.href=location.pathname+location.search</script>"
+def jsl_challenge(portal, cookies: str, rounds: int) -> Response | None:
+    """知道创宇加速乐-style challenge, or None when the request carries the clearance.
+
+    Round 1: 521, a ``__jsluid_h`` tracking cookie, and a script that sets
+    ``__jsl_clearance`` from an obfuscated expression (digits as ``-~[]`` arithmetic,
+    the rest as quoted pieces) and reloads. With ``rounds=2`` that first clearance is
+    only provisional: the next 521 calls ``go({...})`` with the final clearance's hash,
+    its prefix and suffix (``bts``) and an alphabet for the two missing characters.
+    """
+    final = portal.jsl_clearance
+    if final in cookies:
+        return None
+    if rounds >= 2 and portal.jsl_provisional in cookies:
+        name, value = final.split("=", 1)
+        params = {"bts": [value[:-5], value[-3:]], "chars": portal.jsl_chars,
+                  "ct": hashlib.sha1(value.encode()).hexdigest(), "ha": "sha1", "is": True,
+                  "tn": name, "vt": "3600", "wt": "1500"}
+        script = ("<script>function go(_0x1){var _0x2=_0x1.chars.length;/* brute force of two characters "
+                  f"*/}}go({json.dumps(params, separators=(',', ':'))})</script>")
+        return Response(521, f"<html><body>{script}</body></html>".encode())
+    cookie = final if rounds < 2 else portal.jsl_provisional
+    script = (f"<script>document.cookie={_js_obfuscated(cookie)}+(';max-age=3600;path=/');"
+              "location.href=location.pathname+location.search</script>")
     return Response(521, f"<html><body>{script}</body></html>".encode(),
                     headers=[("Set-Cookie", f"__jsluid_h={portal.jsluid}; max-age=31536000; path=/; HttpOnly")])
+
+
+def _js_obfuscated(text: str) -> str:
+    """A JS expression evaluating to ``text``: digit d as ``(-~[]+…+[])``, other characters quoted."""
+    pieces = []
+    for ch in text:
+        if ch.isdigit():
+            pieces.append("(+[]+[])" if ch == "0" else "(" + "+".join(["-~[]"] * int(ch)) + "+[])")
+        else:
+            pieces.append(f"('{ch}')")
+    return "+".join(pieces)
 
 
 def ruishu_challenge(portal) -> Response:
