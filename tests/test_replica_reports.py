@@ -145,3 +145,12 @@ def test_scale_builds_a_thousand_reports_quickly_and_deterministically():
     assert [r.key for h in again.sites.values() for r in h.model.reports] == [r.key for r in reports]
     names = [b.organization for b in big.sites["wendeng"].model.bodies]
     assert len(set(names)) == 185
+
+
+def test_one_town_report_slips_on_the_year_in_its_prose(portal):
+    (slip,) = [r for r in portal.expected_reports if r["year_typo"]]
+    text = fetch(slip["report_url"]).text
+    assert f"{slip['year']}年政府信息公开工作年度报告" in text
+    first_line = re.search(r"一、总体情况</strong></p>\s*<p[^>]*>(\d{4})年", text)
+    assert first_line.group(1) == str(slip["year"] - 1)
+    assert portal.record(slip["report_url"])["year"] == slip["year"]

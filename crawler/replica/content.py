@@ -79,6 +79,9 @@ class ReplicaContent:
             )
             # Pre-2021 reports carry the older title wording; the record says what is printed.
             record["title"] = report.title
+            if report.year_typo:
+                first = record["sections"][0]
+                first["text"] = first["text"].replace(f"{report.year}年", f"{report.year - 1}年", 1)
             return record
 
         return self._cached("record", report, make)

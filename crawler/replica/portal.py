@@ -204,7 +204,7 @@ class ReplicaPortal:
                 "year": report.year, "title": report.title, "published": report.published.date().isoformat(),
                 "form": report.form, "report_url": urls[0], "urls": urls,
                 "files": self._files(handle, report), "report_key": report.key,
-                "disallowed": report.disallowed, "needs_js": report.needs_js,
+                "disallowed": report.disallowed, "needs_js": report.needs_js, "year_typo": report.year_typo,
                 "deleted": report.deleted, "revision": report.revision,
             })
         return out

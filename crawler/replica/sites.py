@@ -208,6 +208,7 @@ class Report:
     attachments: list[Attachment] = field(default_factory=list)
     flipbook: FlipBook | None = None
     two_line_title: bool = False
+    year_typo: bool = False      # the prose names the previous year once ("结合2022年…" in a 2023 report)
     disallowed: bool = False
     needs_js: bool = False
     alias_linked: bool = False   # also linked through the :8443-like alias host
@@ -392,6 +393,10 @@ def _build_huancui(site: Site, rng: random.Random, ids: _Ids) -> None:
             site.reports.append(_new_report(site, body, year, "annual_report", rng))
     if site.reports:
         site.reports[-1].alias_linked = True
+    # Like Rongcheng 东山街道's 2025 report, a town report whose prose slips on the year.
+    town = next((r for r in reversed(site.reports) if r.body.name.endswith("办事处")), None)
+    if town:
+        town.year_typo = True
     # 区人民政府's own reports: articles in a column only a browser can list.
     gov = Body("人民政府", site.profile.site_name, uscc(site.profile.county_code, rng), "zhengfu",
                ids.column(), ids.column())
