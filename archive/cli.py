@@ -215,3 +215,66 @@ def crawl_command(sites, url, family, sites_file, data_dir, since, jobdir, overr
         click.echo(f"{family_name}: crawl run {family_stats.get('nianbao/crawl_run')}, "
                    f"{family_stats.get('item_scraped_count', 0)} fetches recorded, "
                    f"finished: {family_stats.get('finish_reason')}")
+
+
+# --- publish: serve, run, demo ------------------------------------------------------------
+
+
+@cli.command("serve")
+@data_dir_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8001, show_default=True, type=int)
+@click.option("--live", is_flag=True,
+              help="Serve the database mutable, to watch a load in progress (no download link then).")
+def serve_command(data_dir, host, port, live):
+    """Publish the archive with Datasette (immutable, with the nianbao.db download)."""
+    from archive.serve import serve
+
+    try:
+        serve(data_dir, host=host, port=port, immutable=not live)
+    except (FileNotFoundError, ValueError) as exc:
+        raise click.ClickException(str(exc))
+
+
+@cli.command("run")
+@data_dir_option
+@click.argument("sites", nargs=-1)
+@click.option("--sites-file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Site registry to use instead of crawler/sites.toml.")
+@click.option("-s", "overrides", multiple=True, metavar="NAME=VALUE", help="Override a Scrapy setting.")
+@click.option("--strict", is_flag=True, help="Exit 1 when any report could not be parsed.")
+@click.option("--serve", "then_serve", is_flag=True, help="Serve the archive with Datasette afterwards.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8001, show_default=True, type=int)
+def run_command(data_dir, sites, sites_file, overrides, strict, then_serve, host, port):
+    """Crawl the registry's sites (or SITES), archive, parse and load: the cron job.
+
+    Exit status 0 when done, 1 when the run failed, 75 when another run holds the data dir.
+    """
+    from archive.run import main
+
+    status = main(data_dir, tuple(sites), sites_file=sites_file, overrides=tuple(overrides), strict=strict)
+    if status == 0 and then_serve:
+        from archive.serve import serve
+
+        serve(data_dir, host=host, port=port)
+    raise SystemExit(status)
+
+
+@cli.command("demo")
+@data_dir_option
+@click.option("--serve/--no-serve", default=True, show_default=True, help="Serve Datasette after loading.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8001, show_default=True, type=int)
+@click.option("--replica-port", default=8780, show_default=True, type=int,
+              help="Port of the replica portal (its hosts are 127.0.0.2-5).")
+@click.option("--bodies-per-site", default=4, show_default=True, type=int, help="Size of the replica.")
+def demo_command(data_dir, serve, host, port, replica_port, bodies_per_site):
+    """Everything offline: crawl the bundled replica portal, load, and serve on 127.0.0.1.
+
+    The demo archive goes to DATA_DIR/demo, apart from a real archive.
+    """
+    from archive.demo import demo
+
+    raise SystemExit(demo(data_dir / "demo", serve=serve, host=host, port=port, replica_port=replica_port,
+                          bodies_per_site=bodies_per_site))
