@@ -130,6 +130,15 @@ def split_sections(tokens: list[Token]) -> tuple[list[Token], list[Section]]:
 class Row:
     labels: list[str] = field(default_factory=list)
     values: list[tuple[str, object, str]] = field(default_factory=list)  # (kind, value, printed)
+    # every printed field in order, blank cells included: the row's column positions
+    fields: list[str] = field(default_factory=list)
+
+    def fields_after(self, label_norm: str) -> list[str] | None:
+        """The fields printed after the (last) field reading ``label_norm``."""
+        norms = [normalise(f) for f in self.fields]
+        if label_norm not in norms:
+            return None
+        return self.fields[len(norms) - norms[::-1].index(label_norm):]
 
     def printed(self) -> str:
         return " ".join(p if p.strip() else "(blank)" for _, _, p in self.values)
@@ -175,6 +184,7 @@ def printed_rows(tokens: list[Token]) -> list[Row]:
                 row.labels.append(text)
             else:
                 row.values.append((kind, value, text))
+            row.fields.append(text)
     close()
     return rows
 
@@ -212,26 +222,25 @@ class Reader:
         template = detect_template(rows)
         cells: list[dict] = []
         seen: set[str] = set()
-        item, headers = None, None
+        item, headers, header_fields = None, None, None
         for row in rows:
-            norms = [normalise(label) for label in row.labels]
-            if any(_ITEM.search(n) for n in norms):
-                item, headers = _ITEM_NUMBERS.get(_ITEM.search("".join(norms)).group(1)), None
-                continue
+            norms = [normalise(label) for label in row.labels if label.strip()]
+            # One printed row may carry the item, the header row and a row label:
+            # text extracted without row ends runs them together.
+            for match in _ITEM.finditer("".join(norms)):
+                item, headers, header_fields = _ITEM_NUMBERS.get(match.group(1)), None, None
             if "信息内容" in norms:
-                printed = norms[norms.index("信息内容") + 1 :]
-                headers = [_METRIC_BY_HEADER.get(h) for h in printed if h]
-                for header, metric in zip(printed, headers):
-                    if metric is None:
-                        self.warn(f"section 二: column header {header!r} not recognised")
-                continue
-            code = next((_ACTIVE_ROW_BY_LABEL[n] for n in reversed(norms) if n in _ACTIVE_ROW_BY_LABEL), None)
+                headers = self.read_headers(norms[norms.index("信息内容") + 1 :])
+                header_fields = row.fields_after("信息内容")
+            code = active_row_code(norms)
             if code is None:
                 if row.has_values():
                     self.warn(f"section 二: label {row.label()!r} not recognised; values {row.printed()} left out")
                 continue
             row_item = ACTIVE_DISCLOSURE_ROWS[code][0]
-            columns = self.active_columns(code, row, template, row_item if item is None else item, headers)
+            columns = aligned_columns(header_fields, row) or self.active_columns(
+                code, row, template, row_item if item is None else item, headers
+            )
             if columns is None:
                 continue
             if code in seen:
@@ -241,6 +250,22 @@ class Reader:
                 value = self.cell_value(f"section 二 {code}.{metric}", kind, value, printed)
                 cells.append({"item": row_item, "row": code, "metric": metric, "value": value})
         return cells, template
+
+    def read_headers(self, fragments: list[str]) -> list[str | None]:
+        """Metric codes of the printed column headers (None where not recognised),
+        joining fragments of a header broken over lines; stops at a row label."""
+        headers, buffer = [], ""
+        for fragment in fragments:
+            if fragment in _ACTIVE_ROW_BY_LABEL:
+                break
+            buffer += fragment
+            if buffer in _METRIC_BY_HEADER:
+                headers.append(_METRIC_BY_HEADER[buffer])
+                buffer = ""
+        if buffer:
+            self.warn(f"section 二: column header {buffer!r} not recognised")
+            headers.append(None)
+        return headers
 
     def active_columns(self, code, row, template, item, headers):
         layout = ACTIVE_DISCLOSURE_LAYOUT.get(template or "", {}).get(item)
@@ -329,6 +354,39 @@ _ACTIVE_ROW_BY_LABEL = {
 _METRIC_BY_HEADER = {
     normalise(header): metric for metric, headers in ACTIVE_DISCLOSURE_METRICS.items() for header in headers
 }
+
+
+def aligned_columns(header_fields: list[str] | None, row: Row) -> list | None:
+    """Values read under the printed headers position by position, where the
+    header row and the value row print the same number of cells (a grid): a
+    blank under a blank header is the rest of a merged cell. None when the
+    positions do not line up (a value under no header, an unknown header)."""
+    label = next((normalise(l) for l in reversed(row.labels) if l.strip()), None)
+    value_fields = row.fields_after(label) if label else None
+    if not header_fields or value_fields is None or len(header_fields) != len(value_fields):
+        return None
+    columns = []
+    for header, printed in zip(header_fields, value_fields):
+        kind, value = read_value(printed)
+        if not header.strip():
+            if kind != BLANK:
+                return None
+            continue
+        metric = _METRIC_BY_HEADER.get(normalise(header))
+        if metric is None or kind == TEXT:
+            return None
+        columns.append((metric, (kind, value, printed)))
+    return columns or None
+
+
+def active_row_code(norms: list[str]) -> str | None:
+    """The row label ending a run of fragments ('行政', '规范性文件' → normative_documents)."""
+    for start in range(len(norms)):
+        if code := _ACTIVE_ROW_BY_LABEL.get("".join(norms[start:])):
+            return code
+    return None
+
+
 # Printed headers and rows that only one template has.
 _TEMPLATE_MARKS = {
     **{normalise(h): "2021" for h in ("本年制发件数", "本年废止件数", "现行有效件数", "本年处理决定数量")},
@@ -354,7 +412,7 @@ def detect_template(rows: list[Row]) -> str | None:
     if votes["2021"] != votes["2019"]:
         return max(votes, key=votes.get)
     for row in rows:
-        code = next((_ACTIVE_ROW_BY_LABEL.get(normalise(l)) for l in reversed(row.labels)), None)
+        code = active_row_code([normalise(label) for label in row.labels if label.strip()])
         if code in ("licensing", "penalty", "coercion"):
             width = len([v for v in row.values if v[0] != BLANK])
             return {1: "2021", 3: "2019"}.get(width)
