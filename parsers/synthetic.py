@@ -11,7 +11,7 @@ so a reader's output can be compared with the record it came from.
 
 Every renderer prints what the record says: a value ``None`` prints as a
 blank cell. ``with_blanks(record, cells)`` gives the record a reader should
-return for a page rendered with ``blank_cells=cells``.
+return for a page rendered with ``blank_cells=cells`` (``as_printed`` also applies the misprinted headings).
 
 Variants (keyword options of every renderer):
   ``split_labels``   long labels broken over lines inside their cell ("没有现\\n成信息…")
@@ -28,6 +28,8 @@ import io
 import random
 from dataclasses import dataclass
 from importlib import resources
+
+from lxml import etree
 
 from . import model
 
@@ -195,7 +197,17 @@ def _random_sections(rng: random.Random, organization: str, year: int, received:
 
 def with_blanks(record: dict, blank_cells=()) -> dict:
     """The record a faithful reader returns for a page rendered with ``blank_cells``."""
+    return as_printed(record, blank_cells=blank_cells)
+
+
+def as_printed(record: dict, *, blank_cells=(), typos: bool = False) -> dict:
+    """The record a faithful reader returns for a rendering with these options:
+    blank cells read as null, and a misprinted heading (行政投诉) is kept as printed."""
     record = copy.deepcopy(record)
+    if typos:
+        for section in record["sections"]:
+            if section["no"] == 4:
+                section["title"] = section["title"].replace("行政诉讼", "行政投诉")
     for cell in record["active_disclosure"]:
         if _is_blank(blank_cells, cell["row"], cell["metric"]):
             cell["value"] = None
@@ -641,8 +653,17 @@ def _fill_paragraphs(document, record: dict, v: Variants) -> None:
     for p in placeholders:
         p._p.getparent().remove(p._p)
     if record.get("published"):
-        for line in (record["organization"] or "", _chinese_date(record["published"])):
-            document.add_paragraph(line).alignment = 2  # right, like a signature
+        # The signature: organisation and date, right-aligned after the last section.
+        anchor = _last_paragraph(document)
+        for line in (_chinese_date(record["published"]), record["organization"] or ""):
+            paragraph = _clean_copy(prose)
+            _set_text(paragraph, line)
+            paragraph.find(f"{_W}pPr/{_W}jc").set(_W + "val", "right")
+            anchor.addnext(paragraph)
+
+
+def _last_paragraph(document):
+    return document.element.body.findall(_W + "p")[-1]
 
 
 def _insert_after(anchor, prototype, lines: list[str]) -> None:
@@ -654,14 +675,15 @@ def _insert_after(anchor, prototype, lines: list[str]) -> None:
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _W14 = "{http://schemas.microsoft.com/office/word/2010/wordml}"
+_WITH_PARA_ID = etree.XPath("descendant-or-self::*[@w14:paraId]", namespaces={"w14": _W14[1:-1]})
 
 
 def _clean_copy(element):
     """A deep copy without Word's paragraph ids (which must stay unique)."""
     element = copy.deepcopy(element)
-    for node in element.iter():
-        for attribute in (_W14 + "paraId", _W14 + "textId"):
-            node.attrib.pop(attribute, None)
+    for node in _WITH_PARA_ID(element):
+        node.attrib.pop(_W14 + "paraId")
+        node.attrib.pop(_W14 + "textId", None)
     return element
 
 
@@ -760,7 +782,8 @@ def render_text(
     """The report as extracted text, in the seeds' two layouts: "tabs" (001/003: one
     table row per line, cells tab-separated) or "cells" (002: one cell per line,
     each indented by a tab, rows separated by blank lines). Cells covered by a
-    rowspan print empty, a colspan prints once, as Word's text export does."""
+    rowspan print empty; a colspan prints once per cell in "cells" and as the
+    text plus empty entries in "tabs", as the seeds show."""
     if layout not in ("tabs", "cells"):
         raise ValueError(f"unknown text layout {layout!r}")
     v = _variants(split_labels, spaced_labels, typos, blank_cells)
@@ -809,7 +832,11 @@ def _text_table(rows: list[list[Printed]], layout: str) -> list[str]:
     for line in word_rows(rows):
         texts = ["" if continued else cell.text for cell, continued in line]
         if layout == "tabs":
-            out.append("\t".join(t.replace("\n", " ") for t in texts))
+            # One entry per grid column: a colspan leaves empty entries, as in seeds 001/003.
+            entries = []
+            for (cell, _), text in zip(line, texts):
+                entries += [text.replace("\n", " ")] + [""] * (cell.colspan - 1)
+            out.append("\t".join(entries))
         else:
             out += ["\t" + t for t in texts] + [""]
     return out
