@@ -249,3 +249,14 @@ def test_a_symlink_planted_in_the_store_does_not_lead_out_of_it(ds, archive_dir)
 def test_the_uppercase_digest_of_a_real_original_is_refused(ds, db):
     sha256 = db.execute("select sha256 from documents limit 1").fetchone()[0]
     assert get(ds, f"/-/originals/{sha256.upper()}").status_code == 404
+
+
+def test_a_report_page_shows_its_originals_totals_and_failed_checks(ds, db):
+    report_id = db.execute("select id from reports where organization = '荣成市东山街道'").fetchone()[0]
+    page = get(ds, f"/nianbao/reports/{report_id}").text
+    sha256 = db.execute("select sha256 from report_documents where report_id = ?", [report_id]).fetchone()[0]
+    assert f'href="/-/originals/{sha256}"' in page
+    received = db.execute("select value from applications where report_id = ? and row_code = 'new_received' "
+                          "and column_code = 'total'", [report_id]).fetchone()[0]
+    assert f'<td>一、本年新收政府信息公开申请数量</td><td>new_received</td><td class="type-int">{received}</td>' in page
+    assert "✗ apps_balance" in page
