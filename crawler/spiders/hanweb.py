@@ -45,6 +45,15 @@ logger = logging.getLogger(__name__)
 PRIORITY = {LIST: 0, REPORT_PAGE: 10, FLIPBOOK_PAGE: 20, ATTACHMENT: 20, IMAGE: 20}
 
 
+def describe_failure(failure) -> str:
+    """One line naming why a download failed (some exceptions carry no message)."""
+    name = type(failure.value).__name__
+    message = failure.getErrorMessage().strip()
+    if "DataLoss" in name or "DataLoss" in message:
+        message = "response body shorter than its Content-Length (truncated)"
+    return f"{name}: {message}" if message else name
+
+
 class HanwebSpider(scrapy.Spider):
     name = "hanweb"
     family = "hanweb"
@@ -206,7 +215,7 @@ class HanwebSpider(scrapy.Spider):
             url=redirects[0] if redirects else request.url,
             final_url=request.url if redirects else None,
             method=request.method,
-            error=f"{type(failure.value).__name__}: {failure.getErrorMessage()}",
+            error=describe_failure(failure),
             role=request.meta.get("role", LIST),
             report_key=request.meta.get("report_key"),
             filename=request.meta.get("filename"),

@@ -1,0 +1,254 @@
+"""End-to-end crawls of the local replica portal (crawler/replica), each run as
+``nianbao crawl`` in a subprocess (Twisted's reactor cannot restart inside one
+pytest process); the archive database is then inspected."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from crawler.browser import launch_options
+from crawler.replica import ReplicaPortal
+
+ROOT = Path(__file__).resolve().parent.parent
+CLI = "from archive.cli import cli; cli(prog_name='nianbao')"
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "NIANBAO_RETRY_BACKOFF_BASE=0"]
+
+
+def write_registry(portal, path: Path, *, render_js=False, wendeng_url=None, https_fallback=False) -> Path:
+    wendeng, huancui = portal.sites["wendeng"], portal.sites["huancui"]
+    flipbook_host = urlsplit(portal.flipbook_url).hostname
+    js = "true" if render_js is True else ('"auto"' if render_js == "auto" else "false")
+    path.write_text(f"""
+[sites.wendeng]
+family = "hanweb"
+base_urls = ["{wendeng_url or wendeng.base_url}/"]
+region_code = "371003"
+extra_hosts = ["{flipbook_host}"]
+https_fallback = {str(https_fallback).lower()}
+render_js = {js}
+
+[sites.huancui]
+family = "hanweb"
+base_urls = ["{huancui.base_url}/", "{huancui.alias_url}/"]
+region_code = "371002"
+render_js = {js}
+""", encoding="utf-8")
+    return path
+
+
+def crawl_command(sites_file: Path, data_dir: Path, *args: str) -> list[str]:
+    return [sys.executable, "-c", CLI, "crawl", "--sites-file", str(sites_file), "--data-dir", str(data_dir),
+            *FAST, *args]
+
+
+def crawl(sites_file: Path, data_dir: Path, *args: str, timeout=240) -> subprocess.CompletedProcess:
+    result = subprocess.run(crawl_command(sites_file, data_dir, *args), cwd=ROOT, capture_output=True,
+                            text=True, timeout=timeout)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def fetches(data_dir: Path, run: int | None = None) -> list[dict]:
+    db = sqlite3.connect(data_dir / "nianbao.db")
+    db.row_factory = sqlite3.Row
+    sql = "SELECT * FROM fetches" + (" WHERE crawl_run = ?" if run else "") + " ORDER BY id"
+    rows = [dict(r) for r in db.execute(sql, [run] if run else [])]
+    db.close()
+    return rows
+
+
+def recorded_so_far(data_dir: Path) -> int:
+    """Fetch rows of a crawl still running (0 while its database is being created)."""
+    try:
+        return len(fetches(data_dir)) if (data_dir / "nianbao.db").exists() else 0
+    except sqlite3.OperationalError:
+        return 0
+
+
+def assert_complete(portal, rows, *, skip=lambda report: False):
+    """Every expected report found (under one report_key), with every file archived."""
+    pages = {r["url"]: r for r in rows if r["role"] == "report_page"}
+    files = {r["url"]: r for r in rows if r["role"] in ("attachment", "image", "flipbook_page")}
+    expected = [e for e in portal.expected_reports if not e["disallowed"] and not skip(e)]
+    keys = set()
+    for report in expected:
+        found = [pages[u] for u in report["urls"] if u in pages]
+        assert found, f"report not discovered: {report['report_url']}"
+        assert len({f["report_key"] for f in found}) == 1, f"{report['report_url']} under several keys"
+        key = found[0]["report_key"]
+        keys.add(key)
+        for url in report["files"]:
+            assert url in files, f"{report['report_url']}: file not fetched: {url}"
+            assert files[url]["sha256"] and files[url]["report_key"] == key, files[url]
+    # One key per report, and no report_page outside the expected ones.
+    assert len(keys) == len(expected)
+    return keys
+
+
+@pytest.fixture
+def portal():
+    with ReplicaPortal(seed=0, bodies_per_site=4, years=(2021, 2022, 2023)) as p:
+        yield p
+
+
+def test_full_crawl_finds_every_report_once_with_all_its_files(portal, tmp_path):
+    sites = write_registry(portal, tmp_path / "sites.toml")
+    crawl(sites, tmp_path / "data")
+    rows = fetches(tmp_path / "data")
+    keys = assert_complete(portal, rows, skip=lambda r: r["needs_js"])
+    assert {r["report_key"] for r in rows if r["role"] == "report_page"} == keys
+    assert not [r for r in rows if r["error"]]
+    # Each document fetched once, even when linked from two columns or through the alias host.
+    documents = Counter(r["url"] for r in rows if r["role"] != "list")
+    assert max(documents.values()) == 1
+    # Content-Disposition names are kept (downfile.jsp 302s to /attach/, recorded as the final URL).
+    attachment = next(r for r in rows if "downfile.jsp" in r["url"])
+    assert attachment["final_url"].split("/attach/0/")[1] and attachment["filename"].startswith("威海市文登区")
+
+    served = portal.requests
+    hosts = Counter(r.host.split(":")[0] for r in served)
+    assert "127.0.0.5" not in hosts, "the clone host was requested"
+    disallowed = [urlsplit(e["report_url"]).path for e in portal.expected_reports if e["disallowed"]]
+    assert disallowed and not [r for r in served if urlsplit(r.path).path in disallowed]
+    assert {r.host for r in served if r.path == "/robots.txt"} == {r.host for r in served}
+    assert all("nianbao" in r.headers.get("User-Agent", "") for r in served)
+
+    db = sqlite3.connect(tmp_path / "data" / "nianbao.db")
+    (status,) = db.execute("SELECT status FROM crawl_runs").fetchone()
+    assert status == "ok"
+
+
+@pytest.mark.browser
+def test_js_only_list_is_rendered_with_playwright_and_chromium(portal, tmp_path):
+    if launch_options() is None:
+        pytest.skip("no chromium: neither playwright's nor /usr/bin/chromium is installed")
+    sites = write_registry(portal, tmp_path / "sites.toml", render_js="auto")
+    crawl(sites, tmp_path / "data", "huancui")
+    rows = fetches(tmp_path / "data")
+    assert_complete(portal, rows, skip=lambda r: r["site"] != "huancui")
+    js_reports = [e for e in portal.expected_reports if e["needs_js"]]
+    assert js_reports and all(e["report_url"] in {r["url"] for r in rows} for e in js_reports)
+
+
+def test_faults_are_survived_and_failures_recorded(portal, tmp_path):
+    expected = portal.expected_reports
+    attachment = next(f for e in expected if e["form"] == "attachment" for f in e["files"])
+    truncated_file = urlsplit(portal.expected_reports[0]["report_url"]).path  # a report page
+    portal.set_fault("https_fail")
+    portal.set_fault("error_then_ok", paths=["/art/"])
+    portal.set_fault("reset", paths=["/module/download/", "/book/"])
+    portal.set_fault("waf_521", hosts="wendeng")
+    portal.set_fault("waf_412", hosts="huancui")
+    portal.set_fault("slow", paths=["/module/xxgk/search.jsp"], seconds=1.0)
+    portal.set_fault("truncated", paths=[truncated_file])
+    # wendeng is registered by its https URL, whose TLS handshake fails: http fallback.
+    sites = write_registry(portal, tmp_path / "sites.toml", wendeng_url=portal.sites["wendeng"].https_url,
+                           https_fallback=True)
+    result = crawl(sites, tmp_path / "data", "-s", "RETRY_TIMES=2")
+    rows = fetches(tmp_path / "data")
+
+    errors = [r for r in rows if r["error"]]
+    assert [r["url"] for r in errors] == [portal.sites["wendeng"].base_url + truncated_file]
+    assert errors[0]["sha256"] is None and "truncated" in errors[0]["error"]
+    broken = expected[0]["report_url"]
+    assert_complete(portal, rows, skip=lambda r: r["needs_js"] or r["report_url"] == broken)
+    assert any(r["url"] == attachment and r["sha256"] for r in rows)  # downfile.jsp after a reset
+    served = portal.requests
+    assert any("__jsl_clearance" in r.headers.get("Cookie", "") for r in served)
+    assert "nianbao/waf_521_solved" in result.stderr
+    db = sqlite3.connect(tmp_path / "data" / "nianbao.db")
+    assert db.execute("SELECT status FROM crawl_runs").fetchone()[0] == "partial"
+
+
+def test_recrawl_fetches_only_what_changed_and_marks_changed_and_deleted_reports(portal, tmp_path):
+    sites = write_registry(portal, tmp_path / "sites.toml")
+    data = tmp_path / "data"
+    crawl(sites, data)
+    expected = {e["report_url"]: e for e in portal.expected_reports}
+    changed = next(u for u, e in expected.items() if e["form"] == "annual_report")
+    deleted = next(u for u, e in expected.items() if e["form"] == "html" and not e["disallowed"]
+                   and not e["needs_js"] and len(e["urls"]) == 1)
+    portal.change_report(changed)
+    portal.delete_report(deleted)
+    portal.clear_requests()
+    crawl(sites, data)
+
+    second = fetches(data, run=2)
+    documents = [r for r in second if r["role"] != "list"]
+    fresh = [r for r in documents if r["status"] == 200]
+    assert [r["url"] for r in fresh] == [changed]  # everything else answered 304
+    assert all(r["not_modified"] and r["sha256"] for r in documents if r["status"] == 304)
+    # Every document was asked for with the validator of its archived version.
+    conditional = {r.path for r in portal.requests if r.headers.get("If-None-Match")}
+    assert all(urlsplit(r["url"])._replace(scheme="", netloc="").geturl() in conditional for r in documents)
+    db = sqlite3.connect(data / "nianbao.db")
+    history = {row[0]: row[1:] for row in db.execute(
+        "SELECT url, latest_status, distinct_sha256, fetches FROM url_history")}
+    assert history[changed] == (200, 2, 2)  # both versions kept
+    assert history[deleted][0] == 404
+    (old_sha,) = {r["sha256"] for r in fetches(data, run=1) if r["url"] == deleted}
+    assert db.execute("SELECT COUNT(*) FROM documents WHERE sha256 = ?", [old_sha]).fetchone() == (1,)
+
+
+def test_killed_crawl_resumes_with_the_same_jobdir_losing_and_duplicating_nothing(portal, tmp_path):
+    sites = write_registry(portal, tmp_path / "sites.toml")
+    crawl(sites, tmp_path / "reference")
+    reference = fetches(tmp_path / "reference")
+
+    data, jobdir = tmp_path / "data", tmp_path / "job"
+    slow = ["--jobdir", str(jobdir), "-s", "DOWNLOAD_DELAY=0.05", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
+    process = subprocess.Popen(crawl_command(sites, data, *slow), cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if recorded_so_far(data) >= len(reference) // 3:
+                break
+            time.sleep(0.2)
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.wait()
+    partial = len(fetches(data))
+    assert 0 < partial < len(reference)
+    crawl(sites, data, "--jobdir", str(jobdir))
+
+    rows = fetches(data)
+    assert {r["crawl_run"] for r in rows} == {1}  # the resumed job kept its run
+    assert_complete(portal, rows, skip=lambda r: r["needs_js"])
+    assert len(rows) == len(reference)
+    assert Counter(r["url"] for r in rows if r["role"] != "list") == Counter(
+        r["url"] for r in reference if r["role"] != "list")
+
+
+def test_any_hanweb_portal_by_url_allows_report_files_on_other_hosts_only(portal, tmp_path):
+    data = tmp_path / "data"
+    result = subprocess.run(
+        [sys.executable, "-c", CLI, "crawl", "--url", portal.sites["wendeng"].base_url + "/",
+         "--family", "hanweb", "--data-dir", str(data), *FAST],
+        cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = fetches(data)
+    assert_complete(portal, rows, skip=lambda r: r["site"] != "wendeng")
+    flipbook = urlsplit(portal.flipbook_url).netloc
+    assert all(r["role"] in ("flipbook_page", "image") for r in rows if urlsplit(r["url"]).netloc == flipbook)
+    assert "127.0.0.5" not in {r.host.split(":")[0] for r in portal.requests}
+
+
+def test_since_skips_list_entries_published_before_the_date(portal, tmp_path):
+    sites = write_registry(portal, tmp_path / "sites.toml")
+    crawl(sites, tmp_path / "data", "wendeng", "--since", "2024-01-01")
+    pages = {r["url"] for r in fetches(tmp_path / "data") if r["role"] == "report_page"}
+    wendeng = [e for e in portal.expected_reports if e["site"] == "wendeng" and not e["disallowed"]]
+    assert {e["report_url"] for e in wendeng if e["published"] >= "2024-01-01"} <= pages
+    assert not {u for e in wendeng if e["published"] < "2024-01-01" for u in e["urls"]} & pages
