@@ -80,14 +80,7 @@ def test_liaocheng_example_reads_back_exactly(fmt, variants):
 # --- seed-shaped records with their layouts ----------------------------------------------
 
 
-TAB_TEXT_SPANS = pytest.mark.xfail(
-    strict=True,
-    reason="parsers.template: in tab-separated text a colspan leaves an empty entry "
-    "(采购项目数量\t\t采购总金额, as in seed 001); values are not aligned under their headers",
-)
-
-
-@pytest.mark.parametrize("fmt", ["html", "docx", pytest.param("text", marks=TAB_TEXT_SPANS)])
+@pytest.mark.parametrize("fmt", ["html", "docx", "text"])
 def test_seed_001_layout_2019_template_one_row_other_with_typos_and_split_labels(fmt):
     source = seed_001_like()
     record = parse_bytes(render(fmt, source, encoding="gbk", typos=True, split_labels=True, layout="tabs"))
