@@ -64,7 +64,11 @@ def read_document(
         raise UnsupportedFormat(f"unsupported format: {fmt}")
     module_name, function_name = target.split(":")
     reader = getattr(importlib.import_module(module_name), function_name)
-    return reader(data, filename=filename, content_type=content_type, base_dir=base_dir)
+    document = reader(data, filename=filename, content_type=content_type, base_dir=base_dir)
+    # Tables pasted as pictures (DOCX, HTML <img>) are read by OCR into Tables.
+    from .ocr import resolve_images
+
+    return resolve_images(document)
 
 
 def parse_document(document: Document) -> dict:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import io
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +52,9 @@ def engine():
             # Pad each line crop to its own width, not to 320 px: a cell's "0" is
             # mostly padding otherwise, and recognition runs ~6x slower.
             "Rec.rec_img_shape": [3, 48, 48],
+            # One thread per process: batches run one process per core, and a
+            # second thread mostly spins when the cores are shared.
+            "EngineConfig.onnxruntime.intra_op_num_threads": int(os.environ.get("NIANBAO_OCR_THREADS", "1")),
         }
     )
 

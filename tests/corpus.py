@@ -1,0 +1,219 @@
+"""The accuracy corpus for the hard formats.
+
+Consistent random reports (``parsers.synthetic``: both templates, one- and
+three-row （六）) are rendered the way they reach us: the filled official
+DOCX template converted by LibreOffice to PDF and to legacy .doc; the PDF
+printed to page images with scan noise and a slight rotation, bound back
+into an image-only PDF (a scan); and an HTML page whose tables are pictures
+in its ``page_files/`` folder, drawn here with PIL from the printed table
+structure (spans included), clean or degraded. Each sample keeps the record
+it came from, so accuracy is "cells read exactly" over every table cell.
+
+Used by ``tests/test_formats_corpus.py`` (a few documents per format) and
+``benchmarks/formats.py`` (more).
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from parsers import synthetic
+from parsers.document import Table
+
+FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+FORMATS = ("pdf", "doc", "scan", "html_images", "html_images_degraded")
+
+
+@dataclass
+class Sample:
+    name: str
+    format: str
+    data: bytes
+    record: dict
+    # For HTML with image tables: the folder holding the page and its page_files/.
+    folder: Path | None = None
+    filename: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def records(count: int, seed: int = 0) -> list[dict]:
+    """``count`` records cycling through template 2021/2019 and three-/one-row （六）."""
+    variants = [("2021", 3), ("2019", 1), ("2021", 1), ("2019", 3)]
+    out = []
+    for k in range(count):
+        template, other_rows = variants[k % len(variants)]
+        out.append(synthetic.random_record(seed * 1000 + k, template=template, other_rows=other_rows))
+    return out
+
+
+# --- renderings ----------------------------------------------------------------------
+
+
+def pdf_bytes(record: dict) -> bytes:
+    from parsers.office import convert
+
+    return convert(synthetic.render_docx(record), ".docx", target="pdf")
+
+
+def doc_bytes(record: dict) -> bytes:
+    from parsers.office import convert
+
+    return convert(synthetic.render_docx(record), ".docx", target="doc")
+
+
+def degrade(image, rng: random.Random, max_angle: float = 1.2):
+    """Scan-like: slight rotation, blur, sensor noise, specks, JPEG artefacts."""
+    import numpy as np
+    from PIL import Image, ImageFilter
+
+    image = image.convert("L").rotate(rng.uniform(-max_angle, max_angle), resample=Image.BICUBIC, expand=False, fillcolor=255)
+    image = image.filter(ImageFilter.GaussianBlur(radius=0.6))
+    pixels = np.asarray(image).astype(np.float32)
+    noise = np.random.default_rng(rng.randrange(2**32)).normal(0, 12, pixels.shape)
+    pixels = np.clip(pixels * 0.92 + 10 + noise, 0, 255)
+    specks = np.random.default_rng(rng.randrange(2**32)).random(pixels.shape) < 0.0008
+    pixels[specks] = 0
+    buffer = io.BytesIO()
+    Image.fromarray(pixels.astype("uint8")).save(buffer, "JPEG", quality=70)
+    return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+
+
+def scan_bytes(pdf: bytes, rng: random.Random, dpi: int = 200) -> bytes:
+    """Print a PDF to degraded page images and bind them into an image-only PDF."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(pdf)
+    pages = [degrade(document[i].render(scale=dpi / 72).to_pil(), rng) for i in range(len(document))]
+    document.close()
+    out = io.BytesIO()
+    pages[0].save(out, "PDF", save_all=True, append_images=pages[1:], resolution=dpi)
+    return out.getvalue()
+
+
+def table_image(rows: list[list[synthetic.Printed]], font_size: int = 24):
+    """Draw a printed table (spans resolved) as a ruled picture, as Word pastes one."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(FONT, font_size)
+    table = Table.from_spans([[(p.text, p.rowspan, p.colspan) for p in row] for row in rows])
+    n_cols, pad, line_h = table.n_cols, 10, int(font_size * 1.35)
+
+    def lines(text: str, chars: int) -> list[str]:
+        out = []
+        for part in text.split("\n"):
+            out += [part[i : i + chars] for i in range(0, len(part), chars)] or [""]
+        return out
+
+    chars_per_col = [4] * n_cols
+    for row in table.rows():
+        for cell in row:
+            if cell.colspan == 1:
+                longest = max(len(part) for part in cell.text.split("\n"))
+                chars_per_col[cell.col] = max(chars_per_col[cell.col], min(longest, 14))
+    widths = [c * font_size + 2 * pad for c in chars_per_col]
+    heights = [line_h + 2 * pad] * table.n_rows
+    for row in table.rows():
+        for cell in row:
+            width = sum(widths[cell.col : cell.col + cell.colspan]) - 2 * pad
+            need = len(lines(cell.text, max(1, width // font_size))) * line_h + 2 * pad
+            have = sum(heights[cell.row : cell.row + cell.rowspan])
+            if need > have:
+                heights[cell.row + cell.rowspan - 1] += need - have
+    xs = [20]
+    for w in widths:
+        xs.append(xs[-1] + w)
+    ys = [20]
+    for h in heights:
+        ys.append(ys[-1] + h)
+    image = Image.new("RGB", (xs[-1] + 20, ys[-1] + 20), "white")
+    draw = ImageDraw.Draw(image)
+    for row in table.rows():
+        for cell in row:
+            x0, x1 = xs[cell.col], xs[cell.col + cell.colspan]
+            y0, y1 = ys[cell.row], ys[cell.row + cell.rowspan]
+            draw.rectangle((x0, y0, x1, y1), outline="black", width=2)
+            text_lines = lines(cell.text, max(1, (x1 - x0 - 2 * pad) // font_size))
+            top = (y0 + y1) / 2 - len(text_lines) * line_h / 2
+            for k, text in enumerate(text_lines):
+                width = draw.textlength(text, font=font)
+                draw.text(((x0 + x1 - width) / 2, top + k * line_h), text, font=font, fill="black")
+    return image
+
+
+def html_with_image_tables(record: dict, folder: Path, rng: random.Random | None = None) -> Path:
+    """A saved article page whose three tables are pictures in ``report_files/``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "report_files").mkdir(exist_ok=True)
+    page = synthetic.render_html(record, page="bare").decode("utf-8")
+    printed = synthetic._tables(record, synthetic.Variants())
+    tables = iter(sorted(printed))
+    counter = iter(range(1, 10))
+
+    def to_image(match):
+        number = next(counter)
+        image = table_image(printed[next(tables)])
+        if rng is not None:
+            image = degrade(image, rng)
+        name = f"report_files/table{number}.png"
+        image.save(folder / name)
+        return f'<p><img src="{name}" alt="表{number}"></p>'
+
+    page = re.sub(r"<table.*?</table>", to_image, page, flags=re.DOTALL)
+    path = folder / "report.html"
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def samples(fmt: str, count: int, workdir: Path, seed: int = 0) -> list[Sample]:
+    rng = random.Random(seed)
+    out = []
+    for k, record in enumerate(records(count, seed)):
+        name = f"{fmt}-{k}"
+        if fmt == "pdf":
+            out.append(Sample(name, fmt, pdf_bytes(record), record, filename=f"{name}.pdf"))
+        elif fmt == "doc":
+            out.append(Sample(name, fmt, doc_bytes(record), record, filename=f"{name}.doc"))
+        elif fmt == "scan":
+            out.append(Sample(name, fmt, scan_bytes(pdf_bytes(record), rng), record, filename=f"{name}.pdf"))
+        elif fmt in ("html_images", "html_images_degraded"):
+            degraded = rng if fmt.endswith("degraded") else None
+            path = html_with_image_tables(record, workdir / name, degraded)
+            out.append(Sample(name, fmt, path.read_bytes(), record, folder=path.parent, filename=path.name))
+        else:
+            raise ValueError(f"unknown corpus format {fmt!r}")
+    return out
+
+
+# --- scoring -------------------------------------------------------------------------
+
+
+def table_cells(record: dict) -> dict[tuple, object]:
+    """Every table value of a record, keyed by where it is printed."""
+    out: dict[tuple, object] = {}
+    for row, columns in (record.get("applications") or {}).items():
+        for column, value in columns.items():
+            out[("applications", row, column)] = value
+    for group, columns in (record.get("reviews_litigation") or {}).items():
+        for column, value in columns.items():
+            out[("reviews_litigation", group, column)] = value
+    for cell in record.get("active_disclosure") or []:
+        out[("active_disclosure", cell["item"], cell["row"], cell["metric"])] = cell["value"]
+    return out
+
+
+def score(expected: dict, got: dict) -> tuple[int, int, list[str]]:
+    """(cells read exactly, cells expected, a description of each miss)."""
+    want, have = table_cells(expected), table_cells(got)
+    misses = [f"{'/'.join(key)}: expected {value!r}, read {have.get(key, 'nothing')!r}" for key, value in want.items() if have.get(key, object()) != value]
+    return len(want) - len(misses), len(want), misses
+
+
+def read(sample: Sample) -> dict:
+    """The record nianbao reads from a sample, through the public API."""
+    import parsers
+
+    return parsers.parse_bytes(sample.data, filename=sample.filename, base_dir=sample.folder)
