@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -72,10 +73,20 @@ def _segmenter():
     return jieba
 
 
+# jieba cuts at punctuation anyway, so sentence by sentence gives the same words; the
+# reports' formulaic sentences (template labels, boilerplate) then come from the cache.
+_SENTENCE_END = re.compile(r"(?<=[。！？；\n])")
+
+
 def segment(text: str) -> str:
     """Words of a Chinese text separated by spaces, in search-engine mode (long words and their parts)."""
+    return " ".join(filter(None, map(_segment_sentence, _SENTENCE_END.split(text))))
+
+
+@lru_cache(maxsize=65536)
+def _segment_sentence(sentence: str) -> str:
     # HMM off: 2-3x faster, and the words people search for (申请, 复议, 诉讼) are in the dictionary.
-    return " ".join(w for w in _segmenter().cut_for_search(text, HMM=False) if w.strip())
+    return " ".join(w for w in _segmenter().cut_for_search(sentence, HMM=False) if w.strip())
 
 
 def fts_query(query: str) -> str:
@@ -92,7 +103,7 @@ def _locate(organization, region) -> dict:
     return locate(organization, region)
 
 
-def derived_rows(record: dict, report_id: int) -> dict[str, list[dict]]:
+def derived_rows(record: dict, report_id: int | None) -> dict[str, list[dict]]:
     """The long-form rows of one record, table by table (codes exactly as the record has them)."""
     sections = [
         {
@@ -182,6 +193,8 @@ def load_record(
         "parsed_at": utc_now(),
         "sources_digest": digest,
     }
+    # Everything but the writes is computed first: the write lock is held only for the writes.
+    rows = derived_rows(record, report_id=None)
     with db.atomic():
         latest = db.execute(
             "SELECT id, version, sources_digest FROM reports WHERE report_key = ? AND is_latest = 1", [report_key]
@@ -199,9 +212,11 @@ def load_record(
             table = db["reports"]
             table.insert({**report, "version": version, "is_latest": 1})
             report_id = table.last_pk
-        for name, rows in derived_rows(record, report_id).items():
-            if rows:
-                _insert_rows(db, name, rows)
+        for name, table_rows in rows.items():
+            if table_rows:
+                for row in table_rows:
+                    row["report_id"] = report_id
+                _insert_rows(db, name, table_rows)
         db["report_documents"].insert_all(
             [
                 {"report_id": report_id, "sha256": s.sha256, "role": s.role, "page_no": s.page_no, "used": int(s.used)}
