@@ -154,12 +154,11 @@ class SiteApp:
             start = max(1, _int(params.get("startrecord"), 1)) - 1
             end = min(_int(params.get("endrecord"), start + 3 * perpage), start + 3 * perpage)
         total = len(entries)
-        xml_encoding = "GBK" if req.path == LEGACY_PROXY else "UTF-8"
-        text = pages.proxy_xml(self.site, column, entries[start:end], total, math.ceil(total / perpage),
-                               links, xml_encoding) if column else pages.proxy_xml(
-            self.site, None, [], 0, 0, links, xml_encoding)
-        return Response(body=text.encode(xml_encoding.lower()),
-                        content_type=f"text/xml;charset={xml_encoding}")
+        # The old path answers in GBK (declared): a decoder that assumes UTF-8 makes mojibake.
+        encoding = "GBK" if req.path == LEGACY_PROXY else "UTF-8"
+        style = column.record_style if column else "span_after"
+        text = pages.proxy_xml(entries[start:end], style, total, math.ceil(total / perpage), links, encoding)
+        return Response(body=text.encode(encoding.lower()), content_type=f"text/xml;charset={encoding}")
 
     def search(self, req: Request) -> Response:
         params = req.params

@@ -155,15 +155,17 @@ class ReplicaContent:
 
     def scan(self, report: Report, part: int, ext: str) -> bytes:
         """Attachment scan ``part`` of a scanned report: half of its pages, as one tall image."""
-        pages = self.pages(report)
-        half = (len(pages) + 1) // 2
-        lines = [ln for page in (pages[:half] if part == 0 else pages[half:]) for ln in page]
-        return self._cached(f"scan{part}{ext}", report, lambda: draw_lines(lines, ext))
+
+        def make():
+            pages = self.pages(report)
+            half = (len(pages) + 1) // 2
+            return draw_lines([ln for page in (pages[:half] if part == 0 else pages[half:]) for ln in page], ext)
+
+        return self._cached(f"scan{part}{ext}", report, make)
 
     def page_image(self, report: Report, number: int, *, thumb: bool = False) -> bytes:
-        lines = self.pages(report)[number - 1]
-        return self._cached(f"page{number}{thumb}", report,
-                            lambda: draw_lines(lines, "jpg", scale=0.2 if thumb else 1.0))
+        return self._cached(f"page{number}{thumb}", report, lambda: draw_lines(
+            self.pages(report)[number - 1], "jpg", scale=0.2 if thumb else 1.0))
 
 
 @lru_cache(maxsize=4)

@@ -14,7 +14,7 @@ from html import escape
 from urllib.parse import quote
 
 from .content import ReplicaContent
-from .sites import Article, Column, FlipBook, ListEntry, Report, Site
+from .sites import Article, Body, Column, FlipBook, ListEntry, Report, Site
 
 ARTICLE_TITLE_CUT = 18  # list pages show this many characters, then "..."
 SEARCH_PAGE_SIZE = 10   # search.jsp rows per page
@@ -110,7 +110,7 @@ def directory(site: Site) -> str:
     return "".join(parts)
 
 
-def unit_shell(site: Site, body: "object") -> str:
+def unit_shell(site: Site, body: Body) -> str:
     """A body's xxgk page: an iframe tree and a loader script; no records in the static HTML."""
     area = body.uscc
     return "".join([
@@ -142,7 +142,7 @@ function loadDynamic(url, divid, currpage) {
 """
 
 
-def tree(site: Site, body) -> str:
+def tree(site: Site, body: Body) -> str:
     """The infotype tree inside the shell's iframe; the 年报 node is where reports hang."""
     parts = ['<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>tree</title></head><body>\n'
              '<ul class="xxgk_tree">\n<li><a href="javascript:parent.search(\'\')">全部信息</a></li>\n'
@@ -261,11 +261,10 @@ def _column_shell(site: Site, column: Column, body: str) -> str:
                     '<div class="main">\n', body, "</div>\n", _footer(site)])
 
 
-def proxy_xml(site: Site, column: Column, records: list[ListEntry], total: int, total_pages: int,
-              links: Links, encoding: str = "UTF-8") -> str:
+def proxy_xml(records: list[ListEntry], style: str, total: int, total_pages: int, links: Links,
+              encoding: str = "UTF-8") -> str:
     """dataproxy.jsp's answer (§1.2)."""
-    recs = "\n".join(f"<record><![CDATA[\n{record_markup(e, column.record_style, links)}\n]]></record>"
-                     for e in records)
+    recs = "\n".join(f"<record><![CDATA[\n{record_markup(e, style, links)}\n]]></record>" for e in records)
     return (f'<?xml version="1.0" encoding="{encoding}"?>\n<datastore>\n<totalrecord>{total}</totalrecord>\n'
             f"<totalpage>{total_pages}</totalpage>\n<recordset>\n{recs}\n</recordset>\n</datastore>\n")
 

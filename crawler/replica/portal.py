@@ -46,6 +46,8 @@ class ReplicaPortal:
                  hosts: dict[str, str] | None = None, verbose: bool = False):
         self.seed = seed
         self.years = tuple(sorted(years))
+        if bodies_per_site < 1 or not self.years:
+            raise ValueError("a replica needs at least one body per site and one year")
         self.hosts = {**DEFAULT_HOSTS, **(hosts or {})}
         self.port = port
         self.alias_port = alias_port if alias_port is not None else (port + ALIAS_OFFSET if port else 0)

@@ -466,8 +466,7 @@ def _fill_lists(site: Site, rng: random.Random) -> None:
         return
     # 年报汇总: every report article (owning columns differ), small perPage so that
     # the inline group does not hold everything and the proxy must be used.
-    summary = Column(site.annual_column, 0, "政府信息公开年报", 4, "span_after")
-    summary.unit_id = 764752
+    summary = Column(site.annual_column, 764752, "政府信息公开年报", 4, "span_after")  # unitid as in §1.1
     seen = set()
     for art in sorted(site.articles.values(), key=lambda a: a.published, reverse=True):
         if art.report and art.path not in seen:
