@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Recurring misprints seen in real reports → the template's wording. Applied
 # after whitespace removal, so the keys are written without spaces.
@@ -28,6 +29,8 @@ _SPACE = re.compile(r"\s+")
 _NUMBERING = re.compile(r"(?<![\d.])(\d)[、,](?=\D)")
 
 
+# Reports repeat the same few hundred labels and values: cache their readings.
+@lru_cache(maxsize=65536)
 def normalise(text: str) -> str:
     """The comparable form of a printed label: '（四） 无法 提供' → '(四)无法提供'."""
     text = unicodedata.normalize("NFKC", text)
@@ -59,6 +62,7 @@ _NUMBER = re.compile(r"^([+-]?\d+(?:\.\d+)?)(?:件|个|条|项|次|人次|万元
 _DASHES = {"-", "--", "—", "——", "–", "―", "/", "\\"}
 
 
+@lru_cache(maxsize=65536)
 def read_value(text: str) -> tuple[str, int | float | None]:
     """Classify one printed cell: ``(BLANK, None)``, ``(NUMBER, n)``,
     ``(DASH, 0)`` (a dash or slash, read as 0), or ``(TEXT, None)``.

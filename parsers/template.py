@@ -107,12 +107,26 @@ class Section:
         return any(t.kind == "image" for t in self.tokens)
 
 
+def _alone_in_row(tokens: list[Token], i: int) -> bool:
+    """A table cell alone in its row: reports laid out as one big table print
+    the section headings that way."""
+    return (
+        tokens[i].kind == "cell"
+        and (i == 0 or tokens[i - 1].kind != "cell")
+        and i + 1 < len(tokens)
+        and tokens[i + 1].kind == "row_end"
+    )
+
+
 def split_sections(tokens: list[Token]) -> tuple[list[Token], list[Section]]:
-    """(tokens before section 一, the sections found in document order)."""
+    """(tokens before section 一, the sections found in document order).
+
+    A heading numbered lower than one already found is body text (a list
+    item such as "二、上年结转…" inside section 三), not a new section."""
     lead: list[Token] = []
     sections: list[Section] = []
-    for token in tokens:
-        no = match_heading(token.text) if token.kind == "para" else None
+    for i, token in enumerate(tokens):
+        no = match_heading(token.text) if token.kind == "para" or _alone_in_row(tokens, i) else None
         if no is not None and no > (sections[-1].no if sections else 0):
             title = _PRINTED_NUMBER.sub("", clean_text(token.text), count=1)
             sections.append(Section(no, title))

@@ -189,3 +189,38 @@ def test_every_rendering_reads_back_to_the_record(template, other_rows, variant)
         if not variant:
             assert got["checks"] == record["checks"], name
             assert got["warnings"] == [], name
+
+
+def test_unruled_text_reads_like_a_table():
+    """Text extracted from a PDF without its ruling: rows are lines, cells runs of spaces."""
+    record = random_record(8, template="2019", other_rows=1)
+    doc = read_text(render_text(record, "tabs", split_labels=True).replace("\t", "  ").encode("utf-8"))
+    assert doc.tables() == []
+    got = read_record(doc)
+    for key in ("template", "active_disclosure", "applications", "reviews_litigation", "checks"):
+        assert got[key] == record[key], key
+
+
+def test_merged_header_cells_line_up_with_the_values_under_them():
+    """2019 item 20(9): 采购项目数量 spans two columns, its value too (a blank follows it)."""
+    table = Table.from_rows(
+        [
+            ["第二十条第（九）项", "", "", ""],
+            ["信息内容", "采购项目数量", "", "采购总金额"],
+            ["政府集中采购", "3", "", "35.2"],
+        ]
+    )
+    record = read_record(report({2: [table]}))
+    assert record["template"] == "2019"
+    assert [(c["item"], c["row"], c["metric"], c["value"]) for c in record["active_disclosure"]] == [
+        ("20(9)", "procurement", "procurement_count", 3),
+        ("20(9)", "procurement", "procurement_amount", 35.2),
+    ]
+
+
+def test_a_report_laid_out_as_one_big_table_has_its_headings_in_cells():
+    rows = [[heading] for heading in HEADINGS]
+    rows[2:3] = [["三、收到和处理政府信息公开申请情况"], ["一、本年新收政府信息公开申请数量", "", "1", "0", "0", "0", "0", "0", "1"]]
+    record = read_record(Document(blocks=[Paragraph("某局2023年政府信息公开工作年度报告"), Table.from_rows(rows)]))
+    assert [s["no"] for s in record["sections"]] == [1, 2, 3, 4, 5, 6]
+    assert record["applications"]["new_received"]["total"] == 1
