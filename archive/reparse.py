@@ -15,14 +15,19 @@ except keys whose every source already failed under this parser version.
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Iterable
+from urllib.parse import unquote, urlsplit
 
 import parsers
 
 from .archive import Archive
 from .db import utc_now
 from .load import Source, load_record, sources_digest, table_values
+from .paths import safe_filename, safe_join
 
 log = logging.getLogger(__name__)
 
@@ -137,18 +142,62 @@ def _read_pages() -> Callable | None:
     return read_pages
 
 
-def _parse(archive: Archive, candidate: Candidate) -> None:
+def _url_path(url: str) -> list[str]:
+    """A URL's path as safe folder and file names (never ``..``, never absolute)."""
+    segments = unquote(urlsplit(url).path).split("/")
+    return [safe_filename(seg) for seg in segments if seg not in ("", ".", "..")]
+
+
+def _materialize(archive: Archive, originals: list[Original], root: Path) -> dict[str, Path]:
+    """Lay a report's web originals out under ``root`` at their URL paths (host dropped).
+
+    Readers resolve ``<img src>`` and a flip-book's page images against files on
+    disk; this gives them the archived copies, so what they read is the archive.
+    Returns sha256 -> path of each original laid out.
+    """
+    placed: dict[str, Path] = {}
+    for original in originals:
+        if urlsplit(original.url).scheme not in ("http", "https") or not _url_path(original.url):
+            continue
+        target = safe_join(root, *_url_path(original.url))
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(archive.store.path_for(original.sha256), target)
+        placed[original.sha256] = target
+    return placed
+
+
+def _relative_images(originals: list[Original], page: Original, root: Path, placed: dict[str, Path]) -> None:
+    """Also place a page's images where a relative ``src`` names them: the HTML reader
+    resolves every ``src`` against one folder, ``root``."""
+    page_dir = _url_path(page.url)[:-1]
+    for image in originals:
+        path = _url_path(image.url)
+        if image.role != "image" or image.sha256 not in placed or path[: len(page_dir)] != page_dir:
+            continue
+        target = safe_join(root, *path[len(page_dir):])
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(placed[image.sha256], target)
+
+
+def _parse(archive: Archive, candidate: Candidate, originals: list[Original], root: Path) -> None:
     """Fill ``candidate.record`` or ``candidate.error`` (one line: the reason)."""
     try:
+        placed = _materialize(archive, originals, root)
         if len(candidate.originals) == 1:
             original = candidate.originals[0]
+            if original.sha256 in placed:
+                _relative_images(originals, original, root, placed)
             document = parsers.read_document(
                 archive.store.read_bytes(original.sha256),
                 filename=original.filename,
                 content_type=original.content_type,
+                base_dir=root if original.sha256 in placed else None,
             )
         else:
-            document = _read_pages()([archive.store.read_bytes(o.sha256) for o in candidate.originals])
+            pages = [placed.get(o.sha256) or archive.store.read_bytes(o.sha256) for o in candidate.originals]
+            document = _read_pages()(pages)
         candidate.has_images = bool(document.images())
         candidate.record = parsers.parse_document(document)
     except parsers.ParseError as exc:
@@ -161,8 +210,9 @@ def parse_report(archive: Archive, report_key: str, originals: list[Original] | 
     """Parse one report's candidates and load the best; returns the report id, None if nothing parsed."""
     originals = sources(archive, report_key) if originals is None else originals
     tried = candidates(originals)
-    for candidate in tried:
-        _parse(archive, candidate)
+    with tempfile.TemporaryDirectory(prefix="nianbao-parse-") as root:
+        for candidate in tried:
+            _parse(archive, candidate, originals, Path(root))
     failures = [c for c in tried if c.record is None]
     with archive.lock, archive.db.atomic():
         for candidate in failures:

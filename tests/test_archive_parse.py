@@ -150,3 +150,39 @@ def test_failed_fetches_and_lists_are_not_sources(archive):
     parse_reports(archive)
     digests = [row["sha256"] for row in archive.db["report_documents"].rows]
     assert digests == [hashlib.sha256(seed_bytes("001")).hexdigest()]
+
+
+def test_a_report_page_reads_its_images_from_the_archive(archive, monkeypatch):
+    """<img src> relative or root-relative: the reader gets the archived image bytes."""
+    page = """<html><head><title>年报</title></head><body><div id="zoom">
+        <p>威海市文登区统计局2023年政府信息公开工作年度报告</p>
+        <img src="table1.png"><img src="/picture/0/table2.png"><img src="http://127.0.0.1/picture/0/table3.png">
+        </div></body></html>""".encode()
+    key = "wendeng:art_1"
+    archive.record_fetch(url="http://127.0.0.1/art/2024/1/22/art_1.html", status=200, body=page,
+                         headers={"Content-Type": "text/html; charset=utf-8"}, role="report_page", report_key=key)
+    images = {
+        "http://127.0.0.1/art/2024/1/22/table1.png": b"\x89PNG first",
+        "http://127.0.0.1/picture/0/table2.png": b"\x89PNG second",
+        "http://127.0.0.1/picture/0/table3.png": b"\x89PNG third",
+    }
+    for url, data in images.items():
+        archive.record_fetch(url=url, status=200, body=data, role="image", report_key=key)
+    seen = []
+    real = parsers.parse_document
+
+    def parse_document(document):
+        seen.append({image.src: image.data for image in document.images()})
+        return real(document)
+
+    monkeypatch.setattr(parsers, "parse_document", parse_document)
+    parse_reports(archive)
+
+    assert seen == [{
+        "table1.png": b"\x89PNG first",
+        "/picture/0/table2.png": b"\x89PNG second",
+        # parsers.html reads only local references; absolute URLs stay unread (noted in the README).
+        "http://127.0.0.1/picture/0/table3.png": None,
+    }]
+    (report,) = archive.db["reports"].rows
+    assert report["tables_status"] == "images"  # pictures nobody could read as tables
