@@ -37,20 +37,23 @@ def _one_line(error: BaseException) -> str:
 def parse_file(paths, as_json):
     """Read annual reports into the canonical record; the format is detected from content.
 
-    One record per file. A file that cannot be read gets one line on stderr
-    naming it and the reason; the other files are still read; the exit status is 1.
+    One record per file; a directory is read as a flip-book's pages (one record).
+    A file that cannot be read gets one line on stderr naming it and the
+    reason; the other files are still read; the exit status is 1.
     """
     import json
 
     from parsers import ParseError, parse_document, read_document
+    from parsers.flipbook import read_pages
     from parsers.summary import summary
 
     failed = False
     for path in paths:
         try:
-            if path.is_dir():
-                raise ParseError("is a directory (flip-book pages are not read yet)")
-            document = read_document(path.read_bytes(), filename=path.name, base_dir=path.parent)
+            if path.is_dir():  # a flip-book's pages (files/basic-html/pageN.html)
+                document = read_pages(path)
+            else:
+                document = read_document(path.read_bytes(), filename=path.name, base_dir=path.parent)
             record = parse_document(document)
         except ParseError as error:
             reason = _one_line(error)

@@ -89,3 +89,26 @@ def test_the_installed_command_in_a_real_process(tmp_path):
     done = subprocess.run([command, "parse-file", str(empty)], capture_output=True, timeout=120)
     assert done.returncode == 1
     assert done.stderr.decode().splitlines() == [f"nianbao parse-file: {empty}: empty file"]
+
+
+def test_a_directory_is_read_as_one_flip_book(tmp_path):
+    """A FlipBuilder book's files/basic-html/pageN.html: one line per printed line or table cell."""
+    import html
+
+    from parsers.synthetic import random_record, render_text
+
+    record = random_record(6)
+    lines = [line.strip() for line in render_text(record, "tabs").replace("\t", "\n").splitlines() if line.strip()]
+    size = len(lines) // 3 + 1
+    for n in range(3):
+        text = html.escape("\n".join(lines[n * size : (n + 1) * size]))
+        (tmp_path / f"page{n + 1}.html").write_text(
+            f"<html><head><title>Page {n + 1} - {record['title']}</title></head><body>"
+            f'<div class="text-container"><pre><code>{text}</code></pre></div></body></html>',
+            encoding="utf-8",
+        )
+    result = run(tmp_path, "--json")
+    assert result.exit_code == 0, result.stderr
+    got = json.loads(result.stdout)
+    for key in ("title", "year", "active_disclosure", "applications", "reviews_litigation", "checks"):
+        assert got[key] == record[key], key
