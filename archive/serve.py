@@ -106,13 +106,12 @@ def serve(data_dir: Path, *, host: str = "127.0.0.1", port: int = 8001, immutabl
     """Run Datasette in the foreground until interrupted (as ``datasette serve`` does)."""
     import uvicorn
     from datasette.cli import check_databases
-    from datasette.utils import run_sync
 
     from archive.db import DB_NAME
 
     data_dir = Path(data_dir)
     ds = build_datasette(data_dir / DB_NAME, data_dir / "originals", immutable=immutable)
-    run_sync(ds.invoke_startup)
-    run_sync(lambda: check_databases(ds))
+    asyncio.run(ds.invoke_startup())
+    asyncio.run(check_databases(ds))
     print(f"nianbao: serving {data_dir / DB_NAME} at http://{host}:{port}/", flush=True)
     uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on", workers=1)
