@@ -217,3 +217,90 @@ def read(sample: Sample) -> dict:
     import parsers
 
     return parsers.parse_bytes(sample.data, filename=sample.filename, base_dir=sample.folder)
+
+
+# --- feature fixtures (tests/fixtures/formats/, regenerate with `python3 -m tests.corpus`) --
+
+FIXTURES = Path(__file__).parent / "fixtures" / "formats"
+LONG_TABLE_ROWS = 70
+
+
+def feature_docx() -> bytes:
+    """A Word file with what PDF readers trip on: a running header, page-number
+    footer, a ruled table breaking over pages with its header row repeated, a
+    merged cell, an unruled (borderless) table, and long wrapped paragraphs."""
+    import docx
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    document = docx.Document()
+    style = document.styles["Normal"]
+    style.font.size = Pt(12)
+    style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "Noto Sans CJK SC")
+    section = document.sections[0]
+    section.header.paragraphs[0].text = "威海市文登区统计局政务公开专栏"
+    footer = section.footer.paragraphs[0]
+    footer.add_run("- ")
+    for kind, text in (("begin", None), (None, " PAGE "), ("end", None)):
+        run = footer.add_run()
+        if kind:
+            element = OxmlElement("w:fldChar")
+            element.set(qn("w:fldCharType"), kind)
+        else:
+            element = OxmlElement("w:instrText")
+            element.text = text
+        run._r.append(element)
+    footer.add_run(" -")
+    document.add_paragraph("威海市文登区统计局2023年政府信息公开工作年度报告")
+    document.add_paragraph("一、总体情况")
+    document.add_paragraph("　　" + "本机关坚持以人民为中心的发展思想，扎实推进政府信息公开工作，" * 6 + "全年共收到政府信息公开申请36件。")
+    document.add_paragraph("二、长表格")
+    table = document.add_table(rows=LONG_TABLE_ROWS + 1, cols=3)
+    table.style = "Table Grid"
+    for col, text in enumerate(("项目名称", "本年数量", "上年数量")):
+        table.cell(0, col).text = text
+    header = table.rows[0]._tr.get_or_add_trPr()
+    repeat = OxmlElement("w:tblHeader")
+    repeat.set(qn("w:val"), "true")
+    header.append(repeat)
+    for row in range(1, LONG_TABLE_ROWS + 1):
+        table.cell(row, 0).text = f"第{row}项"
+        table.cell(row, 1).text = str(row * 3)
+        table.cell(row, 2).text = str(row * 7 + 1256)
+    merged = table.cell(1, 1).merge(table.cell(1, 2))
+    merged.text = "合并"
+    document.add_paragraph("三、无线表格")
+    plain = document.add_table(rows=3, cols=4)
+    for row, values in enumerate((("行政许可", "12", "0", "305"), ("行政处罚", "3", "1", "44"), ("行政强制", "0", "0", "7"))):
+        for col, text in enumerate(values):
+            plain.cell(row, col).text = text
+    document.add_paragraph("四、结语")
+    document.add_paragraph("以上为本年度报告全文。")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def encrypted_pdf(pdf_docx: bytes) -> bytes:
+    """The same document exported by LibreOffice with an open password."""
+    from parsers.office import convert
+
+    options = '{"EncryptFile":{"type":"boolean","value":"true"},"DocumentOpenPassword":{"type":"string","value":"secret"}}'
+    return convert(pdf_docx, ".docx", target=f"pdf:writer_pdf_Export:{options}")
+
+
+def write_fixtures() -> None:
+    from parsers.office import convert
+
+    FIXTURES.mkdir(parents=True, exist_ok=True)
+    source = feature_docx()
+    (FIXTURES / "features.pdf").write_bytes(convert(source, ".docx", target="pdf"))
+    (FIXTURES / "encrypted.pdf").write_bytes(encrypted_pdf(source))
+    record = synthetic.random_record(7)
+    (FIXTURES / "report-7.pdf").write_bytes(pdf_bytes(record))
+
+
+if __name__ == "__main__":
+    write_fixtures()
+    print(f"wrote {sorted(p.name for p in FIXTURES.iterdir())}")

@@ -1,0 +1,131 @@
+"""Text PDFs: tables with spans, tables crossing page breaks, running headers
+and footers, wrapped CJK paragraphs, unruled tables, and broken input.
+
+Fixtures in tests/fixtures/formats/ were printed by LibreOffice from Word
+files built in ``tests.corpus`` (regenerate: ``python3 -m tests.corpus``).
+"""
+
+import io
+
+import pytest
+
+import parsers
+from parsers import limits
+from parsers.document import Paragraph, Table
+from parsers.errors import ParseError
+from parsers.pdf import read_pdf
+from parsers.synthetic import random_record
+from tests import corpus
+
+FEATURES = (corpus.FIXTURES / "features.pdf").read_bytes()
+REPORT = (corpus.FIXTURES / "report-7.pdf").read_bytes()
+
+
+@pytest.fixture(scope="module")
+def features():
+    return read_pdf(FEATURES)
+
+
+def texts(table: Table) -> list[list[str]]:
+    return [[cell.text for cell in row] for row in table.rows()]
+
+
+def test_a_table_crossing_two_page_breaks_is_one_table_without_repeated_headers(features):
+    long_table = features.tables()[0]
+    rows = texts(long_table)
+    # 1 header + 70 rows, although the PDF prints the header row on each of its 3 pages.
+    assert len(rows) == 1 + corpus.LONG_TABLE_ROWS
+    assert rows[0] == ["项目名称", "本年数量", "上年数量"]
+    assert sum(row == rows[0] for row in rows) == 1
+    assert rows[2] == ["第2项", "6", "1270"]
+    assert rows[-1] == ["第70项", "210", "1746"]
+    assert [row[0] for row in rows[1:]] == [f"第{n}项" for n in range(1, 71)]
+
+
+def test_a_merged_cell_is_one_cell_covering_both_grid_positions(features):
+    long_table = features.tables()[0]
+    merged = long_table.grid[1][1]
+    assert merged.text == "合并" and merged.colspan == 2
+    assert long_table.grid[1][2] is merged
+    assert texts(long_table)[1] == ["第1项", "合并"]
+
+
+def test_running_header_footer_and_page_numbers_are_dropped(features):
+    text = "\n".join(p.text for p in features.paragraphs())
+    assert "政务公开专栏" not in text
+    assert "- 1 -" not in text and "- 3 -" not in text
+    assert features.paragraphs()[0].text == "威海市文登区统计局2023年政府信息公开工作年度报告"
+
+
+def test_a_wrapped_chinese_paragraph_is_joined_without_spaces(features):
+    body = next(p.text for p in features.paragraphs() if p.text.startswith("本机关"))
+    assert body == "本机关坚持以人民为中心的发展思想，扎实推进政府信息公开工作，" * 6 + "全年共收到政府信息公开申请36件。"
+
+
+def test_a_table_without_ruling_lines_is_read_from_word_positions(features):
+    plain = features.tables()[1]
+    assert texts(plain) == [
+        ["行政许可", "12", "0", "305"],
+        ["行政处罚", "3", "1", "44"],
+        ["行政强制", "0", "0", "7"],
+    ]
+
+
+def test_blocks_keep_reading_order(features):
+    kinds = [
+        b.text if isinstance(b, Paragraph) else "TABLE" for b in features.blocks
+    ]
+    assert kinds == [
+        "威海市文登区统计局2023年政府信息公开工作年度报告",
+        "一、总体情况",
+        kinds[2],
+        "二、长表格",
+        "TABLE",
+        "三、无线表格",
+        "TABLE",
+        "四、结语",
+        "以上为本年度报告全文。",
+    ]
+
+
+def test_a_report_pdf_reads_to_the_record_it_was_printed_from():
+    record = parsers.parse_bytes(REPORT, filename="report.pdf")
+    expected = random_record(7)
+    correct, total, misses = corpus.score(expected, record)
+    assert misses == [] and total == correct > 150
+    assert record["title"] == expected["title"]
+    assert record["year"] == 2023 and record["published"] == expected["published"]
+    assert all(check["ok"] for check in record["checks"])
+
+
+def test_an_encrypted_pdf_is_a_one_line_parse_error():
+    with pytest.raises(ParseError, match="encrypted PDF") as error:
+        read_pdf((corpus.FIXTURES / "encrypted.pdf").read_bytes())
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.1, 0.01])
+def test_a_truncated_pdf_is_a_one_line_parse_error(keep):
+    with pytest.raises(ParseError, match="PDF") as error:
+        read_pdf(REPORT[: int(len(REPORT) * keep)])
+    assert "\n" not in str(error.value)
+
+
+def test_pages_past_the_cap_are_not_read_and_the_record_says_so(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_PDF_PAGES", 2)
+    doc = read_pdf(REPORT)
+    assert doc.warnings == ["PDF has 4 pages; read the first 2 only"]
+    assert not any("六、其他需要报告的事项" in p.text for p in doc.paragraphs())
+
+
+def test_a_500_page_pdf_is_read_up_to_the_cap_in_bounded_time():
+    import pypdfium2 as pdfium
+
+    source = pdfium.PdfDocument(FEATURES)
+    big = pdfium.PdfDocument.new()
+    big.import_pages(source, [0] * 500)
+    buffer = io.BytesIO()
+    big.save(buffer)
+    doc = read_pdf(buffer.getvalue())
+    assert doc.warnings[0] == f"PDF has 500 pages; read the first {limits.MAX_PDF_PAGES} only"
+    assert len(doc.tables()) >= 1
