@@ -186,3 +186,28 @@ def test_a_report_page_reads_its_images_from_the_archive(archive, monkeypatch):
     }]
     (report,) = archive.db["reports"].rows
     assert report["tables_status"] == "images"  # pictures nobody could read as tables
+
+
+def flipbook_page(number: int, lines: list[str]) -> bytes:
+    """A FlipBuilder text page as the replica (and real books) serve it."""
+    text = "\n".join(lines)
+    return (f'<html><head><meta charset="utf-8"><title>Page {number} - 年报</title></head><body>'
+            f'<div id="content-top2">P. {number}</div>'
+            f'<div class="text-container"><pre><code style="white-space:pre-line">{text}</code></pre></div>'
+            f"</body></html>").encode()
+
+
+def test_flipbook_pages_are_joined_in_page_order(archive):
+    lines = [line for line in seed_bytes("002").decode().splitlines() if line.strip() and "\t" not in line]
+    thirds = [lines[: len(lines) // 3], lines[len(lines) // 3: 2 * len(lines) // 3], lines[2 * len(lines) // 3:]]
+    base = "http://127.0.0.4/book/2023dzs/liaocheng/files/basic-html"
+    for number in (3, 1, 2):  # fetched out of order
+        archive.record_fetch(url=f"{base}/page{number}.html", status=200, body=flipbook_page(number, thirds[number - 1]),
+                             role="flipbook_page", report_key="book", page_no=number)
+
+    assert parse_reports(archive).loaded == ["book"]
+    (report,) = archive.db["reports"].rows
+    assert (report["organization"], report["year"]) == ("聊城市统计局", 2022)
+    assert [row["no"] for row in archive.db["sections"].rows] == [1, 2, 3, 4, 5, 6]
+    pages = list(archive.db.query("SELECT page_no, used FROM report_documents ORDER BY page_no"))
+    assert pages == [{"page_no": 1, "used": 1}, {"page_no": 2, "used": 1}, {"page_no": 3, "used": 1}]
