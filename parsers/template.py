@@ -169,9 +169,9 @@ def printed_rows(tokens: list[Token]) -> list[Row]:
 
     A row ends at a table row end or where text follows values. Blank cells
     before or between label fragments are the label's merged columns and
-    are dropped.
-    Paragraph lines are split into whitespace-separated fields (text
-    extracted from PDF prints a table row as '规章 0 0 0').
+    are dropped. Paragraph lines other than sentences are split into
+    whitespace-separated fields: text extracted from an unruled PDF prints a
+    table row as '规章 0 0 0'.
     """
     rows: list[Row] = []
     row = Row()
@@ -188,7 +188,8 @@ def printed_rows(tokens: list[Token]) -> list[Row]:
             continue
         if token.kind == "image":
             continue
-        fields = token.text.split() if token.kind == "para" else [token.text]
+        # a sentence is prose, whatever numbers it mentions
+        fields = token.text.split() if token.kind == "para" and "。" not in token.text else [token.text]
         for text in fields:
             kind, value = read_value(text)
             if kind == TEXT:
@@ -218,7 +219,6 @@ class Reader:
     """Reads one Document; collects warnings as it goes."""
 
     def __init__(self, doc: Document):
-        self.doc = doc
         self.warnings: list[str] = list(doc.warnings)
 
     def warn(self, message: str) -> None:

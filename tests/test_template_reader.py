@@ -2,9 +2,13 @@
 with merged cells), and on every synthetic rendering of a known record."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from parsers import read_document
 from parsers.document import Document, Image, Paragraph, Table
+from parsers.labels import read_value
+from parsers.model import APPLICATION_ROWS
 from parsers.synthetic import random_record, render_docx, render_html, render_text, with_blanks
 from parsers.template import read_record
 from parsers.text import read_text
@@ -224,3 +228,22 @@ def test_a_report_laid_out_as_one_big_table_has_its_headings_in_cells():
     record = read_record(Document(blocks=[Paragraph("某局2023年政府信息公开工作年度报告"), Table.from_rows(rows)]))
     assert [s["no"] for s in record["sections"]] == [1, 2, 3, 4, 5, 6]
     assert record["applications"]["new_received"]["total"] == 1
+
+
+# --- never a number that is not printed ---------------------------------------------
+
+LABELS = [label for _, label in APPLICATION_ROWS.values()] + [
+    "规章", "行政许可", "信息内容", "本年制发件数", "第二十条第（一）项", "（四）无法提供", "(四)", "1.本机关", "行政复议", "",
+]  # fmt: skip
+CELL = st.one_of(st.sampled_from(LABELS), st.sampled_from(["0", "7", "０", "3件", "—", "/", "", "12.5"]), st.text(max_size=6))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(CELL, min_size=1, max_size=10), min_size=1, max_size=30), st.sampled_from([2, 3, 4]))
+def test_every_value_in_the_record_is_printed_in_the_document(rows, section):
+    doc = report({section: [Table.from_rows(rows)]})
+    record = read_record(doc)
+    printed = {read_value(text)[1] for row in rows for text in row} - {None}
+    values = [c["value"] for c in record["active_disclosure"]]
+    values += [v for table in ("applications", "reviews_litigation") for cells in record[table].values() for v in cells.values()]
+    assert {v for v in values if v is not None} <= printed
