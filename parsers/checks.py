@@ -15,7 +15,7 @@ _SIX = [c for c in APPLICANT_COLUMNS if c != "total"]
 _REVIEW_PARTS = [c for c in REVIEW_COLUMNS if c != "total"]
 
 # "共受理依申请公开21件", "共收到政府信息公开申请100件", "未收到政府信息公开申请"
-_PROSE_COUNT = re.compile(r"(?:共计?|累计|全年共?)?(?:收到|受理|接收)[^。；;，,\d]{0,14}?(\d+)\s*[件条个]")
+_PROSE_COUNT = re.compile(r"(?:共计?|累计|全年共?)?(?:收到|受理|接收|新收)[^。；;，,\d]{0,14}?(\d+)\s*[件条个]")
 _PROSE_NONE = re.compile(r"(?:未|没有)(?:收到|受理)[^。；;，,\d]{0,14}申请")
 
 

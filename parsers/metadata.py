@@ -19,6 +19,9 @@ _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _PERIOD_YEAR = re.compile(r"统计期限[^0-9。]{0,6}((?:19|20)\d{2})\s*年")
 _OPENING_YEAR = re.compile(r"^\s*((?:19|20)\d{2})\s*年")
 _DATE_LINE = re.compile(r"^\s*((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*$")
+# Official documents often close with the date in Chinese numerals: 二〇二三年一月二十八日.
+_CHINESE_DATE_LINE = re.compile(r"^\s*([〇○零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日\s*$")
+_CHINESE_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"○": 0, "零": 0}
 _DATE = re.compile(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
 # The body is what precedes the year / "政府信息公开" in the title.
 _ORGANIZATION = re.compile(r"^(?:(?:19|20)\d{2}年度?)?(.+?)(?:(?:19|20)\d{2}年度?)?(?:政府信息公开|政务公开)")
@@ -50,7 +53,7 @@ def read_organization(title: str | None, closing: list[str]) -> str | None:
     # the signature above the closing date
     for line in reversed(closing):
         line = clean_text(line)
-        if line and not _DATE_LINE.match(line) and len(line) <= 30:
+        if line and not is_date_line(line) and len(line) <= 30:
             return line
     return None
 
@@ -66,9 +69,32 @@ def read_year(title: str | None, texts: list[str], first_section: str | None) ->
     return None
 
 
+def _chinese_number(text: str) -> int:
+    """一 … 三十一: 十 counts ten, alone or after a digit."""
+    if "十" not in text:
+        return _CHINESE_DIGITS[text]
+    tens, _, ones = text.partition("十")
+    return (_CHINESE_DIGITS[tens] if tens else 1) * 10 + (_CHINESE_DIGITS[ones] if ones else 0)
+
+
+def date_line(line: str) -> str | None:
+    """The ISO date of a line printing only a date (in digits or Chinese numerals), else None."""
+    line = clean_text(line)
+    if match := _DATE_LINE.match(line):
+        return _iso(*match.groups())
+    if match := _CHINESE_DATE_LINE.match(line):
+        year, month, day = match.groups()
+        try:
+            year_digits = "".join(str(_CHINESE_DIGITS[c]) for c in year)
+            return _iso(year_digits, str(_chinese_number(month)), str(_chinese_number(day)))
+        except KeyError:  # 十 misplaced: not a date
+            return None
+    return None
+
+
 def is_date_line(line: str) -> bool:
     """A line printing only a date, as the one closing a report."""
-    return _DATE_LINE.match(clean_text(line)) is not None
+    return date_line(line) is not None
 
 
 def _iso(year: str, month: str, day: str) -> str | None:
@@ -81,8 +107,8 @@ def _iso(year: str, month: str, day: str) -> str | None:
 def read_published(closing: list[str], page_date: str | None) -> str | None:
     """The date line at the end of the report, else the page's 发布日期."""
     for line in reversed(closing):
-        if match := _DATE_LINE.match(clean_text(line)):
-            return _iso(*match.groups())
+        if date := date_line(line):
+            return date
     if page_date and (match := _DATE.search(page_date)):
         return _iso(*match.groups())
     return None

@@ -76,3 +76,17 @@ def test_published_is_the_closing_date_else_the_page_date():
 )
 def test_region_names_the_area_of_the_body(organization, region):
     assert read_region(organization) == region
+
+
+@pytest.mark.parametrize(
+    "line, iso",
+    [
+        ("二〇二三年一月二十八日", "2023-01-28"),
+        ("二○二四年十二月三十一日", "2024-12-31"),
+        ("二〇二三年十月十日", "2023-10-10"),
+        ("二〇二三年二月三十日", None),  # no such day
+        ("二〇二三年十十月一日", None),
+    ],
+)
+def test_closing_dates_in_chinese_numerals(line, iso):
+    assert read_published(["某局", line], None) == iso
