@@ -10,6 +10,7 @@ downwards (PDF points or image pixels, as long as one call uses one unit).
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -125,10 +126,21 @@ def table_from_cells(rects: list[Rect], boxes: list[Box], tolerance: float = 3.0
     xs = _cluster([r[0] for r in rects] + [r[2] for r in rects], tolerance)
     ys = _cluster([r[1] for r in rects] + [r[3] for r in rects], tolerance)
     contents: dict[int, list[Box]] = {i: [] for i in range(len(rects))}
+    # Which rectangle covers each grid position (the smallest, if drawn twice).
+    spans = [(_nearest(r[0], xs), _nearest(r[2], xs), _nearest(r[1], ys), _nearest(r[3], ys)) for r in rects]
+    covering: dict[tuple[int, int], int] = {}
+    for i in sorted(range(len(rects)), key=lambda i: -(rects[i][2] - rects[i][0]) * (rects[i][3] - rects[i][1])):
+        c0, c1, r0, r1 = spans[i]
+        for r in range(r0, r1):
+            for c in range(c0, c1):
+                covering[(r, c)] = i
 
     def owner(x: float, y: float) -> int | None:
-        hits = [i for i, r in enumerate(rects) if r[0] <= x <= r[2] and r[1] <= y <= r[3]]
-        return min(hits, key=lambda i: (rects[i][2] - rects[i][0]) * (rects[i][3] - rects[i][1])) if hits else None
+        if not (xs[0] <= x <= xs[-1] and ys[0] <= y <= ys[-1]):
+            return None
+        c = min(bisect.bisect_right(xs, x) - 1, len(xs) - 2)
+        r = min(bisect.bisect_right(ys, y) - 1, len(ys) - 2)
+        return covering.get((r, c))
 
     for box in boxes:
         i = owner(box.cx, box.cy)
@@ -144,8 +156,7 @@ def table_from_cells(rects: list[Rect], boxes: list[Box], tolerance: float = 3.0
 
     grid: list[list[Cell | None]] = [[None] * (len(xs) - 1) for _ in range(len(ys) - 1)]
     for i, rect in enumerate(rects):
-        c0, c1 = _nearest(rect[0], xs), _nearest(rect[2], xs)
-        r0, r1 = _nearest(rect[1], ys), _nearest(rect[3], ys)
+        c0, c1, r0, r1 = spans[i]
         if c1 <= c0 or r1 <= r0:
             continue  # a sliver between two nearly equal edges
         scores = [b.confidence for b in contents[i] if b.confidence is not None]
@@ -236,3 +247,39 @@ def table_from_columns(rows: list[list[Box]]) -> Table:
         ]
         table_rows.append(cells)
     return Table(table_rows)
+
+
+def cells_from_grid(xs: list[float], ys: list[float], has_vertical, has_horizontal) -> list[Rect]:
+    """Cell rectangles of a ruled grid: neighbouring grid cells merge where the
+    line between them is not drawn. ``has_vertical(x, top, bottom)`` and
+    ``has_horizontal(y, left, right)`` say whether a line is drawn there."""
+    rows, cols = len(ys) - 1, len(xs) - 1
+    parent = list(range(rows * cols))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for r in range(rows):
+        for c in range(cols):
+            if c + 1 < cols and not has_vertical(xs[c + 1], ys[r], ys[r + 1]):
+                parent[find(r * cols + c + 1)] = find(r * cols + c)
+            if r + 1 < rows and not has_horizontal(ys[r + 1], xs[c], xs[c + 1]):
+                parent[find((r + 1) * cols + c)] = find(r * cols + c)
+    groups: dict[int, list[tuple[int, int]]] = {}
+    for r in range(rows):
+        for c in range(cols):
+            groups.setdefault(find(r * cols + c), []).append((r, c))
+    rects = []
+    for members in groups.values():
+        r0, r1 = min(m[0] for m in members), max(m[0] for m in members) + 1
+        c0, c1 = min(m[1] for m in members), max(m[1] for m in members) + 1
+        rects.append((xs[c0], ys[r0], xs[c1], ys[r1]))
+    return rects
+
+
+def cluster(values: list[float], tolerance: float) -> list[float]:
+    """Nearby coordinates (within ``tolerance`` of the previous) merged into their mean."""
+    return _cluster(values, tolerance)

@@ -14,7 +14,7 @@ import zipfile
 from .errors import ParseError
 
 # A report is rarely longer than 40 pages; past this we read the first pages only.
-MAX_PDF_PAGES = 200
+MAX_PDF_PAGES = 100
 # Pages rendered and sent to OCR per document (OCR costs ~1-3 s per page).
 MAX_OCR_PAGES = 40
 # Pixels per image we decode: an A3 page at 300 dpi is ~17 Mpx.

@@ -22,7 +22,7 @@ from pathlib import Path
 from . import limits
 from .document import Block, Document, Image, Paragraph, Table
 from .errors import MissingTool, ParseError
-from .layout import Box, Rect, group_lines, is_table_line, paragraphs_from_lines, segments, table_from_cells, table_from_columns
+from .layout import Box, Rect, cells_from_grid, group_lines, is_table_line, paragraphs_from_lines, segments, table_from_cells, table_from_columns
 
 # Below this the recogniser is often wrong about a digit; the value stays, a warning names it.
 LOW_CONFIDENCE = 0.80
@@ -142,40 +142,22 @@ def ruled_tables(gray) -> list[list[tuple[float, float, float, float]]]:
 
 def _cells_from_lines(xs, ys, horizontal, vertical):
     """Grid cells between drawn lines, merged where the line between two cells is absent."""
-    rows, cols = len(ys) - 1, len(xs) - 1
-    parent = list(range(rows * cols))
-
-    def find(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
 
     def drawn(mask, fixed, a, b, along_x):
+        # The line must be inked over most of the middle 60% of the border.
         lo, hi = int(a + 0.2 * (b - a)), int(b - 0.2 * (b - a)) + 1
         f0, f1 = int(fixed) - 4, int(fixed) + 5
         band = mask[f0:f1, lo:hi] if along_x else mask[lo:hi, f0:f1]
         if band.size == 0:
             return True
-        hits = band.any(axis=0 if along_x else 1)
-        return hits.mean() > 0.5
+        return band.any(axis=0 if along_x else 1).mean() > 0.5
 
-    for r in range(rows):
-        for c in range(cols):
-            if c + 1 < cols and not drawn(vertical, xs[c + 1], ys[r], ys[r + 1], along_x=False):
-                parent[find(r * cols + c + 1)] = find(r * cols + c)
-            if r + 1 < rows and not drawn(horizontal, ys[r + 1], xs[c], xs[c + 1], along_x=True):
-                parent[find((r + 1) * cols + c)] = find(r * cols + c)
-    groups: dict[int, list[tuple[int, int]]] = {}
-    for r in range(rows):
-        for c in range(cols):
-            groups.setdefault(find(r * cols + c), []).append((r, c))
-    rects = []
-    for members in groups.values():
-        r0, r1 = min(m[0] for m in members), max(m[0] for m in members) + 1
-        c0, c1 = min(m[1] for m in members), max(m[1] for m in members) + 1
-        rects.append((xs[c0], ys[r0], xs[c1], ys[r1]))
-    return rects
+    return cells_from_grid(
+        xs,
+        ys,
+        lambda x, top, bottom: drawn(vertical, x, top, bottom, along_x=False),
+        lambda y, left, right: drawn(horizontal, y, left, right, along_x=True),
+    )
 
 
 @dataclass

@@ -1,8 +1,9 @@
-"""PDF reader: text PDFs through pdfplumber, image-only pages through OCR.
+"""PDF reader: text PDFs through pypdfium2, image-only pages through OCR.
 
-Per page: ruled tables are found by pdfplumber (its cell rectangles keep
-merged cells whole, so spans come from geometry rather than from the
-``None`` placeholders of ``Table.extract``); words outside them become lines,
+Per page (``parsers.pdfium_page``): ruled tables are rebuilt from the drawn
+lines, so a merged cell is the one rectangle whose inner lines are missing
+and spans come from geometry; words inside a cell are that cell's text (a
+number wrapped in a narrow cell joins again); words outside tables become lines,
 lines become paragraphs; unruled tables are found from word positions.
 Across pages: running headers, footers and page numbers are dropped, and a
 table that ends a page and resumes at the top of the next is joined into
@@ -13,18 +14,25 @@ into a text page where no text is printed over it.
 
 from __future__ import annotations
 
-import io
-import logging
 import re
 from dataclasses import dataclass, field
 
 from . import limits
 from .document import Document, Image, Paragraph, Table
 from .errors import ParseError
-from .layout import Box, Rect, group_lines, is_table_line, paragraphs_from_lines, segments, table_from_cells, table_from_columns
-
-# pdfminer logs every odd object at WARNING; a broken PDF is reported through ParseError instead.
-logging.getLogger("pdfminer").setLevel(logging.ERROR)
+from .layout import (
+    Box,
+    Rect,
+    cells_from_grid,
+    cluster,
+    group_lines,
+    is_table_line,
+    paragraphs_from_lines,
+    segments,
+    table_from_cells,
+    table_from_columns,
+)
+from .pdfium_page import PageGeometry, Rules, page_geometry, table_regions
 
 # Fraction of the page height at the top and bottom where running headers and footers live.
 MARGIN_ZONE = 0.09
@@ -61,39 +69,43 @@ class _Item:
 
 
 def read_pdf(data: bytes, *, filename=None, content_type=None, base_dir=None) -> Document:
-    import pdfplumber
-    from pdfplumber.utils.exceptions import PdfminerException
+    import pypdfium2 as pdfium
 
     limits.check_input_size(data)
     doc = Document(source_format="pdf")
     try:
-        pdf = pdfplumber.open(io.BytesIO(data))
-        pages = pdf.pages
-    except PdfminerException as exc:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
         raise ParseError(_pdf_error(exc)) from None
-    except Exception as exc:  # pdfminer raises bare PSEOF/KeyError/… on damaged files
-        raise ParseError(f"corrupt PDF: {type(exc).__name__}: {exc}".strip()) from None
-    with pdf:
-        if len(pages) > limits.MAX_PDF_PAGES:
-            doc.warnings.append(
-                f"PDF has {len(pages)} pages; read the first {limits.MAX_PDF_PAGES} only"
-            )
-            pages = pages[: limits.MAX_PDF_PAGES]
+    try:
+        count = len(pdf)
+        if count == 0:
+            raise ParseError("corrupt PDF: no pages could be read")
+        if b"%%EOF" not in data[-2048:]:
+            doc.warnings.append("PDF is truncated (no end-of-file marker); read what pdfium could recover")
+        if count > limits.MAX_PDF_PAGES:
+            doc.warnings.append(f"PDF has {count} pages; read the first {limits.MAX_PDF_PAGES} only")
+            count = limits.MAX_PDF_PAGES
         per_page: list[list[_Item]] = []
         ocr_pages: list[int] = []
-        for number, page in enumerate(pages):
+        heights: list[float] = []
+        for number in range(count):
             try:
-                items, needs_ocr = _read_page(page, number)
-            except PdfminerException as exc:
-                raise ParseError(_pdf_error(exc)) from None
-            except ParseError:
-                raise
-            except Exception as exc:
-                raise ParseError(f"corrupt PDF page {number + 1}: {type(exc).__name__}: {exc}") from None
+                page = pdf[number]
+                geometry = page_geometry(page)
+                page.close()
+            except pdfium.PdfiumError as exc:
+                doc.warnings.append(f"PDF page {number + 1} unreadable ({exc}); skipped")
+                per_page.append([])
+                heights.append(842.0)
+                continue
+            items, needs_ocr = _read_page(geometry, number)
             per_page.append(items)
+            heights.append(geometry.height)
             if needs_ocr:
                 ocr_pages.append(number)
-        heights = [float(page.height) for page in pages]
+    finally:
+        pdf.close()
     if ocr_pages or any(isinstance(i.block, _Picture) for items in per_page for i in items):
         _ocr_pages(data, ocr_pages, per_page, doc)
     _drop_running_lines(per_page, heights)
@@ -106,47 +118,41 @@ def read_pdf(data: bytes, *, filename=None, content_type=None, base_dir=None) ->
 
 
 def _pdf_error(exc: Exception) -> str:
-    text = f"{exc!r} {getattr(exc, '__cause__', '')!r}"
-    if "Password" in text or "encrypt" in text.lower():
+    text = str(exc)
+    if "password" in text.lower():
         return "encrypted PDF: a password is required to read it"
-    return f"corrupt PDF: {text.strip()}"
-
-
-def _words(page, bbox: Rect | None = None) -> list[Box]:
-    source = page.within_bbox(bbox) if bbox else page
-    return [
-        Box(w["x0"], w["top"], w["x1"], w["bottom"], w["text"])
-        for w in source.extract_words(x_tolerance=1.5, y_tolerance=2, keep_blank_chars=False)
-    ]
+    return f"corrupt or truncated PDF: {text.strip() or type(exc).__name__}"
 
 
 def _inside(box: Box, rect: Rect) -> bool:
     return rect[0] <= box.cx <= rect[2] and rect[1] <= box.cy <= rect[3]
 
 
-def _read_page(page, number: int) -> tuple[list[_Item], bool]:
+def _read_page(page: PageGeometry, number: int) -> tuple[list[_Item], bool]:
     """One page's items (tables, text lines, pictures to OCR) and whether the whole page needs OCR."""
-    words = _words(page)
-    pictures = [
-        (im["x0"], im["top"], im["x1"], im["bottom"])
-        for im in page.images
-        if im["x1"] - im["x0"] > 0.25 * page.width and im["bottom"] - im["top"] > 40
-    ]
+    words = page.words
     if not words:
-        return [], bool(page.images)
+        return [], bool(page.pictures)
     items: list[_Item] = []
-    tables = page.find_tables({"vertical_strategy": "lines", "horizontal_strategy": "lines"})
-    regions = [t.bbox for t in tables]
-    for table in tables:
-        inside = [w for w in words if _inside(w, table.bbox)]
-        items.append(_Item(table.bbox[1], _PageTable(list(table.cells), inside, table.bbox, number)))
+    regions: list[Rect] = []
+    for horizontal, vertical in table_regions(page.horizontal, page.vertical):
+        xs = cluster([s.at for s in vertical], 2.0)
+        ys = cluster([s.at for s in horizontal], 2.0)
+        if len(xs) < 2 or len(ys) < 2:
+            continue
+        rects = cells_from_grid(xs, ys, Rules(vertical).covers, Rules(horizontal).covers)
+        bbox = (xs[0], ys[0], xs[-1], ys[-1])
+        inside = [w for w in words if _inside(w, bbox)]
+        items.append(_Item(bbox[1], _PageTable(rects, inside, bbox, number)))
+        regions.append(bbox)
     # Pictures with no text over them are pasted images (often the tables): OCR them later.
-    for rect in pictures:
-        if not any(_inside(w, rect) for w in words):
+    for rect in page.pictures:
+        large = rect[2] - rect[0] > 0.25 * page.width and rect[3] - rect[1] > 40
+        if large and not any(_inside(w, rect) for w in words):
             items.append(_Item(rect[1], _Picture(rect, number)))
             regions.append(rect)
     rest = [w for w in words if not any(_inside(w, r) for r in regions)]
-    items += _text_items(rest, float(page.width))
+    items += _text_items(rest, page.width)
     items.sort(key=lambda item: item.top)
     return items, False
 
