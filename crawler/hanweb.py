@@ -73,9 +73,10 @@ class Link:
     text: str
 
 
-def page_links(html: str, base_url: str) -> list[Link]:
-    """Every ``<a href>`` of a page as absolute URLs, text from ``title`` or content."""
-    doc = _parse_html(html)
+def page_links(html, base_url: str) -> list[Link]:
+    """Every ``<a href>`` of a page (HTML text or an lxml tree) as absolute URLs,
+    text from ``title`` or content."""
+    doc = _parse_html(html) if isinstance(html, str) else html
     if doc is None:
         return []
     links = []
@@ -471,7 +472,7 @@ def parse_article(html: str, url: str) -> Article:
         title = normalise_space(t.text_content()) if t is not None else ""
     content = _content_area(doc, html)
     attachments, flipbooks = [], []
-    for link in page_links(html, url):
+    for link in page_links(doc, url):
         if flipbook_root(link.url):
             flipbooks.append(flipbook_root(link.url))
         elif is_attachment_url(link.url):

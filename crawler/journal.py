@@ -145,5 +145,8 @@ class JournalDupeFilter(BaseDupeFilter):
             self.journal.note_request(fp, request.to_dict(spider=self.crawler.spider))
         return False
 
+    def log(self, request, spider) -> None:
+        self.crawler.stats.inc_value("dupefilter/filtered")
+
     def close(self, reason: str) -> None:
         self.journal.close()
