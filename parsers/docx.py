@@ -68,13 +68,12 @@ class _BodyReader:
         rows = _table_spans(tbl)
         if any(text for row in rows for text, _, _ in row):
             self.blocks.append(Table.from_spans(rows))
-        for tc in tbl.iter(W + "tc"):
-            for p in tc.findall(W + "p"):
-                self.blocks.extend(self.images(p))
+        # Pictures in cells (often the table itself, pasted as an image) follow the table.
+        self.blocks.extend(self.images(tbl))
 
-    def images(self, p) -> list[Image]:
+    def images(self, element) -> list[Image]:
         found = []
-        for element in p.iter(_BLIP, _VML_IMAGE):
+        for element in element.iter(_BLIP, _VML_IMAGE):
             embed = element.get(R + "embed") or element.get(R + "id")
             link = element.get(R + "link")
             if embed and embed in self.part.rels:
@@ -91,6 +90,8 @@ class _BodyReader:
 
 def paragraph_text(p) -> str:
     """A w:p's printed text: runs, tabs, and line breaks as "\\n" (deleted text excluded)."""
+    if next(p.iter(W + "br", W + "cr", W + "tab", W + "noBreakHyphen"), None) is None:
+        return "".join(p.itertext(W + "t"))  # the common case, without a Python loop
     out = []
     for element in p.iter(W + "t", W + "tab", W + "br", W + "cr", W + "noBreakHyphen"):
         if element.tag == W + "t":
@@ -143,6 +144,7 @@ def _table_spans(tbl) -> list[list[tuple[str, int, int]]]:
             cells.append((column, span, vmerge, tc))
             column += span
         layout.append(cells)
+    continues = [{column for column, _, vmerge, _ in cells if vmerge == "continue"} for cells in layout]
     rows = []
     merging: set[int] = set()  # grid columns where a vertical merge runs down from the row above
     for r, cells in enumerate(layout):
@@ -155,9 +157,7 @@ def _table_spans(tbl) -> list[list[tuple[str, int, int]]]:
                 continue
             rowspan = 1
             if vmerge == "restart":
-                while r + rowspan < len(layout) and any(
-                    c == column and v == "continue" for c, _, v, _ in layout[r + rowspan]
-                ):
+                while r + rowspan < len(layout) and column in continues[r + rowspan]:
                     rowspan += 1
             row.append((_cell_text(tc), rowspan, span))
         merging = {column for column, _, vmerge, _ in cells if vmerge}

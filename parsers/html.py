@@ -17,7 +17,6 @@ import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-import lxml.html
 from lxml import etree
 
 from .document import Document, Image, Paragraph, Table
@@ -58,6 +57,12 @@ _BLOCK_TAGS = {
     "article", "blockquote", "pre", "center", "address", "header", "footer", "main", "form", "hr",
     "tr", "td", "th", "tbody", "thead", "tfoot", "caption", "figure", "figcaption", "body", "html",
 }
+_LEADING_NUMBER = re.compile(r"\s*(\d+)")
+# Descendants that break a cell's text into lines.
+_LINE_BREAKING = etree.XPath(
+    "descendant::*[self::br or self::p or self::div or self::li or self::table or self::tr"
+    " or self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6]"
+)
 _GBK_FAMILY = {"gbk", "gb2312", "gb_2312", "gb_2312-80", "x-gbk", "cp936", "936", "euc-cn", "csgb2312"}
 
 
@@ -68,11 +73,10 @@ def read_html(
     text = _XML_DECLARATION.sub("", text, count=1)
     if not text.strip():
         raise ParseError("empty HTML page")
-    try:
-        page = lxml.html.document_fromstring(text)
-    except (etree.ParserError, ValueError) as exc:
-        raise ParseError(f"unparseable HTML: {exc}") from None
+    page = _parse(text)
     page_title = _meta(page, "ArticleTitle") or _title(page)
+    for element in list(page.iter("script", "style", "noscript", "template")):
+        _remove(element)
     page_date = _iso(_meta(page, "PubDate")) or _labelled_date(page)
     body = find_body(page, text)
     meta_date = _drop_metadata_tables(body)
@@ -146,6 +150,27 @@ def _sniff(data: bytes) -> str:
     return "gb18030" if encoding.replace("_", "").lower() in {"gbk", "gb2312", "gb18030", "cp936"} else encoding
 
 
+# --- parsing ------------------------------------------------------------------------------
+
+# lxml's plain HTML parser: lxml.html's element classes cost a Python lookup per node.
+_PARSER = etree.HTMLParser(remove_blank_text=False, remove_comments=False)
+
+
+def _parse(text: str):
+    try:
+        page = etree.fromstring(text, _PARSER)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
+        raise ParseError(f"unparseable HTML: {exc}") from None
+    if page is None:
+        raise ParseError("unparseable HTML: no elements")
+    return page
+
+
+def _text(element) -> str:
+    """The text under an element (read_html has removed scripts and styles by then)."""
+    return "".join(element.itertext())
+
+
 # --- page metadata -----------------------------------------------------------------------
 
 
@@ -160,7 +185,7 @@ def _meta(page, name: str) -> str | None:
 
 def _title(page) -> str | None:
     title = page.find(".//title")
-    return _clean(title.text_content()) or None if title is not None else None
+    return _clean(_text(title)) or None if title is not None else None
 
 
 def _iso(text: str | None) -> str | None:
@@ -175,7 +200,7 @@ def _iso(text: str | None) -> str | None:
 
 def _labelled_date(page) -> str | None:
     """The first 发布日期:/发布时间: date printed on the page (outside scripts)."""
-    for text in page.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]"):
+    for text in page.xpath("//body//text()"):
         match = _DATE_LABEL.search(str(text))
         if match and not match.group(0).startswith("成文日期"):
             return _iso(match.group(0))
@@ -193,8 +218,8 @@ def find_body(page, text: str):
         stop = text.rfind(end)
         if 0 <= start < stop:
             fragment = text[start + len(begin) : stop]
-            body = lxml.html.fragment_fromstring(fragment, create_parent="div")
-            if _clean(body.text_content()) or body.find(".//img") is not None:
+            body = _parse(f"<div>{fragment}</div>").find(".//body/div")
+            if body is not None and (_clean(_text(body)) or body.find(".//img") is not None):
                 return body
     for selector in _BODY_SELECTORS:
         found = page.xpath(selector)
@@ -211,8 +236,8 @@ def _densest(page):
     for element in page.iter("p", "table", "td", "pre", "h1", "h2", "h3", "span", "font"):
         if element.tag in ("td", "span", "font") and element.find(".//p") is not None:
             continue
-        length = len(_clean(element.text_content()))
-        links = sum(len(_clean(a.text_content())) for a in element.iter("a"))
+        length = len(_clean(_text(element)))
+        links = sum(len(_clean(_text(a))) for a in element.iter("a"))
         score = length - 2 * links
         if score <= 10:
             continue
@@ -235,7 +260,7 @@ def _drop_metadata_tables(body) -> str | None:
     """Remove xxgk metadata tables (索引号 / 发布机构 / 成文日期 …); return their date."""
     date = None
     for table in list(body.iter("table")):
-        text = _clean(table.text_content())
+        text = _clean(_text(table))
         classes = table.get("class") or ""
         if "xxgk" in classes or (text.startswith("索引号") or ("索引号" in text[:40] and "发布" in text)):
             date = date or _iso((_DATE_LABEL.search(text) or _ISO_DATE.search(text) or [None])[0])
@@ -250,7 +275,7 @@ def _drop_chrome(body) -> None:
         if element is body:
             continue
         marks = f"{element.get('class') or ''} {element.get('id') or ''}"
-        if _CHROME.search(marks) and len(_clean(element.text_content())) < 200:
+        if _CHROME.search(marks) and len(_clean(_text(element))) < 200:
             _remove(element)
 
 
@@ -377,13 +402,24 @@ def _rows(table) -> list[list]:
 
 
 def _span(cell, name: str) -> int:
-    match = re.match(r"\s*(\d+)", cell.get(name) or "")
+    value = cell.get(name)
+    if value is None:
+        return 1
+    match = _LEADING_NUMBER.match(value)
     # rowspan="0" ("to the end") and absurd spans are read as what a report can mean.
     return min(max(int(match.group(1)), 1), 1000) if match else 1
 
 
 def _cell_text(cell) -> str:
     """A cell's text with its line breaks (<br>, <p>, nested rows) as "\\n"."""
+    breaking = _LINE_BREAKING(cell)
+    # Most cells hold one number or label, at most in one <p>: no walk needed.
+    if not breaking:
+        return _clean(_text(cell))
+    if len(breaking) == 1 and breaking[0].tag != "br":
+        text = _clean(_text(cell))
+        if text == _clean(_text(breaking[0])):
+            return text
     lines: list[str] = []
     current: list[str] = []
 
