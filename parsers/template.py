@@ -253,7 +253,7 @@ class Reader:
                 continue
             row_item = ACTIVE_DISCLOSURE_ROWS[code][0]
             columns = aligned_columns(header_fields, row) or self.active_columns(
-                code, row, template, row_item if item is None else item, headers
+                code, row, template, row_item if item is None else item, headers, header_fields
             )
             if columns is None:
                 continue
@@ -281,13 +281,27 @@ class Reader:
             headers.append(None)
         return headers
 
-    def active_columns(self, code, row, template, item, headers):
+    def active_columns(self, code, row, template, item, headers, header_fields):
+        """The row's (metric, value) pairs by the printed headers, else by the
+        template's columns; None (with a warning) when neither fits."""
         layout = ACTIVE_DISCLOSURE_LAYOUT.get(template or "", {}).get(item)
-        template_columns = layout[1] if layout else None
+        template_columns = list(layout[1]) if layout else None
         if headers and None not in headers and (values := fit(row.values, len(headers))):
             return list(zip(headers, values))
         if template_columns and (values := fit(row.values, len(template_columns))):
-            if headers and list(headers) != list(template_columns):
+            placed = positional_headers(header_fields, row)
+            if placed and len(placed) == len(template_columns) and any(
+                metric is not None and metric != column for metric, column in zip(placed, template_columns)
+            ):
+                # seed 001's 20(8): 本年增/减 printed over the third value, the template's third
+                # column is 本年收费金额 — which value is which cannot be told
+                self.warn(
+                    f"section 二: row {row.label()} ({code}) prints {len(values)} values [{row.printed()}] "
+                    f"whose printed headers ({', '.join(m or '(blank)' for m in placed)}) contradict the "
+                    f"{template} template's columns ({', '.join(template_columns)}); left out"
+                )
+                return None
+            if headers and headers != template_columns:
                 self.warn(
                     f"section 二: {item} printed headers ({', '.join(str(h) for h in headers)}) do not match "
                     f"the {len(values)} values of {row.label()}; read in the {template} template's order "
@@ -368,6 +382,16 @@ _ACTIVE_ROW_BY_LABEL = {
 _METRIC_BY_HEADER = {
     normalise(header): metric for metric, headers in ACTIVE_DISCLOSURE_METRICS.items() for header in headers
 }
+
+
+def positional_headers(header_fields: list[str] | None, row: Row) -> list[str | None] | None:
+    """The metric printed over each of the row's value cells (None over a blank
+    header cell), where the header row and the value row print as many cells."""
+    label = next((normalise(l) for l in reversed(row.labels) if l.strip()), None)
+    value_fields = row.fields_after(label) if label else None
+    if not header_fields or value_fields is None or len(header_fields) != len(value_fields):
+        return None
+    return [_METRIC_BY_HEADER.get(normalise(h)) if h.strip() else None for h in header_fields]
 
 
 def aligned_columns(header_fields: list[str] | None, row: Row) -> list | None:
