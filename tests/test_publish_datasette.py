@@ -260,3 +260,14 @@ def test_a_report_page_shows_its_originals_totals_and_failed_checks(ds, db):
                           "and column_code = 'total'", [report_id]).fetchone()[0]
     assert f'<td>一、本年新收政府信息公开申请数量</td><td>new_received</td><td class="type-int">{received}</td>' in page
     assert "✗ apps_balance" in page
+
+
+def test_the_refusals_query_lists_every_refusal_code_of_the_spec():
+    import re
+
+    from archive.serve import load_metadata
+    from parsers.model import APPLICATION_ROWS
+
+    sql = load_metadata(None)["databases"]["nianbao"]["queries"]["refusals_by_reason"]["sql"]
+    listed = set(re.findall(r"'((?:denied|unable|rejected)_\w+)'", sql))
+    assert listed == {code for code in APPLICATION_ROWS if code.startswith(("denied_", "unable_", "rejected_"))}
