@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import io
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -335,6 +336,10 @@ def open_image(data: bytes, name: str = "image"):
 
     try:
         image = PILImage.open(io.BytesIO(data))
+    except PILImage.DecompressionBombError as exc:
+        pixels = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{int(pixels.group(1)) // 1_000_000} Mpx" if pixels else "too many pixels"
+        raise ParseError(f"{name} of {size} exceeds the {limits.MAX_IMAGE_PIXELS // 1_000_000} Mpx cap") from None
     except (UnidentifiedImageError, OSError) as exc:
         raise ParseError(f"{name}: unreadable image ({exc})") from None
     limits.check_pixels(image.width, image.height, name)

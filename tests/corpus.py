@@ -219,6 +219,79 @@ def read(sample: Sample) -> dict:
     return parsers.parse_bytes(sample.data, filename=sample.filename, base_dir=sample.folder)
 
 
+# --- flip-books ----------------------------------------------------------------------
+
+FLIPBOOK_PAGE = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Page {n} - {title}</title></head>
+<body><div id="content-top1">Page {n} - {title}</div><div id="content-top2">P. {n}</div>
+<div class="text-container"><pre style="white-space:pre-line"><code>{text}</code></pre></div>
+<a href="../../index.html#p={n}"><img src="../thumb/{n}.jpg"></a>
+<noscript>{listing}</noscript></body></html>"""
+
+
+def flipbook_pages(record: dict, width: int = 30, per_page: int = 45, blank_pages=()) -> list[bytes]:
+    """The report as FlipBuilder's ``basic-html/pageN.html`` pages: prose
+    wrapped at ``width`` characters with a two-space first-line indent, table
+    cells one per line (blank cells print nothing), ``per_page`` lines a page.
+    Pages listed in ``blank_pages`` (1-based) have no text layer."""
+    import html
+
+    lines: list[str] = []
+    for line in synthetic.render_text(record, layout="cells").split("\n"):
+        cell = line.startswith("\t")
+        line = line.strip()
+        if not line:
+            if not cell:
+                lines.append("")
+            continue
+        if cell or len(line) <= width - 2:
+            lines.append(line)
+        else:
+            lines.append("  " + line[: width - 2])
+            lines += [line[i : i + width] for i in range(width - 2, len(line), width)]
+    pages = [lines[i : i + per_page] for i in range(0, len(lines), per_page)]
+    listing = " ".join(f'<a href="page{k}.html">Page {k}</a>' for k in range(1, len(pages) + 1))
+    title = html.escape(record["title"])
+    return [
+        FLIPBOOK_PAGE.format(
+            n=k, title=title, listing=listing, text="" if k in blank_pages else html.escape("\n".join(page))
+        ).encode("utf-8")
+        for k, page in enumerate(pages, 1)
+    ]
+
+
+def write_flipbook(record: dict, root: Path, blank_pages=(), page_images=False) -> Path:
+    """A book folder as published (``files/basic-html/pageN.html``, ``files/mobile/N.jpg``).
+    With ``page_images`` the blank pages get a page image of their text."""
+    pages = flipbook_pages(record, blank_pages=())
+    text_pages = flipbook_pages(record, blank_pages=blank_pages)
+    folder = root / "files" / "basic-html"
+    folder.mkdir(parents=True, exist_ok=True)
+    for k, page in enumerate(text_pages, 1):
+        (folder / f"page{k}.html").write_bytes(page)
+    if page_images:
+        (root / "files" / "mobile").mkdir(parents=True, exist_ok=True)
+        for k in blank_pages:
+            text = re.search(r"<code>(.*)</code>", pages[k - 1].decode("utf-8"), re.DOTALL).group(1)
+            import html
+
+            page_image(html.unescape(text).split("\n")).save(root / "files" / "mobile" / f"{k}.jpg", quality=85)
+    return root
+
+
+def page_image(lines: list[str], font_size: int = 26):
+    """A page of plain text lines as FlipBuilder's page JPEG shows it."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(FONT, font_size)
+    line_h = int(font_size * 1.8)
+    image = Image.new("RGB", (font_size * 34, line_h * (len(lines) + 4)), "white")
+    draw = ImageDraw.Draw(image)
+    for k, line in enumerate(lines):
+        draw.text((font_size * 2, line_h * (k + 2)), line, font=font, fill="black")
+    return image
+
+
 # --- feature fixtures (tests/fixtures/formats/, regenerate with `python3 -m tests.corpus`) --
 
 FIXTURES = Path(__file__).parent / "fixtures" / "formats"
