@@ -22,7 +22,7 @@ from tests.replica_http import fetch
 
 @pytest.fixture(scope="module")
 def portal():
-    with ReplicaPortal(seed=1, bodies_per_site=3, years=(2022, 2023)) as portal:
+    with ReplicaPortal(seed=1, bodies_per_site=3, years=(2022, 2023), office=False) as portal:
         yield portal
 
 

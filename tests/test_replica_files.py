@@ -27,7 +27,8 @@ def original(portal, ext: str):
 
 def test_pdf_and_wps_attachments_are_real_documents(tmp_path, monkeypatch):
     monkeypatch.setenv("NIANBAO_REPLICA_CACHE", str(tmp_path))
-    with ReplicaPortal(seed=0, bodies_per_site=4, years=(2021, 2022, 2023)) as portal:
+    # office=False: the scans and the image-only book do not need LibreOffice; the attachments still do.
+    with ReplicaPortal(seed=0, bodies_per_site=4, years=(2021, 2022, 2023), office=False) as portal:
         report, pdf = original(portal, "pdf")
         assert pdf.header("Content-Type") == "application/pdf" and pdf.body.startswith(b"%PDF")
         with pdfplumber.open(io.BytesIO(pdf.body)) as document:
@@ -41,3 +42,22 @@ def test_pdf_and_wps_attachments_are_real_documents(tmp_path, monkeypatch):
         _, wps = original(portal, "wps")
         assert wps.body.startswith(bytes.fromhex("d0cf11e0a1b11ae1"))  # OLE2, as WPS Office writes .wps
         assert wps.header("Content-Type") == "application/octet-stream"
+
+
+def test_scans_and_the_image_only_book_are_rendered_pdf_pages(tmp_path, monkeypatch):
+    from PIL import Image
+
+    monkeypatch.setenv("NIANBAO_REPLICA_CACHE", str(tmp_path))
+    with ReplicaPortal(seed=0, bodies_per_site=3, years=(2021, 2022)) as portal:
+        book = next(r for r in portal.expected_reports if r["form"] == "flipbook" and "/town" in r["files"][0])
+        pages = [f for f in book["files"] if f.endswith(".html")]
+        root = pages[0].split("/files/")[0]
+        config = fetch(root + "/mobile/javascript/config.js", timeout=120).text
+        assert f"bookConfig.totalPageCount = {len(pages)};" in config
+        image = Image.open(io.BytesIO(fetch(root + "/files/mobile/1.jpg").body))
+        assert image.size == (1241, 1754) and image.mode == "L"  # A4 at 150 dpi, like FlipBuilder's pages
+        assert "<code style=\"white-space:pre-line\"></code>" in fetch(pages[0]).text  # no text layer
+        scan = next(r for r in portal.expected_reports if r["form"] == "scan")
+        first, second = (Image.open(io.BytesIO(fetch(f, timeout=120).body)) for f in scan["files"])
+        assert first.width == second.width == 1241
+        assert (first.height + second.height) % 1754 == 0 and first.height >= second.height

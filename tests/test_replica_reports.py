@@ -16,7 +16,7 @@ from tests.replica_http import fetch, hrefs
 
 @pytest.fixture(scope="module")
 def portal():
-    with ReplicaPortal(seed=5, bodies_per_site=6, years=(2021, 2022, 2023)) as portal:
+    with ReplicaPortal(seed=5, bodies_per_site=6, years=(2021, 2022, 2023), office=False) as portal:
         yield portal
 
 

@@ -44,7 +44,8 @@ def main(argv=None) -> None:
         for name, handle in portal.sites.items():
             print(f"{name:9} {handle.base_url}/" + (f"   alias {handle.alias_url}/" if handle.alias_url else ""))
         print(f"flipbook  {portal.flipbook_url}/book/…   clone (never crawl) {portal.clone_url}/")
-        print(f"{len(portal.expected_reports)} reports; Ctrl-C to stop", flush=True)
+        count = sum(len(handle.model.reports) for handle in portal.sites.values())
+        print(f"{count} reports; Ctrl-C to stop", flush=True)
         try:
             done.wait()
         except KeyboardInterrupt:

@@ -243,8 +243,7 @@ class FlipbookApp:
         if report is None:
             return not_found()
         book, rest = report.flipbook, m.group(2)
-        pages_text = self.content.pages(report)
-        count = len(pages_text)
+        count = self.content.book_page_count(report)
         if rest in ("index.html", "mobile/index.html"):
             return html(pages.book_viewer(book))
         if rest == "mobile/javascript/config.js":
@@ -257,9 +256,9 @@ class FlipbookApp:
         if not 1 <= number <= count or (kind == "basic-html/page") != (pm.group(3) == "html"):
             return not_found()
         if kind == "basic-html/page":
-            return html(pages.book_page(book, number, count, pages_text[number - 1]),
+            return html(pages.book_page(book, number, count, self.content.book_lines(report, number)),
                         last_modified=report.last_modified)
-        data = self.content.page_image(report, number, thumb=kind == "thumb/")
+        data = self.content.book_image(report, number, thumb=kind == "thumb/")
         return Response(body=data, content_type="image/jpeg", last_modified=report.last_modified)
 
 

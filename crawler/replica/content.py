@@ -9,8 +9,11 @@ end to end against ``ReplicaContent.record(report)``. Binary originals:
   result is cached on disk (``NIANBAO_REPLICA_CACHE``, default
   ``~/.cache/nianbao/replica``); a .wps is the Word 97 binary under Kingsoft's
   extension, as WPS Office itself writes by default;
-* jpg / png scans and flip-book page images: the report's text drawn with
-  Pillow in Noto Sans CJK (real pixels to OCR, no text layer).
+* scans (jpg / png) and the pages of the image-only flip-book: that PDF's pages
+  rendered at 150 dpi with pypdfium2, ruled tables and all, as a scanner or
+  FlipBuilder would produce them; with ``office=False`` (or no LibreOffice) the
+  report's text lines drawn with Pillow in Noto Sans CJK instead;
+* the other flip-books: text pages of wrapped lines, page images drawn from them.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import hashlib
 import io
 import os
 import re
+import shutil
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -47,7 +51,8 @@ def cache_dir() -> Path:
 class ReplicaContent:
     """Everything a report prints, keyed by (report key, revision)."""
 
-    def __init__(self) -> None:
+    def __init__(self, office: bool = True) -> None:
+        self.office = office and shutil.which("soffice") is not None
         self._lock = threading.Lock()
         self._convert_lock = threading.Lock()  # one LibreOffice at a time: 2 shared cores
         self._cache: dict[tuple, object] = {}
@@ -153,19 +158,67 @@ class ReplicaContent:
 
         return self._cached("pages", report, make)
 
-    def scan(self, report: Report, part: int, ext: str) -> bytes:
-        """Attachment scan ``part`` of a scanned report: half of its pages, as one tall image."""
+    def rendered(self, report: Report) -> list:
+        """The PDF's pages as grayscale images at 150 dpi."""
 
         def make():
+            import pypdfium2
+
+            pdf = pypdfium2.PdfDocument(self.converted(report, "pdf"))
+            try:
+                return [page.render(scale=150 / 72, grayscale=True).to_pil().convert("L") for page in pdf]
+            finally:
+                pdf.close()
+
+        return self._cached("rendered", report, make)
+
+    def scan(self, report: Report, part: int, ext: str) -> bytes:
+        """Scan ``part`` (0 or 1) of a scanned report: half of its pages stacked in one tall image."""
+
+        def make():
+            if self.office:
+                images = self.rendered(report)
+                half = (len(images) + 1) // 2
+                return stack(images[:half] if part == 0 else images[half:], ext)
             pages = self.pages(report)
             half = (len(pages) + 1) // 2
             return draw_lines([ln for page in (pages[:half] if part == 0 else pages[half:]) for ln in page], ext)
 
         return self._cached(f"scan{part}{ext}", report, make)
 
-    def page_image(self, report: Report, number: int, *, thumb: bool = False) -> bytes:
-        return self._cached(f"page{number}{thumb}", report, lambda: draw_lines(
-            self.pages(report)[number - 1], "jpg", scale=0.2 if thumb else 1.0))
+    # --- flip-books --------------------------------------------------------------------
+
+    def _rendered_book(self, report: Report) -> bool:
+        return report.flipbook is not None and report.flipbook.image_only and self.office
+
+    def book_page_count(self, report: Report) -> int:
+        return len(self.rendered(report)) if self._rendered_book(report) else len(self.pages(report))
+
+    def book_lines(self, report: Report, number: int) -> list[str]:
+        """The text layer of page ``number``: none for the image-only book."""
+        return [] if report.flipbook.image_only else self.pages(report)[number - 1]
+
+    def book_image(self, report: Report, number: int, *, thumb: bool = False) -> bytes:
+        def make():
+            if self._rendered_book(report):
+                image = self.rendered(report)[number - 1]
+                return stack([image.resize((image.width // 5, image.height // 5))] if thumb else [image], "jpg")
+            return draw_lines(self.pages(report)[number - 1], "jpg", scale=0.2 if thumb else 1.0)
+
+        return self._cached(f"book{number}{thumb}", report, make)
+
+
+def stack(images: list, ext: str) -> bytes:
+    from PIL import Image
+
+    canvas = Image.new("L", (max(i.width for i in images), sum(i.height for i in images)), 255)
+    top = 0
+    for image in images:
+        canvas.paste(image, (0, top))
+        top += image.height
+    out = io.BytesIO()
+    canvas.save(out, format="JPEG" if ext == "jpg" else "PNG", quality=85)
+    return out.getvalue()
 
 
 @lru_cache(maxsize=4)

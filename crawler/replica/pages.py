@@ -439,7 +439,7 @@ def book_index(book: FlipBook, pages: int) -> str:
 
 def book_page(book: FlipBook, number: int, pages: int, lines: list[str]) -> str:
     title = escape(book.title)
-    text = "" if book.image_only else escape("\n".join(lines))
+    text = escape("\n".join(lines))
     window = range(max(1, number - 2), min(pages, number + 2) + 1)
     pager = "".join(f'<a href="page{n}.html">{n}</a> ' if n != number else f"<b>{n}</b> " for n in window)
     prev = f'<a class="prev" href="page{number - 1}.html">&lt;</a> ' if number > 1 else ""

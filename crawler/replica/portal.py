@@ -43,7 +43,7 @@ class SiteHandle:
 class ReplicaPortal:
     def __init__(self, seed: int = 0, bodies_per_site: int = 4, years: Iterable[int] = (2021, 2022, 2023),
                  faults: Iterable = (), *, port: int = 0, alias_port: int | None = None,
-                 hosts: dict[str, str] | None = None, verbose: bool = False):
+                 hosts: dict[str, str] | None = None, office: bool = True, verbose: bool = False):
         self.seed = seed
         self.years = tuple(sorted(years))
         if bodies_per_site < 1 or not self.years:
@@ -52,7 +52,8 @@ class ReplicaPortal:
         self.port = port
         self.alias_port = alias_port if alias_port is not None else (port + ALIAS_OFFSET if port else 0)
         self.verbose = verbose
-        self.content = ReplicaContent()
+        # office=False: no LibreOffice for scans and the image-only book (pdf/doc files still need it).
+        self.content = ReplicaContent(office=office)
         self.sites = {name: SiteHandle(name, build_site(name, seed=seed, bodies_per_site=bodies_per_site,
                                                         years=self.years))
                       for name in ("wendeng", "huancui")}
@@ -182,7 +183,7 @@ class ReplicaPortal:
     def _files(self, handle: SiteHandle, report: Report) -> list[str]:
         if report.flipbook:
             root = self.flipbook_url + report.flipbook.root
-            count = len(self.content.pages(report))
+            count = self.content.book_page_count(report)
             return ([f"{root}/files/basic-html/page{n}.html" for n in range(1, count + 1)]
                     + [f"{root}/files/mobile/{n}.jpg" for n in range(1, count + 1)])
         if report.form == "scan":
