@@ -131,9 +131,7 @@ def _table_spans(tbl) -> list[list[tuple[str, int, int]]]:
     rowspan is the length of that run.
     """
     layout = []  # per row: list of (grid column, colspan, vmerge, tc)
-    for tr in tbl.iter(W + "tr"):
-        if tr.getparent() is not tbl and tr.getparent().getparent() is not tbl:
-            continue  # a row of a nested table
+    for tr in _own_rows(tbl):
         column = _int(tr.find(f"{W}trPr/{W}gridBefore"), 0, low=0)
         cells = []
         for tc in _row_cells(tr):
@@ -163,6 +161,16 @@ def _table_spans(tbl) -> list[list[tuple[str, int, int]]]:
         merging = {column for column, _, vmerge, _ in cells if vmerge}
         rows.append(row)
     return rows
+
+
+def _own_rows(tbl):
+    """The table's w:tr (not a nested table's), including those wrapped in content controls."""
+    for child in tbl:
+        if child.tag == W + "tr":
+            yield child
+        elif child.tag in (W + "sdt", W + "customXml"):
+            content = child.find(W + "sdtContent") if child.tag == W + "sdt" else child
+            yield from (content.findall(W + "tr") if content is not None else ())
 
 
 def _row_cells(tr):
