@@ -53,3 +53,10 @@ def enable_playwright(settings, launch: dict) -> None:
     settings.set("DOWNLOAD_HANDLERS", {"http": HANDLER, "https": HANDLER}, priority="spider")
     if not settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS"):
         settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", launch, priority="spider")
+
+
+def abort_request(request) -> bool:
+    """PLAYWRIGHT_ABORT_REQUEST: the browser only needs a list's HTML and
+    scripts; images, styles, fonts and media would be requests to the portal for
+    nothing."""
+    return request.resource_type in ("image", "stylesheet", "font", "media")

@@ -39,9 +39,6 @@ class Site:
     https_fallback: bool = False
     render_js: bool | str = "auto"
     politeness: dict = field(default_factory=dict)
-    # Years to try on the structured xxgkAnnualReport.jsp module when a page
-    # does not list the years it offers.
-    first_year: int = 2008
 
     @property
     def base_url(self) -> str:
@@ -82,9 +79,16 @@ def _check_url(site: str, url: str) -> str:
     return url if parts.path else url + "/"
 
 
+ENTRY_KEYS = {"title", "family", "base_url", "base_urls", "start_urls", "region_code", "extra_hosts",
+              "https_fallback", "render_js", "politeness"}
+
+
 def site_from_entry(name: str, entry: dict) -> Site:
     if not re.fullmatch(r"[a-z0-9_-]+", name):
         raise RegistryError(f"site name {name!r}: use lower-case letters, digits, - and _")
+    unknown = set(entry) - ENTRY_KEYS
+    if unknown:  # a typo would otherwise silently fall back to a default
+        raise RegistryError(f"site {name!r}: unknown keys {sorted(unknown)}")
     family = entry.get("family")
     if family not in FAMILIES:
         raise RegistryError(f"site {name!r}: unknown family {family!r} (known: {', '.join(FAMILIES)})")
@@ -112,7 +116,6 @@ def site_from_entry(name: str, entry: dict) -> Site:
         https_fallback=bool(entry.get("https_fallback", False)),
         render_js=render_js,
         politeness=politeness,
-        first_year=int(entry.get("first_year", 2008)),
     )
 
 

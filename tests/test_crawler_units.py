@@ -35,6 +35,8 @@ def test_registry_errors_name_the_site_and_the_reason(tmp_path):
         site_from_entry("x", {"family": "hanweb", "base_urls": ["ftp://x.gov.cn/"]})
     with pytest.raises(RegistryError, match="politeness"):
         site_from_entry("x", {"family": "hanweb", "base_urls": ["http://x/"], "politeness": {"speed": 1}})
+    with pytest.raises(RegistryError, match="unknown keys \\['render'\\]"):
+        site_from_entry("x", {"family": "hanweb", "base_urls": ["http://x/"], "render": True})
     bad = tmp_path / "sites.toml"
     bad.write_text("[sites.x\n", encoding="utf-8")
     with pytest.raises(RegistryError, match="not valid TOML"):
