@@ -549,14 +549,13 @@ def read_record(doc: Document) -> dict:
     if missing:
         reader.warn(f"sections not found: {'、'.join(missing)}")
 
-    def rows_of(no: int) -> list[Row]:
-        return printed_rows(by_no[no].tokens) if no in by_no else []
-
-    active, template = reader.active_disclosure(rows_of(2))
-    applications = reader.applications(rows_of(3))
-    reviews = reader.reviews_litigation(rows_of(4))
+    rows = {no: printed_rows(by_no[no].tokens) if no in by_no else [] for no in (2, 3, 4)}
+    active, template = reader.active_disclosure(rows[2])
+    applications = reader.applications(rows[3])
+    reviews = reader.reviews_litigation(rows[4])
     for no, found in ((2, active), (3, applications), (4, reviews)):
-        if found or no not in by_no:
+        # values printed but none placed: the rows' own warnings say why
+        if found or no not in by_no or any(row.has_values() for row in rows[no]):
             continue
         name = f"section {SECTION_NUMERALS[no - 1]} ({SECTION_TITLES[no]})"
         if by_no[no].has_images():

@@ -119,6 +119,7 @@ def test_reviews_need_all_fifteen_values():
     record = read_record(report({4: [fourteen]}))
     assert record["reviews_litigation"] == {}
     assert any(w.startswith("section 四: 14 values printed for the 15 cells") for w in record["warnings"])
+    assert not any(w.startswith("section 四 (") for w in record["warnings"])  # the table is there, not absent
 
 
 def test_a_report_whose_numbers_do_not_add_up_fails_its_checks():
