@@ -252,3 +252,21 @@ def test_since_skips_list_entries_published_before_the_date(portal, tmp_path):
     wendeng = [e for e in portal.expected_reports if e["site"] == "wendeng" and not e["disallowed"]]
     assert {e["report_url"] for e in wendeng if e["published"] >= "2024-01-01"} <= pages
     assert not {u for e in wendeng if e["published"] < "2024-01-01" for u in e["urls"]} & pages
+
+
+def test_files_over_the_size_cap_are_recorded_as_errors_and_the_crawl_goes_on(portal, tmp_path):
+    cap = 200_000
+    sites = write_registry(portal, tmp_path / "sites.toml")
+    crawl(sites, tmp_path / "data", "wendeng", "-s", f"DOWNLOAD_MAXSIZE={cap}")
+    rows = fetches(tmp_path / "data")
+    too_big = [r for r in rows if r["error"]]
+    assert too_big and all(r["sha256"] is None and "larger than download max size" in r["error"]
+                           for r in too_big)
+    assert all(r["size"] <= cap for r in rows if r["size"])
+    # Everything else of wendeng is there.
+    big = {r["url"] for r in too_big}
+    pages = {r["url"] for r in rows if r["role"] == "report_page"}
+    wendeng = [e for e in portal.expected_reports if e["site"] == "wendeng" and not e["disallowed"]]
+    assert all(set(e["urls"]) & pages for e in wendeng)
+    archived = {r["url"] for r in rows if r["sha256"]}
+    assert all(f in archived or f in big for e in wendeng for f in e["files"])

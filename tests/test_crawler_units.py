@@ -108,3 +108,27 @@ def test_crawl_command_rejects_unknown_sites_before_starting(tmp_path):
     )
     assert result.returncode == 2
     assert "unknown site(s) nowhere" in result.stderr
+
+
+def test_spider_adapts_settings_to_its_sites(tmp_path):
+    from scrapy.crawler import Crawler
+
+    from crawler.run import crawl_settings
+    from crawler.spiders.hanweb import HanwebSpider
+
+    registry = tmp_path / "sites.toml"
+    registry.write_text('[sites.demo]\nfamily = "hanweb"\nbase_urls = ["http://127.0.0.2:8000/", '
+                        '"http://127.0.0.2:8443/"]\nextra_hosts = ["127.0.0.4"]\nrender_js = false\n'
+                        '[sites.demo.politeness]\ndelay = 5\nconcurrency = 1\n', encoding="utf-8")
+    settings = crawl_settings(data_dir=tmp_path / "data", sites_file=registry, jobdir=tmp_path / "job",
+                              overrides=["NIANBAO_CONTACT_URL=https://example.org/contact"])
+    crawler = Crawler(HanwebSpider, settings)
+    spider = HanwebSpider.from_crawler(crawler, sites="demo")
+    assert spider.allowed_domains == ["127.0.0.2", "127.0.0.4"]
+    assert crawler.settings["USER_AGENT"].startswith("nianbao/") and "https://example.org/contact" in (
+        crawler.settings["USER_AGENT"])
+    assert crawler.settings.getdict("DOWNLOAD_SLOTS")["127.0.0.4"] == {"delay": 5, "concurrency": 1}
+    # Scrapy's JOBDIR queues are replaced by the journal; no browser for render_js = false.
+    assert crawler.settings["JOBDIR"] is None and crawler.settings["NIANBAO_JOBDIR"] == str(tmp_path / "job")
+    assert not crawler.settings.getdict("DOWNLOAD_HANDLERS")
+    assert crawler.settings.getbool("ROBOTSTXT_OBEY") and crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") <= 2
