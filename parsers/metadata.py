@@ -15,6 +15,7 @@ from functools import lru_cache
 from .labels import clean_text
 
 _TITLE_END = re.compile(r"(年度报告|年报|工作报告)$")
+_YEAR_LINE = re.compile(r"^[（(]\s*(?:19|20)\d{2}\s*年度?\s*[）)]$")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _PERIOD_YEAR = re.compile(r"统计期限[^0-9。]{0,6}((?:19|20)\d{2})\s*年")
 _OPENING_YEAR = re.compile(r"^\s*((?:19|20)\d{2})\s*年")
@@ -36,6 +37,9 @@ def read_title(lead: list[str], page_title: str | None) -> str | None:
         if len(lines[n - 1]) > 60:
             break
         if _TITLE_END.search(joined):
+            # "…年度报告" over "（2023年度）": the year line belongs to the title
+            if n < len(lines) and _YEAR_LINE.match(lines[n]):
+                joined += lines[n]
             return joined
     if page_title:
         # portal titles carry the site name: "…年度报告_聊城市人民政府"

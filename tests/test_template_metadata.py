@@ -90,3 +90,10 @@ def test_region_names_the_area_of_the_body(organization, region):
 )
 def test_closing_dates_in_chinese_numerals(line, iso):
     assert read_published(["某局", line], None) == iso
+
+
+def test_a_year_line_under_the_title_belongs_to_it():
+    title = read_title(["某县教育局", "政府信息公开工作年度报告", "（2023年度）", "根据《条例》……"], None)
+    assert title == "某县教育局政府信息公开工作年度报告（2023年度）"
+    assert read_year(title, [], None) == 2023
+    assert read_organization(title, []) == "某县教育局"
