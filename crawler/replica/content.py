@@ -164,11 +164,19 @@ class ReplicaContent:
         def make():
             import pypdfium2
 
+            images = []
             pdf = pypdfium2.PdfDocument(self.converted(report, "pdf"))
             try:
-                return [page.render(scale=150 / 72, grayscale=True).to_pil().convert("L") for page in pdf]
+                # Close every bitmap and page before the document: pdfium frees them in that order.
+                for index in range(len(pdf)):
+                    page = pdf[index]
+                    bitmap = page.render(scale=150 / 72, grayscale=True)
+                    images.append(bitmap.to_pil().copy())  # to_pil() shares the bitmap's buffer
+                    bitmap.close()
+                    page.close()
             finally:
                 pdf.close()
+            return images
 
         return self._cached("rendered", report, make)
 
