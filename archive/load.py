@@ -13,9 +13,13 @@ import hashlib
 import json
 import logging
 import re
+import sqlite3
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
+from itertools import islice
+from typing import Iterable
 
 import sqlite_utils
 
@@ -103,8 +107,10 @@ def _locate(organization, region) -> dict:
     return locate(organization, region)
 
 
-def derived_rows(record: dict, report_id: int | None) -> dict[str, list[dict]]:
-    """The long-form rows of one record, table by table (codes exactly as the record has them)."""
+def derived_rows(record: dict, report_id: int | None = None) -> dict[str, list[dict]]:
+    """The long-form rows of one record, table by table (codes exactly as the record has them).
+
+    Every row starts with ``report_id``; ``write`` fills it in once the report row exists."""
     sections = [
         {
             "report_id": report_id,
@@ -149,16 +155,32 @@ def derived_rows(record: dict, report_id: int | None) -> dict[str, list[dict]]:
     }
 
 
-def _insert_rows(db: sqlite_utils.Database, table: str, rows: list[dict]) -> None:
+def _insert_rows(db: sqlite_utils.Database, table: str, rows: list[dict], report_id: int) -> None:
     """Plain executemany: the derived tables' columns are fixed, and sqlite-utils' per-value
     type handling in insert_all would cost more than everything else in a load."""
-    columns = list(rows[0])
-    sql = f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in columns)}) VALUES ({', '.join('?' * len(columns))})"
-    db.conn.executemany(sql, [[row[c] for c in columns] for row in rows])
+    columns = list(rows[0])  # report_id first, as derived_rows builds them
+    names = ", ".join(f"[{c}]" for c in columns)
+    sql = f"INSERT INTO [{table}] ({names}) VALUES ({', '.join('?' * len(columns))})"
+    db.conn.executemany(sql, [[report_id, *list(row.values())[1:]] for row in rows])
 
 
-def load_record(
-    db: sqlite_utils.Database,
+@dataclass
+class Prepared:
+    """A record turned into rows, ready to write: everything but the SQL (picklable)."""
+
+    report_key: str
+    report: dict
+    rows: dict[str, list[dict]]
+    sources: list[Source]
+
+
+@lru_cache(maxsize=4096)
+def _place(organization, region) -> tuple:
+    # Cached: an archive holds the same bodies year after year.
+    return tuple(sorted(_locate(organization, region).items()))
+
+
+def prepare(
     record: dict,
     *,
     report_key: str,
@@ -167,11 +189,9 @@ def load_record(
     source_url: str | None = None,
     has_images: bool = False,
     extra_warnings: list[str] = (),
-) -> int:
-    """Load one record as a version of ``report_key`` in ONE transaction; returns the report id."""
-    digest = sources_digest(s.sha256 for s in sources)
-    warnings = list(record.get("warnings") or []) + list(extra_warnings)
-    place = _locate(record.get("organization"), record.get("region"))
+) -> Prepared:
+    """Compute a report version's rows (regions located, sections segmented) without touching the DB."""
+    place = dict(_place(record.get("organization"), record.get("region")))
     report = {
         "report_key": report_key,
         "source_url": source_url,
@@ -189,39 +209,108 @@ def load_record(
         "template": record.get("template"),
         "tables_status": tables_status(record, has_images),
         "parser_version": parser_version,
-        "warnings": json.dumps(warnings, ensure_ascii=False),
+        "warnings": json.dumps(list(record.get("warnings") or []) + list(extra_warnings), ensure_ascii=False),
         "parsed_at": utc_now(),
-        "sources_digest": digest,
+        "sources_digest": sources_digest(s.sha256 for s in sources),
     }
-    # Everything but the writes is computed first: the write lock is held only for the writes.
-    rows = derived_rows(record, report_id=None)
+    return Prepared(report_key, report, derived_rows(record), list(sources))
+
+
+def write(db: sqlite_utils.Database, prepared: Prepared) -> int:
+    """Write one prepared report version in ONE transaction; returns the report id.
+
+    The same sources as the latest version: that version's derived rows are
+    replaced. Other sources: a new version, and the previous one stays.
+    """
+    report, key = prepared.report, prepared.report_key
+    columns = list(report)
     with db.atomic():
         latest = db.execute(
-            "SELECT id, version, sources_digest FROM reports WHERE report_key = ? AND is_latest = 1", [report_key]
+            "SELECT id, sources_digest FROM reports WHERE report_key = ? AND is_latest = 1", [key]
         ).fetchone()
-        if latest is not None and latest[2] == digest:
+        if latest is not None and latest[1] == report["sources_digest"]:
             report_id = latest[0]
             for table in DERIVED_TABLES:
                 db.execute(f"DELETE FROM [{table}] WHERE report_id = ?", [report_id])
-            db["reports"].update(report_id, report)
+            assignments = ", ".join(f"[{c}] = ?" for c in columns)
+            db.execute(f"UPDATE reports SET {assignments} WHERE id = ?", [*report.values(), report_id])
         else:
             version = db.execute(
-                "SELECT COALESCE(MAX(version), 0) + 1 FROM reports WHERE report_key = ?", [report_key]
+                "SELECT COALESCE(MAX(version), 0) + 1 FROM reports WHERE report_key = ?", [key]
             ).fetchone()[0]
-            db.execute("UPDATE reports SET is_latest = 0 WHERE report_key = ? AND is_latest = 1", [report_key])
-            table = db["reports"]
-            table.insert({**report, "version": version, "is_latest": 1})
-            report_id = table.last_pk
-        for name, table_rows in rows.items():
+            db.execute("UPDATE reports SET is_latest = 0 WHERE report_key = ? AND is_latest = 1", [key])
+            names = ", ".join(f"[{c}]" for c in [*columns, "version", "is_latest"])
+            cursor = db.conn.execute(
+                f"INSERT INTO reports ({names}) VALUES ({', '.join('?' * (len(columns) + 2))})",
+                [*report.values(), version, 1],
+            )
+            report_id = cursor.lastrowid
+        for name, table_rows in prepared.rows.items():
             if table_rows:
-                for row in table_rows:
-                    row["report_id"] = report_id
-                _insert_rows(db, name, table_rows)
-        db["report_documents"].insert_all(
-            [
-                {"report_id": report_id, "sha256": s.sha256, "role": s.role, "page_no": s.page_no, "used": int(s.used)}
-                for s in sources
-            ],
-            ignore=True,  # a file fetched under two URLs is one source
+                _insert_rows(db, name, table_rows, report_id)
+        db.conn.executemany(
+            # OR IGNORE: a file fetched under two URLs is one source.
+            "INSERT OR IGNORE INTO report_documents (report_id, sha256, role, page_no, used) VALUES (?, ?, ?, ?, ?)",
+            [(report_id, s.sha256, s.role, s.page_no, int(s.used)) for s in prepared.sources],
         )
     return report_id
+
+
+def load_record(db: sqlite_utils.Database, record: dict, **version) -> int:
+    """Load one record as a version of ``report_key`` in ONE transaction; returns the report id.
+
+    Keyword arguments as for ``prepare``: report_key, sources, parser_version,
+    source_url, has_images, extra_warnings.
+    """
+    return write(db, prepare(record, **version))
+
+
+def _prepare_job(job: tuple[dict, dict]) -> Prepared:
+    record, version = job
+    return prepare(record, **version)
+
+
+class LoadFailures(Exception):
+    """Some reports of a bulk load were refused; every other report was loaded."""
+
+    def __init__(self, failures: dict[str, str]):
+        self.failures = failures
+        super().__init__(f"{len(failures)} reports not loaded: " + "; ".join(f"{k}: {v}" for k, v in failures.items()))
+
+
+def load_records(
+    db: sqlite_utils.Database,
+    jobs: Iterable[tuple[dict, dict]],
+    *,
+    workers: int = 0,
+    reports_per_commit: int = 1,
+) -> list[int]:
+    """Load many ``(record, version keywords)`` pairs; returns the report ids loaded.
+
+    Each report is written atomically (its own transaction, or its own savepoint
+    inside a commit of ``reports_per_commit`` reports: a report that fails
+    rolls back alone and the others are kept, then ``LoadFailures`` names it).
+    With ``workers`` > 0 the rows are prepared in that many processes (jieba
+    segmentation is the costly part) while this process writes.
+    """
+    failures: dict[str, str] = {}
+    ids: list[int] = []
+
+    def write_all(prepared_reports: Iterable[Prepared]) -> None:
+        pending = iter(prepared_reports)
+        while chunk := list(islice(pending, max(1, reports_per_commit))):
+            with db.atomic():
+                for prepared in chunk:
+                    try:
+                        ids.append(write(db, prepared))
+                    except sqlite3.DatabaseError as exc:
+                        failures[prepared.report_key] = f"{type(exc).__name__}: {exc}"
+
+    if workers <= 0:
+        write_all(map(_prepare_job, jobs))
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            write_all(pool.map(_prepare_job, jobs, chunksize=32))
+    if failures:
+        raise LoadFailures(failures)
+    return ids

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from archive import Archive
-from archive.load import Source, fts_query, load_record, table_values
+from archive.load import LoadFailures, Source, fts_query, load_record, load_records, table_values
 from tests.conftest import SPEC
 
 EXAMPLE = json.loads((SPEC / "example-liaocheng-2022.json").read_text(encoding="utf-8"))
@@ -123,3 +123,30 @@ def test_two_character_chinese_queries_find_their_sections(archive):
     # Datasette passes the query quoted, as one phrase: the segmented index answers that too.
     assert [r[0] for r in archive.db.execute(
         "SELECT rowid FROM sections_fts WHERE sections_fts MATCH '\"诉讼\"'")] == [4]
+
+
+def test_bulk_load_keeps_each_report_atomic_within_a_commit(archive):
+    good = [copy.deepcopy(EXAMPLE) for _ in range(4)]
+    broken = copy.deepcopy(EXAMPLE)
+    broken["checks"].append(dict(broken["checks"][0]))
+    jobs = [(record, {"report_key": f"r{n}", "sources": [], "parser_version": "1"})
+            for n, record in enumerate(good[:2] + [broken] + good[2:])]
+
+    with pytest.raises(LoadFailures) as raised:
+        load_records(archive.db, jobs, reports_per_commit=10)
+
+    assert list(raised.value.failures) == ["r2"]
+    assert [row["report_key"] for row in archive.db["reports"].rows] == ["r0", "r1", "r3", "r4"]
+    assert archive.db["checks"].count == 4 * len(EXAMPLE["checks"])  # nothing of r2 survives
+
+
+def test_rows_prepared_in_a_worker_process_are_the_same(tmp_path):
+    jobs = [(EXAMPLE, {"report_key": "k", "sources": [], "parser_version": "1"})]
+    tables = ("reports", "sections", "applications", "active_disclosure", "checks")
+    loaded = []
+    for workers in (0, 1):
+        with Archive(tmp_path / f"w{workers}") as archive:
+            load_records(archive.db, jobs, workers=workers)
+            loaded.append({t: [{k: v for k, v in row.items() if k != "parsed_at"} for row in archive.db[t].rows]
+                           for t in tables})
+    assert loaded[0] == loaded[1]
