@@ -35,6 +35,9 @@ from .sites import PROFILES, Report
 LINES_PER_PAGE = 30
 WRAP = 36  # CJK characters per printed line
 
+# pdfium is not thread-safe and the servers answer in threads: one rendering at a time.
+_PDFIUM_LOCK = threading.Lock()
+
 _FONT_PATHS = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
@@ -56,15 +59,23 @@ class ReplicaContent:
         self._lock = threading.Lock()
         self._convert_lock = threading.Lock()  # one LibreOffice at a time: 2 shared cores
         self._cache: dict[tuple, object] = {}
+        self._making: dict[tuple, threading.Lock] = {}
 
     def _cached(self, kind: str, report: Report, make):
+        """Compute once per (kind, report, revision), also when requests race for it."""
         key = (kind, report.key, report.revision)
         with self._lock:
             if key in self._cache:
                 return self._cache[key]
-        value = make()
-        with self._lock:
-            self._cache[key] = value
+            key_lock = self._making.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if key in self._cache:
+                    return self._cache[key]
+            value = make()
+            with self._lock:
+                self._cache[key] = value
+                self._making.pop(key, None)
         return value
 
     # --- the record and its renderings ------------------------------------------------
@@ -165,17 +176,19 @@ class ReplicaContent:
             import pypdfium2
 
             images = []
-            pdf = pypdfium2.PdfDocument(self.converted(report, "pdf"))
-            try:
-                # Close every bitmap and page before the document: pdfium frees them in that order.
-                for index in range(len(pdf)):
-                    page = pdf[index]
-                    bitmap = page.render(scale=150 / 72, grayscale=True)
-                    images.append(bitmap.to_pil().copy())  # to_pil() shares the bitmap's buffer
-                    bitmap.close()
-                    page.close()
-            finally:
-                pdf.close()
+            data = self.converted(report, "pdf")
+            with _PDFIUM_LOCK:
+                pdf = pypdfium2.PdfDocument(data)
+                try:
+                    # Close every bitmap and page before the document: pdfium frees them in that order.
+                    for index in range(len(pdf)):
+                        page = pdf[index]
+                        bitmap = page.render(scale=150 / 72, grayscale=True)
+                        images.append(bitmap.to_pil().copy())  # to_pil() shares the bitmap's buffer
+                        bitmap.close()
+                        page.close()
+                finally:
+                    pdf.close()
             return images
 
         return self._cached("rendered", report, make)
