@@ -175,10 +175,12 @@ class Archive:
             "filename": name,
             "not_modified": int(bool(not_modified)),
         }
+        # Detected before taking the lock (it may open a zip); only bytes new to the store need it.
+        detected = self._detect_format(sha256, name, body) if stored and stored.new else None
         with self.lock, self.db.atomic():
             new_document = False
             if sha256 is not None:
-                new_document = self._note_document(sha256, fetched_at, name)
+                new_document = self._note_document(sha256, fetched_at, name, detected)
             table = self.db["fetches"]
             table.insert(row)
             return FetchResult(table.last_pk, sha256, new_document)
@@ -190,7 +192,7 @@ class Archive:
             return self.store.put_bytes(bytes(body))
         return self.store.put_stream(body, max_size=self.max_body_size)
 
-    def _note_document(self, sha256: str, seen_at: str, filename: str | None) -> bool:
+    def _note_document(self, sha256: str, seen_at: str, filename: str | None, detected: str | None) -> bool:
         """Insert the documents row for a digest, or widen its seen range. True if new."""
         existing = self.db.execute(
             "SELECT first_seen, last_seen, filename FROM documents WHERE sha256 = ?", [sha256]
@@ -199,7 +201,7 @@ class Archive:
             self.db["documents"].insert(
                 {
                     "sha256": sha256,
-                    "format": self._detect_format(sha256, filename),
+                    "format": detected or self._detect_format(sha256, filename),
                     "size": self.store.path_for(sha256).stat().st_size,
                     "first_seen": seen_at,
                     "last_seen": seen_at,
@@ -218,11 +220,12 @@ class Archive:
         )
         return False
 
-    def _detect_format(self, sha256: str, filename: str | None) -> str | None:
+    def _detect_format(self, sha256: str, filename: str | None, body=None) -> str | None:
         try:
             from parsers import detect_format
 
-            return detect_format(self.store.read_bytes(sha256), filename)
+            data = bytes(body) if isinstance(body, (bytes, bytearray, memoryview)) else self.store.read_bytes(sha256)
+            return detect_format(data, filename)
         except Exception:  # detection is a label; parsing decides later and records its own error
             return None
 

@@ -30,6 +30,7 @@ def test_a_run_with_fetches_successes_and_failures(tmp_path):
     assert row["content_type"] == "text/html; charset=utf-8"
     assert archive.db["fetches"].get(failed.fetch_id)["error"] == "TimeoutError: took too long"
     assert archive.db["documents"].count == 1
+    assert archive.db["documents"].get(page.sha256)["format"] == "html"  # parsers.detect_format, from content
     run = archive.db["crawl_runs"].get(run_id)
     assert (run["status"], json.loads(run["counts"]), json.loads(run["sites"])) == ("partial", {"fetched": 2, "failed": 1}, ["wendeng"])
     assert run["finished"] is not None
