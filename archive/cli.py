@@ -279,5 +279,9 @@ def demo_command(data_dir, serve, host, port, replica_port, bodies_per_site):
     """
     from archive.demo import demo
 
-    raise SystemExit(demo(data_dir / "demo", serve=serve, host=host, port=port, replica_port=replica_port,
-                          bodies_per_site=bodies_per_site))
+    try:
+        status = demo(data_dir / "demo", serve=serve, host=host, port=port, replica_port=replica_port,
+                      bodies_per_site=bodies_per_site)
+    except OSError as exc:  # most often: the replica's or Datasette's port is taken
+        raise click.ClickException(f"{exc}; choose other ports with --replica-port / --port")
+    raise SystemExit(status)

@@ -68,6 +68,8 @@ class RunSummary:
     new: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    # Unchanged originals read again because the parser changed (same version row, new values).
+    reparsed: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     crawl_error: str | None = None
     seconds: float = 0.0
@@ -80,7 +82,10 @@ class RunSummary:
     def line(self) -> str:
         status = "ok" if self.ok else "FAILED"
         text = (f"nianbao run {status}: {len(self.new)} new, {len(self.changed)} changed, "
-                f"{len(self.unchanged)} unchanged, {len(self.failed)} failed reports in {self.seconds:.1f} s")
+                f"{len(self.unchanged)} unchanged, {len(self.failed)} failed reports")
+        if self.reparsed:
+            text += f" ({len(self.reparsed)} unchanged re-read by a new parser version)"
+        text += f" in {self.seconds:.1f} s"
         if self.crawl_error:
             text += f"; crawl: {self.crawl_error}"
         return text
@@ -177,6 +182,7 @@ def run_job(
             parsed = _parse(archive, keys, show_progress)
             after = _latest_versions(archive)
         summary.failed = dict(parsed.failed)
+        loaded = set(parsed.loaded)
         for key in keys:
             if key in summary.failed:
                 continue
@@ -189,6 +195,8 @@ def run_job(
                 summary.changed.append(key)
             else:
                 summary.unchanged.append(key)
+                if key in loaded:
+                    summary.reparsed.append(key)
         for key, reason in summary.failed.items():
             log.warning("report %s failed: %s", key, reason)
         summary.seconds = time.monotonic() - started
