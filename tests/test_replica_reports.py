@@ -154,3 +154,24 @@ def test_one_town_report_slips_on_the_year_in_its_prose(portal):
     first_line = re.search(r"一、总体情况</strong></p>\s*<p[^>]*>(\d{4})年", text)
     assert first_line.group(1) == str(slip["year"] - 1)
     assert portal.record(slip["report_url"])["year"] == slip["year"]
+
+
+def test_opt_in_weihai_site_mixes_both_publication_paths():
+    with ReplicaPortal(seed=4, bodies_per_site=4, years=(2022, 2023), office=False,
+                       sites=("wendeng", "huancui", "weihai")) as portal:
+        weihai = portal.sites["weihai"]
+        assert weihai.base_url.startswith("http://127.0.0.6:")
+        found = set()
+        for link in directory_tree_links(weihai.base_url, weihai.model):
+            if "xxgkAnnualReport" in link:
+                found.add(link)
+            else:
+                found |= {urljoin(weihai.base_url + "/", h) for h in column_links(weihai.base_url, link)}
+        expected = [r for r in portal.expected_reports if r["site"] == "weihai"]
+        assert found == {r["report_url"] for r in expected}
+        assert {r["form"] for r in expected} == {"annual_report", "html"}
+        assert all(r["organization"].startswith("威海市") and r["area"][2:8] == "371000" for r in expected)
+        article = next(r for r in expected if r["form"] == "html")
+        assert f"<td>内容分类：</td><td>{article['year']}年</td>" in fetch(article["report_url"]).text
+    with pytest.raises(ValueError, match="sites must be wendeng and huancui"):
+        ReplicaPortal(sites=("weihai",))

@@ -28,12 +28,14 @@ def main(argv=None) -> None:
     parser.add_argument("--bodies", type=int, default=4, help="bodies per site")
     parser.add_argument("--years", type=_years, default=(2021, 2022, 2023), help="comma-separated report years")
     parser.add_argument("--fault", action="append", default=[], choices=FAULTS, help="switch a fault on (repeatable)")
+    parser.add_argument("--weihai", action="store_true", help="also serve the weihai-like city site on 127.0.0.6")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     args = parser.parse_args(argv)
     if args.bodies < 1:
         parser.error("--bodies must be at least 1")
     portal = ReplicaPortal(seed=args.seed, bodies_per_site=args.bodies, years=args.years, faults=args.fault,
-                           port=args.port, verbose=args.verbose)
+                           port=args.port, verbose=args.verbose,
+                           sites=("wendeng", "huancui", "weihai") if args.weihai else ("wendeng", "huancui"))
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     try:

@@ -78,13 +78,15 @@ def _int(value: str | None, default: int) -> int:
 
 
 class SiteApp:
-    """A Hanweb JCMS site (wendeng-like or huancui-like)."""
+    """A Hanweb JCMS site (wendeng-, huancui- or weihai-like)."""
 
     def __init__(self, site: Site, content: ReplicaContent, links):
         self.site = site
         self.content = content
         self.links = links  # callable(own_url) -> pages.Links
         self.units = {b.unit_column: b for b in site.bodies}
+        # The structured 年报 module answers only where bodies file through it (not on wendeng).
+        self.annual_module = any(r.form == "annual_report" for r in site.reports)
         self.by_area: dict[str, list[Article]] = {}
         for art in sorted(site.articles.values(), key=lambda a: a.published, reverse=True):
             if art.body is not None:
@@ -111,7 +113,7 @@ class SiteApp:
                 return self.search(req)
             if path == "/module/xxgk/script/dynamic.js":
                 return Response(body=pages.DYNAMIC_JS.encode(), content_type="application/javascript")
-            if path == "/module/xxgk/xxgkAnnualReport.jsp" and self.site.name == "huancui":
+            if path == "/module/xxgk/xxgkAnnualReport.jsp" and self.annual_module:
                 return self.annual_report(req)
             if path.startswith("/art/"):
                 return self.article(path, links)

@@ -82,8 +82,8 @@ def home(site: Site, links: Links) -> str:
     elif annual is not None:
         parts.append(f'<li><a href="/col/col{annual.column_id}/index.html">{annual.name}</a></li>\n')
     parts.append('</ul></div>\n')
-    if site.name == "huancui":
-        # The newest structured reports; one through the ":8443" alias, parameters swapped.
+    if any(r.form == "annual_report" for r in site.reports):
+        # The newest structured reports; on huancui one through the ":8443" alias, parameters swapped.
         parts.append('<div class="box nb"><h3>年度报告</h3><ul>\n')
         latest = [r for r in site.reports if r.form == "annual_report"][-4:]
         for r in latest:

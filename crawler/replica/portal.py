@@ -22,7 +22,9 @@ from .sites import Report, Site, build_site
 
 # Distinct loopback addresses so that a crawler's allowed_domains can tell hosts apart
 # (all of 127.0.0.0/8 is loopback on Linux).
-DEFAULT_HOSTS = {"wendeng": "127.0.0.2", "huancui": "127.0.0.3", "flipbook": "127.0.0.4", "clone": "127.0.0.5"}
+DEFAULT_HOSTS = {"wendeng": "127.0.0.2", "huancui": "127.0.0.3", "flipbook": "127.0.0.4", "clone": "127.0.0.5",
+                 "weihai": "127.0.0.6"}
+SITES = ("wendeng", "huancui")  # weihai is opt-in: sites=("wendeng", "huancui", "weihai")
 ALIAS_OFFSET = 443  # a fixed port P gets its alias at P + 443 (8000 -> 8443, like weihai's :8443)
 
 
@@ -43,11 +45,15 @@ class SiteHandle:
 class ReplicaPortal:
     def __init__(self, seed: int = 0, bodies_per_site: int = 4, years: Iterable[int] = (2021, 2022, 2023),
                  faults: Iterable = (), *, port: int = 0, alias_port: int | None = None,
-                 hosts: dict[str, str] | None = None, office: bool = True, verbose: bool = False):
+                 hosts: dict[str, str] | None = None, office: bool = True, verbose: bool = False,
+                 sites: Iterable[str] = SITES):
         self.seed = seed
         self.years = tuple(sorted(years))
         if bodies_per_site < 1 or not self.years:
             raise ValueError("a replica needs at least one body per site and one year")
+        sites = tuple(sites)
+        if not {"wendeng", "huancui"} <= set(sites) <= {"wendeng", "huancui", "weihai"}:
+            raise ValueError(f"sites must be wendeng and huancui, optionally weihai; got {sites}")
         self.hosts = {**DEFAULT_HOSTS, **(hosts or {})}
         self.port = port
         self.alias_port = alias_port if alias_port is not None else (port + ALIAS_OFFSET if port else 0)
@@ -56,7 +62,7 @@ class ReplicaPortal:
         self.content = ReplicaContent(office=office)
         self.sites = {name: SiteHandle(name, build_site(name, seed=seed, bodies_per_site=bodies_per_site,
                                                         years=self.years))
-                      for name in ("wendeng", "huancui")}
+                      for name in sites}
         self.flipbook_url = ""
         self.clone_url = ""
         self.stopping = threading.Event()
@@ -90,6 +96,9 @@ class ReplicaPortal:
             self.flipbook_url = self._serve("flipbook", self.hosts["flipbook"], self.port,
                                             FlipbookApp(wendeng.model.reports, self.content))
             self.clone_url = self._serve("clone", self.hosts["clone"], self.port, CloneApp(wendeng_app))
+            if weihai := self.sites.get("weihai"):
+                weihai.base_url = self._serve("weihai", self.hosts["weihai"], self.port,
+                                              SiteApp(weihai.model, self.content, self._links))
         except OSError:
             self.stop()
             raise
@@ -146,7 +155,7 @@ class ReplicaPortal:
                   times: int = 1, rounds: int = 1) -> None:
         """Switch a fault on (or off). ``paths``: path(+query) prefixes or full-URL prefixes
         (a str or a list; default every path but /robots.txt); ``hosts``: host names
-        ("wendeng", "huancui", "flipbook", "clone"); ``seconds`` for "slow"; ``times`` =
+        ("wendeng", "huancui", "flipbook", "clone", "weihai"); ``seconds`` for "slow"; ``times`` =
         failures per URL for "error_then_ok" and "reset"; ``rounds`` (1 or 2) for "waf_521"."""
         if name not in FAULTS:
             raise ValueError(f"unknown fault {name!r}; known: {', '.join(FAULTS)}")

@@ -9,6 +9,8 @@ Hanweb portals (see ``shared/research-hanweb-portals.md``):
   some 2021/2022 reports are FlipBuilder books on the bare-IP book host.
 * huancui-like: reports are ``/module/xxgk/xxgkAnnualReport.jsp?area=&fbtime=``
   pages, one per body and year, linked from each body's xxgk tree.
+* weihai-like (city level, opt-in): both paths side by side, body by body, as on
+  www.weihai.gov.cn (§2.2): structured module pages and 年报 columns of articles.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ _TOWNS = {
                 "大水泊镇人民政府", "张家产镇人民政府", "高村镇人民政府", "泽库镇人民政府",
                 "侯家镇人民政府", "宋村镇人民政府", "泽头镇人民政府", "小观镇人民政府",
                 "葛家镇人民政府", "米山镇人民政府", "界石镇人民政府"],
+    "weihai": [],  # the city's bodies are departments; districts have their own sites
     "huancui": ["环翠楼街道办事处", "鲸园街道办事处", "竹岛街道办事处", "怡园街道办事处",
                 "田和街道办事处", "皇冠街道办事处", "孙家疃街道办事处", "温泉镇人民政府",
                 "张村镇人民政府", "羊亭镇人民政府", "桥头镇人民政府", "嵩山街道办事处"],
@@ -85,7 +88,8 @@ def _body_names(site: str, count: int, rng: random.Random) -> list[tuple[str, st
             d += 1
     taken = {n for n, _ in names}
     while len(names) < count:
-        name = rng.choice(_SYLLABLES) + rng.choice(_SYLLABLES) + rng.choice(("镇人民政府", "街道办事处"))
+        suffix = ("管理委员会", "服务中心") if site == "weihai" else ("镇人民政府", "街道办事处")
+        name = rng.choice(_SYLLABLES) + rng.choice(_SYLLABLES) + rng.choice(suffix)
         if name[0] != name[1] and name not in taken:
             taken.add(name)
             names.append((name, f"town{len(names) + 1}"))
@@ -108,6 +112,8 @@ PROFILES = {
                            "371081000500000", "3710030001"),
     "huancui": SiteProfile("huancui", "371002", "威海市环翠区", "威海市环翠区人民政府", 72,
                            "371002000000000", "3710020001"),
+    "weihai": SiteProfile("weihai", "371000", "威海市", "威海市人民政府", 1,
+                          "371000000000000", "3710000001"),
 }
 
 
@@ -239,7 +245,7 @@ class Site:
     reports: list[Report]
     attachments: dict[str, Attachment]   # attach/picture path -> attachment
     xxgk_column: int                     # the directory of bodies
-    annual_column: int                   # wendeng: 年报汇总; huancui: the JS-only 区政府 column
+    annual_column: int                   # wendeng: 年报汇总; huancui: the JS-only 区政府 column; weihai: unused
     disallowed_paths: list[str] = field(default_factory=list)
 
     @property
@@ -302,10 +308,7 @@ def build_site(name: str, *, seed: int, bodies_per_site: int, years: tuple[int, 
         bodies.append(Body(short, profile.county + short, uscc(profile.county_code, rng), slug,
                            ids.column(), ids.column()))
     site = Site(profile, bodies, tuple(sorted(years)), {}, {}, [], {}, ids.column(), ids.column())
-    if name == "wendeng":
-        _build_wendeng(site, rng, ids)
-    else:
-        _build_huancui(site, rng, ids)
+    {"wendeng": _build_wendeng, "huancui": _build_huancui, "weihai": _build_weihai}[name](site, rng, ids)
     _add_notices(site, rng)
     _number_articles(site, rng)
     _fill_lists(site, rng)
@@ -407,6 +410,22 @@ def _build_huancui(site: Site, rng: random.Random, ids: _Ids) -> None:
         report.needs_js = True
         report.articles.append(Article(column.column_id, 0, report.published, report.title, gov, report))
         site.reports.append(report)
+
+
+def _build_weihai(site: Site, rng: random.Random, ids: _Ids) -> None:
+    """Even bodies file through xxgkAnnualReport.jsp, odd ones as articles in a 年报 column
+    (like the 市政府 2024 report, art_168496_5305747, whose year is a 内容分类)."""
+    for b, body in enumerate(site.bodies):
+        if b % 2:
+            body.report_column = Column(ids.column(), ids.unit(), f"{body.name}年报", 15,
+                                        RECORD_STYLES[b % len(RECORD_STYLES)])
+            site.columns[body.report_column.column_id] = body.report_column
+        for year in site.years:
+            report = _new_report(site, body, year, "html" if b % 2 else "annual_report", rng)
+            if body.report_column is not None:
+                report.articles.append(Article(body.report_column.column_id, 0, report.published,
+                                               report.title, body, report))
+            site.reports.append(report)
 
 
 _NOTICE_TITLES = (
