@@ -74,12 +74,29 @@ def _suffix(data: bytes, filename: str | None) -> str:
     return ".doc"  # LibreOffice detects Word and WPS binaries from content either way
 
 
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _check_ole2(data: bytes) -> None:
+    """Refuse a .doc/.wps whose OLE2 header is broken: LibreOffice would
+    otherwise import the bytes as plain text and "succeed" with garbage."""
+    import struct
+
+    if len(data) < 1024:
+        raise ParseError(f"corrupt Word/WPS file: {len(data)} bytes is shorter than an OLE2 container")
+    byte_order, sector_shift, mini_shift = struct.unpack_from("<HHH", data, 0x1C)
+    if byte_order != 0xFFFE or sector_shift not in (9, 12) or mini_shift != 6:
+        raise ParseError("corrupt Word/WPS file: invalid OLE2 header")
+
+
 def read_office(data: bytes, *, filename=None, content_type=None, base_dir=None) -> Document:
     from .docx import read_docx
 
     limits.check_input_size(data)
     if data.startswith(b"PK"):
         limits.check_zip(data)
+    if data.startswith(OLE2_MAGIC):
+        _check_ole2(data)
     suffix = _suffix(data, filename)
     doc = read_docx(convert(data, suffix), filename=filename, content_type=content_type, base_dir=base_dir)
     doc.source_format = suffix.lstrip(".")
