@@ -34,6 +34,8 @@ from .model import (
 )
 
 SECTION_NUMERALS = "一二三四五六"
+# A label is never broken into more pieces than this; earlier fragments are headers or prose.
+MAX_LABEL_FRAGMENTS = 12
 
 # --- the stream ------------------------------------------------------------------
 
@@ -155,13 +157,19 @@ class Row:
         return self.fields[len(norms) - norms[::-1].index(label_norm):]
 
     def printed(self) -> str:
-        return " ".join(p if p.strip() else "(blank)" for _, _, p in self.values)
+        return shown(self.values)
 
     def label(self) -> str:
         return clean_text("".join(self.labels))
 
     def has_values(self) -> bool:
         return any(kind != BLANK for kind, _, _ in self.values)
+
+
+def shown(values: list, limit: int = 20) -> str:
+    """Printed values as a warning names them: blanks spelt out, long runs cut."""
+    texts = [p.strip() or "(blank)" for _, _, p in values[:limit]]
+    return " ".join(texts) + (f" … ({len(values)} in all)" if len(values) > limit else "")
 
 
 def printed_rows(tokens: list[Token]) -> list[Row]:
@@ -351,15 +359,15 @@ class Reader:
         width = len(REVIEW_GROUPS) * len(REVIEW_COLUMNS)
         printed = [v for row in rows for v in row.values if v[0] != BLANK]
         if len(printed) != width:
-            # the last row of values, with cells printed blank kept as null
-            last = next((row for row in reversed(rows) if row.has_values()), None)
-            printed = fit(last.values, width) if last else None
+            # one row of values with some cells printed blank: those are null
+            with_values = [row for row in rows if row.has_values()]
+            printed = fit(with_values[0].values, width) if len(with_values) == 1 else None
         if printed is None:
             values = [v for row in rows for v in row.values if v[0] != BLANK]
             if values:
                 self.warn(
                     f"section 四: {len(values)} values printed for the {width} cells "
-                    f"[{' '.join(p for _, _, p in values)}]; left out"
+                    f"[{shown(values)}]; left out"
                 )
             return {}
         cells = iter(printed)
@@ -419,7 +427,7 @@ def aligned_columns(header_fields: list[str] | None, row: Row) -> list | None:
 
 def active_row_code(norms: list[str]) -> str | None:
     """The row label ending a run of fragments ('行政', '规范性文件' → normative_documents)."""
-    for start in range(len(norms)):
+    for start in range(max(0, len(norms) - MAX_LABEL_FRAGMENTS), len(norms)):
         if code := _ACTIVE_ROW_BY_LABEL.get("".join(norms[start:])):
             return code
     return None
@@ -516,7 +524,7 @@ def resolve_application_row(labels: list[str], group: str | None) -> tuple[str |
     """The row a run of label fragments names. Leading fragments that name
     nothing (table headers, the tail of a label split across rows) are dropped."""
     norms = [normalise(label) for label in labels if label.strip()]
-    for start in range(len(norms)):
+    for start in range(max(0, len(norms) - MAX_LABEL_FRAGMENTS), len(norms)):
         code, found_group = match_application_label("".join(norms[start:]), group)
         if code:
             return code, found_group

@@ -19,6 +19,7 @@ import re
 
 from .document import Document, Image, Paragraph, Table
 from .errors import ParseError
+from .limits import check_input_size
 
 _IMAGE = re.compile(r"^\s*\[image:\s*(.*?)\]\s*$")
 # Word-processor residue left by converters ("[bookmark: _GoBack]"): not printed text.
@@ -29,6 +30,7 @@ _HEADING = re.compile(r"^\s*[一二三四五六七八九十]+\s*[、.．]")
 
 def decode(data: bytes) -> str:
     """UTF-8 (with or without BOM), else GB18030; binary data is refused."""
+    check_input_size(data)
     if b"\x00" in data[:4096]:
         raise ParseError("binary data, not text")
     if data.startswith(b"\xef\xbb\xbf"):
