@@ -382,8 +382,7 @@ def _build_wendeng(site: Site, rng: random.Random, ids: _Ids) -> None:
 def _attach(report: Report, ext: str, rng: random.Random, *, via_downfile: bool) -> None:
     n = len(report.attachments) + 1
     showname = f"{report.title}.{ext}" if ext not in ("jpg", "png") else f"统计附表{n}.{ext}"
-    disposition = ("both", "gbk", "utf8")[len(report.attachments) % 3 if ext in ("jpg", "png")
-                                          else report.seed % 3]
+    disposition = ("both", "gbk", "utf8")[report.seed % 3]  # images are served inline, without one
     report.attachments.append(Attachment(_hexname(rng), ext, showname, report, via_downfile, disposition))
 
 
