@@ -63,7 +63,7 @@ def flatten(doc: Document) -> list[Token]:
 
 # --- section headings ------------------------------------------------------------
 
-# Words that identify each part's heading whatever its numbering.
+# Words that identify each part's heading under a Chinese numeral ("三、依申请公开情况").
 _HEADING_KEYS = {
     1: ("总体情况",),
     2: ("主动公开政府信息", "主动公开情况"),
@@ -72,7 +72,17 @@ _HEADING_KEYS = {
     5: ("存在的主要问题", "问题及改进", "主要问题"),
     6: ("其他需要报告", "其他事项"),
 }
-_NUMBER_PREFIX = re.compile(r"^(?:[一二三四五六七八九十]{1,2}|\d{1,2})[、.:]?")
+# Under a digit ("2、") only the template's own words count: sub-items of section 一
+# are often numbered "1." … "5." with words like 主动公开情况.
+_STRICT_HEADING_KEYS = {
+    1: ("总体情况",),
+    2: ("主动公开政府信息",),
+    3: ("收到和处理政府信息公开申请",),
+    4: ("政府信息公开行政复议",),
+    5: ("存在的主要问题",),
+    6: ("其他需要报告",),
+}
+_NUMBER_PREFIX = re.compile(r"^(?:([一二三四五六七八九十]{1,2})|\d{1,2})[、.:]?")
 _PRINTED_NUMBER = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,2}|\d{1,2}|[０-９]{1,2})\s*[、.．,，:：]?\s*")
 
 
@@ -89,7 +99,7 @@ def match_heading(line: str) -> int | None:
     rest = norm[prefix.end():]
     if not rest or len(rest) > 25 or "。" in rest:
         return None
-    for no, keys in _HEADING_KEYS.items():
+    for no, keys in (_HEADING_KEYS if prefix.group(1) else _STRICT_HEADING_KEYS).items():
         if any(rest.startswith(key) or (key in rest and rest.endswith("情况")) for key in keys):
             return no
     return None

@@ -75,6 +75,8 @@ def test_read_value_reads_only_what_is_printed(printed, reading):
         ("（一）主动公开情况", None),
         ("(二) 依申请公开信息情况。截至 2022 年 12月28日，我局未收到依申请公开申请信息。", None),
         ("2.依申请公开工作方面。2024年，环翠区统计局未收到政府信息公开申请，较2023年少1件。", None),
+        ("1.主动公开情况", None),  # a sub-item of section 一, not section 二
+        ("2.依申请公开情况", None),
         ("总体情况", None),
         ("本报告内容包括：总体情况、主动公开政府信息情况", None),
     ],
