@@ -41,7 +41,8 @@ def main(argv=None) -> None:
     try:
         portal.start()
     except OSError as exc:
-        raise SystemExit(f"cannot listen on port {args.port} of {', '.join(portal.hosts.values())}: {exc.strerror}")
+        addresses = sorted(portal.hosts[name] for name in (*portal.sites, "flipbook", "clone"))
+        raise SystemExit(f"cannot listen on port {args.port} of {', '.join(addresses)}: {exc.strerror}")
     with portal:
         for name, handle in portal.sites.items():
             print(f"{name:9} {handle.base_url}/" + (f"   alias {handle.alias_url}/" if handle.alias_url else ""))
