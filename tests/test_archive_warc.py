@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+import subprocess
 
 from warcio.archiveiterator import ArchiveIterator
 
@@ -52,6 +53,9 @@ def test_warc_round_trip(tmp_path):
             assert record.rec_headers.protocol == "WARC/1.1"
 
     assert written == 6
+    # warcio's own checker recomputes every block and payload digest.
+    check = subprocess.run(["warcio", "check", "-v", str(target)], capture_output=True, text=True)
+    assert check.returncode == 0 and check.stdout.count("digest pass") >= 5, check.stdout + check.stderr
     assert sorted(seen) == ["request", "resource", "response", "revisit"]
     assert len(seen["response"]) == len(seen["request"]) == 2
     assert seen["resource"][0].startswith("file:///")
