@@ -18,6 +18,7 @@ worthless). Target: >= 50 reports/s/core for HTML and DOCX.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -56,7 +57,9 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=200, help="reports per format (default 200)")
     args = parser.parse_args()
 
-    print(f"rendering {args.reports} synthetic reports per format ...")
+    # On a shared machine the load says how pessimistic the figures are.
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"{os.cpu_count()} cores, load average {load}; rendering {args.reports} synthetic reports per format ...")
     by_format = inputs(args.reports)
     # Imports, cpca's gazetteer and lxml's parser warm up once per process: not part of the rate.
     for items in by_format.values():

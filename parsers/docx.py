@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import io
 
+from lxml import etree
+
 from . import limits
 from .document import Document, Image, Paragraph, Table
 from .errors import ParseError
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_T, _TAB = W + "t", W + "tab"
 _BLIP = "{http://schemas.openxmlformats.org/drawingml/2006/main}blip"
 _VML_IMAGE = "{urn:schemas-microsoft-com:vml}imagedata"
 
@@ -91,7 +94,7 @@ class _BodyReader:
 def paragraph_text(p) -> str:
     """A w:p's printed text: runs, tabs, and line breaks as "\\n" (deleted text excluded)."""
     if next(p.iter(W + "br", W + "cr", W + "tab", W + "noBreakHyphen"), None) is None:
-        return "".join(p.itertext(W + "t"))  # the common case, without a Python loop
+        return "".join(p.itertext(W + "t", with_tail=False))  # the common case, without a Python loop
     out = []
     for element in p.iter(W + "t", W + "tab", W + "br", W + "cr", W + "noBreakHyphen"):
         if element.tag == W + "t":
@@ -107,7 +110,30 @@ def paragraph_text(p) -> str:
     return "".join(out)
 
 
+# A cell's printed pieces in document order: paragraph starts, text, tabs, breaks.
+_CELL_PIECES = etree.XPath(
+    "w:p | w:p//w:t | w:p//w:br | w:p//w:cr | w:p//w:tab[not(parent::w:tabs)]",
+    namespaces={"w": W[1:-1]},
+)
+
+
 def _cell_text(tc) -> str:
+    if tc.find(W + "tbl") is not None or tc.find(W + "sdt") is not None:
+        return _nested_cell_text(tc)
+    # One XPath call per cell instead of a walk per paragraph: cells are most of a report.
+    pieces = []
+    for node in _CELL_PIECES(tc):
+        tag = node.tag
+        if tag == _T:
+            pieces.append(node.text or "")
+        elif tag == _TAB:
+            pieces.append("\t")
+        else:  # a paragraph start, w:br, w:cr
+            pieces.append("\n")
+    return _tidy("".join(pieces))
+
+
+def _nested_cell_text(tc) -> str:
     lines = []
     for child in tc:
         if child.tag == W + "p":
@@ -119,8 +145,12 @@ def _cell_text(tc) -> str:
             content = child.find(W + "sdtContent")
             if content is not None:
                 lines.extend(paragraph_text(p) for p in content.iter(W + "p"))
-    text = "\n".join(line.strip() for line in "\n".join(lines).split("\n"))
-    return text.strip("\n").replace("\u3000", " ").strip()
+    return _tidy("\n".join(lines))
+
+
+def _tidy(text: str) -> str:
+    text = "\n".join(line.strip() for line in text.split("\n") if line.strip())
+    return text.replace("\u3000", " ").strip()
 
 
 def _table_spans(tbl) -> list[list[tuple[str, int, int]]]:
