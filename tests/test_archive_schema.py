@@ -32,3 +32,34 @@ def test_every_table_and_view_of_the_issue_exists(tmp_path):
     wide_columns = {c.name for c in archive.db["applications_wide"].columns}
     assert {"new_received_total", "results_total_natural_person", "carried_forward_other_org"} <= wide_columns
     assert "review_upheld" in {c.name for c in archive.db["reviews_litigation_wide"].columns}
+
+
+def test_a_new_migration_applies_once_to_an_existing_database(tmp_path, monkeypatch):
+    Archive(tmp_path).close()
+    calls = []
+
+    def add_notes_column(db):
+        calls.append(1)
+        db["reports"].add_column("reviewer_notes", str)
+
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS + [(2, "reviewer notes", add_notes_column)])
+    Archive(tmp_path).close()
+    archive = Archive(tmp_path)
+
+    assert calls == [1]
+    assert "reviewer_notes" in archive.db["reports"].columns_dict
+    assert [row["version"] for row in archive.db["schema_migrations"].rows] == [1, 2]
+
+
+def test_readers_see_the_last_commit_while_a_load_is_writing(tmp_path):
+    """WAL: Datasette's reads neither block on nor see a load's open transaction."""
+    import sqlite3
+
+    archive = Archive(tmp_path)
+    archive.record_fetch(url="http://127.0.0.1/1", status=200, body=b"one")
+    reader = sqlite3.connect(f"file:{tmp_path / 'nianbao.db'}?mode=ro", uri=True, timeout=0)
+    with archive.db.atomic():
+        archive.db["crawl_runs"].insert({"started": "2024-01-01", "status": "running"})
+        archive.db.execute("INSERT INTO fetches (url, fetched_at) VALUES ('http://127.0.0.1/2', '2024-01-01')")
+        assert reader.execute("SELECT COUNT(*) FROM fetches").fetchone() == (1,)
+    assert reader.execute("SELECT COUNT(*) FROM fetches").fetchone() == (2,)
