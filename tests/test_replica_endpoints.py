@@ -335,3 +335,12 @@ def test_request_log_records_host_method_path_and_headers(portal, wendeng):
     host, method, path, headers = entry
     assert host == wendeng.base_url.split("//")[1] and method == "GET" and path == "/robots.txt?x=1"
     assert headers["User-Agent"] == "nianbao-test"
+
+
+def test_some_attachments_sit_in_a_related_files_list_below_the_body(portal):
+    report = next(r for r in portal.expected_reports if r["form"] == "attachment" and ".pdf&" in r["files"][0])
+    page = fetch(report["report_url"]).text
+    zoom, below = page.split('<div id="zoom">')[1].split("<!--<$[信息内容]>end--></div>")
+    assert "downfile.jsp" not in zoom
+    related = re.search(r'<ul class="xgbd">(.*?)</ul>', below, re.S).group(1)
+    assert report["files"][0].split("/", 3)[3] in [h.lstrip("/") for h in hrefs(related)]

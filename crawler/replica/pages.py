@@ -308,6 +308,8 @@ def _intro(report: Report) -> str:
 def report_body(report: Report, content: ReplicaContent, links: Links) -> str:
     """What sits inside div#zoom, by the report's form."""
     if report.form == "attachment":
+        if report.related_files:  # listed below the body instead (related_files_list)
+            return _intro(report) + '<p style="text-indent:2em">详见相关附件。</p>\n'
         items = "".join(f'<p>附件：<a href="{escape(a.link_path)}" target="_blank">{escape(a.showname)}</a></p>\n'
                         for a in report.attachments)
         return _intro(report) + items
@@ -321,6 +323,15 @@ def report_body(report: Report, content: ReplicaContent, links: Links) -> str:
         return _intro(report) + (f'<p><a href="{links.flipbook_url}{book.root}/{target}" target="_blank">'
                                  f"点击阅读：{escape(book.title)}</a></p>\n")
     return content.fragment(report)
+
+
+def related_files_list(report: Report | None) -> str:
+    """The 相关附件 list some templates print under div#zoom (``ul.xgbd``)."""
+    if report is None or not report.related_files:
+        return ""
+    items = "".join(f'<li><a href="{escape(a.link_path)}" target="_blank">{escape(a.showname)}</a></li>\n'
+                    for a in report.attachments)
+    return f'<div class="xgfj"><h4>相关附件：</h4><ul class="xgbd">\n{items}</ul></div>\n'
 
 
 def _article_meta(site: Site, art: Article, column_name: str, links: Links) -> dict[str, str]:
@@ -370,6 +381,7 @@ def article(site: Site, art: Article, content: ReplicaContent, links: Links, col
         '<div id="zoom"><!--<$[信息内容]>begin--><!--ZJEG_RSS.content.begin--><meta name="ContentStart">\n',
         body,
         '<meta name="ContentEnd"><!--ZJEG_RSS.content.end--><!--<$[信息内容]>end--></div>\n',
+        related_files_list(report),
         '<div class="share">分享到：<a href="#">微信</a><a href="#">微博</a></div>\n</div>\n',
         _footer(site)])
 

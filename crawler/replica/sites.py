@@ -215,6 +215,7 @@ class Report:
     flipbook: FlipBook | None = None
     two_line_title: bool = False
     year_typo: bool = False      # the prose names the previous year once ("结合2022年…" in a 2023 report)
+    related_files: bool = False  # attachments listed in ``ul.xgbd`` below div#zoom, not inside it
     disallowed: bool = False
     needs_js: bool = False
     alias_linked: bool = False   # also linked through the :8443-like alias host
@@ -350,6 +351,7 @@ def _build_wendeng(site: Site, rng: random.Random, ids: _Ids) -> None:
                 report.flipbook = FlipBook(year, body.slug, report.title, image_only=variant == "image_only")
             elif form == "attachment":
                 _attach(report, variant, rng, via_downfile=variant != "doc")
+                report.related_files = variant == "pdf"
             elif form == "scan":
                 _attach(report, "jpg", rng, via_downfile=False)
                 _attach(report, "png", rng, via_downfile=False)
