@@ -49,7 +49,12 @@ _ISO_DATE = re.compile(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
 _SPACE = re.compile(r"[ \t\r\n\f\v\xa0\u3000\u200b]+")
 # Never part of the report: scripts, forms and page chrome.
 _DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "embed", "select", "button", "input", "textarea", "link", "meta")
-_CHROME = re.compile(r"share|bdshare|fenxiang|print|tools|position|breadcrumb|crumb|nav|footer|header|search", re.I)
+# Class/id words of page chrome, matched as whole words of the attribute ("nb_print", "bdsharebuttonbox").
+_CHROME = re.compile(
+    r"(?:^|[\s_-])(?:share\w*|bdshare\w*|fenxiang|print|tools?|position|breadcrumbs?|crumbs?|nav\w*|footer|header|search)(?:$|[\s_-])",
+    re.I,
+)
+_METADATA_FIELDS = ("发布机构", "发布单位", "成文日期", "文号", "公开方式", "主题分类", "内容分类")
 # Elements that may be page chrome when their class/id says so (never table parts).
 _CHROME_TAGS = ("div", "ul", "ol", "dl", "span", "p", "a", "nav", "header", "footer", "section")
 _BLOCK_TAGS = {
@@ -261,9 +266,9 @@ def _drop_metadata_tables(body) -> str | None:
     date = None
     for table in list(body.iter("table")):
         text = _clean(_text(table))
-        classes = table.get("class") or ""
-        if "xxgk" in classes or (text.startswith("索引号") or ("索引号" in text[:40] and "发布" in text)):
-            date = date or _iso((_DATE_LABEL.search(text) or _ISO_DATE.search(text) or [None])[0])
+        if "索引号" in text[:60] and any(field in text for field in _METADATA_FIELDS):
+            labelled = _DATE_LABEL.search(text)
+            date = date or _iso(labelled.group(0) if labelled else None)
             _remove(table)
     return date
 

@@ -80,6 +80,17 @@ def test_old_template_art_con_body_and_publication_date_line():
     assert document.page_date == "2021-01-27"
 
 
+def test_xxgk_metadata_table_is_dropped_but_lends_its_date():
+    page = """<div id="zoom"><table class="xxgk_table">
+    <tr><td>索引号：</td><td>11371000004359010J/2025-00809</td><td>发布单位：</td><td>威海市人民政府</td></tr>
+    <tr><td>内容分类：</td><td>2024年</td><td>发布日期：</td><td>2025年3月7日</td></tr></table>
+    <p>一、总体情况</p><table><tr><td>规章</td><td>0</td></tr></table></div>"""
+    document = read_html(page.encode())
+    assert texts(document) == ["一、总体情况"]
+    assert [[c.text for c in row] for row in document.tables()[0].rows()] == [["规章", "0"]]
+    assert document.page_date == "2025-03-07"
+
+
 def test_densest_text_block_is_the_body_on_unknown_layouts():
     filler = "".join(f"<p>本年度政府信息公开工作第{i}项情况说明，内容详实。</p>" for i in range(8))
     page = f"""<html><body><div class="top"><a href="/">首页</a><a href="/x">机构概况</a></div>
