@@ -44,18 +44,19 @@ MAX_LABEL_FRAGMENTS = 12
 class Token:
     kind: str  # "para", "cell", "row_end" or "image"
     text: str = ""
+    table: int = -1  # which table of the Document a cell or row end belongs to
 
 
 def flatten(doc: Document) -> list[Token]:
     tokens: list[Token] = []
-    for block in doc.blocks:
+    for number, block in enumerate(doc.blocks):
         if isinstance(block, Paragraph):
             # a paragraph may hold several printed lines (HTML <br>, PDF text)
             tokens.extend(Token("para", line) for line in block.text.split("\n") if line.strip())
         elif isinstance(block, Table):
             for row in block.rows():
-                tokens.extend(Token("cell", cell.text) for cell in row)
-                tokens.append(Token("row_end"))
+                tokens.extend(Token("cell", cell.text, number) for cell in row)
+                tokens.append(Token("row_end", "", number))
         elif isinstance(block, Image):
             tokens.append(Token("image", block.src or block.alt))
     return tokens
@@ -559,15 +560,50 @@ def drop_signature(section: Section) -> None:
 # --- the record --------------------------------------------------------------------
 
 
+def section_name(no: int) -> str:
+    return f"section {SECTION_NUMERALS[no - 1]} ({SECTION_TITLES[no]})"
+
+
+# What only each section's table prints: reports that append their tables
+# (统计附表) after section 六 are read by these.
+_TABLE_SIGNATURES = {2: "第二十条第", 3: "本年新收政府信息公开申请数量", 4: "复议后起诉"}
+
+
+def tables_elsewhere(tokens: list[Token], claimed: set[int]) -> dict[int, list[Token]]:
+    """Tables outside sections 二–四, by the section whose signature they print."""
+    tables: dict[int, list[Token]] = {}
+    for token in tokens:
+        if token.table >= 0 and token.table not in claimed:
+            tables.setdefault(token.table, []).append(token)
+    found: dict[int, list[Token]] = {}
+    for table_tokens in tables.values():
+        text = normalise("".join(t.text for t in table_tokens))
+        for no, signature in _TABLE_SIGNATURES.items():
+            if no not in found and signature in text:
+                found[no] = table_tokens
+                break
+    return found
+
+
 def read_record(doc: Document) -> dict:
     reader = Reader(doc)
-    lead, sections = split_sections(flatten(doc))
+    tokens = flatten(doc)
+    lead, sections = split_sections(tokens)
     by_no = {section.no: section for section in sections}
     missing = [SECTION_NUMERALS[no - 1] for no in SECTION_TITLES if no not in by_no]
     if missing:
         reader.warn(f"sections not found: {'、'.join(missing)}")
 
-    rows = {no: printed_rows(by_no[no].tokens) if no in by_no else [] for no in (2, 3, 4)}
+    tokens_of = {no: by_no[no].tokens if no in by_no else [] for no in (2, 3, 4)}
+    rows = {no: printed_rows(tokens_of[no]) for no in (2, 3, 4)}
+    empty = [no for no in (2, 3, 4) if not any(row.has_values() for row in rows[no])]
+    if empty:
+        claimed = {t.table for no in (2, 3, 4) for t in tokens_of[no]}
+        elsewhere = tables_elsewhere(tokens, claimed)
+        for no in empty:
+            if no in elsewhere:
+                rows[no] = printed_rows(elsewhere[no])
+                reader.warn(f"{section_name(no)}: its table is printed elsewhere (an appended table); read from there")
     active, template = reader.active_disclosure(rows[2])
     applications = reader.applications(rows[3])
     reviews = reader.reviews_litigation(rows[4])
@@ -575,7 +611,7 @@ def read_record(doc: Document) -> dict:
         # values printed but none placed: the rows' own warnings say why
         if found or no not in by_no or any(row.has_values() for row in rows[no]):
             continue
-        name = f"section {SECTION_NUMERALS[no - 1]} ({SECTION_TITLES[no]})"
+        name = section_name(no)
         if by_no[no].has_images():
             reader.warn(f"{name}: the table is an image; no values read")
         else:

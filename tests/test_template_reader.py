@@ -248,3 +248,19 @@ def test_every_value_in_the_record_is_printed_in_the_document(rows, section):
     values = [c["value"] for c in record["active_disclosure"]]
     values += [v for table in ("applications", "reviews_litigation") for cells in record[table].values() for v in cells.values()]
     assert {v for v in values if v is not None} <= printed
+
+
+def test_tables_appended_after_section_six_are_read():
+    """"…以及相关指标统计附表": the sections say nothing, the tables follow at the end."""
+    record = random_record(9)
+    appended = read_text(render_text(record, "tabs").encode("utf-8"))
+    tables = appended.tables()
+    doc = report({6: [Paragraph("附件：统计附表"), *tables]})
+    got = read_record(doc)
+    assert got["applications"] == record["applications"]
+    assert got["reviews_litigation"] == record["reviews_litigation"]
+    assert got["active_disclosure"] == record["active_disclosure"]
+    assert (
+        "section 三 (收到和处理政府信息公开申请情况): its table is printed elsewhere (an appended table); read from there"
+        in got["warnings"]
+    )
