@@ -112,3 +112,24 @@ def test_a_directory_is_read_as_one_flip_book(tmp_path):
     got = json.loads(result.stdout)
     for key in ("title", "year", "active_disclosure", "applications", "reviews_litigation", "checks"):
         assert got[key] == record[key], key
+
+
+def test_summary_names_failed_checks(tmp_path):
+    lines = [
+        "某局2023年政府信息公开工作年度报告",
+        "一、总体情况",
+        "2023年，本局共收到政府信息公开申请9件。",
+        "三、收到和处理政府信息公开申请情况",
+        "一、本年新收政府信息公开申请数量\t\t5\t0\t0\t0\t0\t0\t5",
+        "二、上年结转政府信息公开申请数量\t\t0\t0\t0\t0\t0\t0\t0",
+        "(七)总计\t\t4\t0\t0\t0\t0\t0\t4",
+        "四、结转下年度继续办理\t\t0\t0\t0\t0\t0\t0\t0",
+    ]
+    path = tmp_path / "report.txt"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    result = run(path)
+    assert result.exit_code == 0
+    assert "  FAILED apps_balance: natural_person: 一 5 + 二 0 ≠ 三(七) 4 + 四 0; total: 一 5 + 二 0 ≠ 三(七) 4 + 四 0" in (
+        result.stdout
+    )
+    assert "  FAILED text_vs_table: prose: 共收到政府信息公开申请9件; table new_received.total = 5" in result.stdout
