@@ -2,8 +2,10 @@
 
 Each file is its own report (``report_key`` = its absolute path), stored byte
 for byte and recorded as a fetch; ``nianbao import`` then parses and loads
-the imported reports. A file that cannot be read is an error row and the
-import goes on.
+the imported reports. A page saved by a browser (``report.html`` beside
+``report_files/``) is one report: the folder's pictures are its images (role
+"image"), its other files (CSS, scripts) are archived with no role. A file
+that cannot be read is an error row and the import goes on.
 """
 
 from __future__ import annotations
@@ -35,19 +37,42 @@ def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
             yield path
 
 
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
+# Browsers save a page's resources in "<name>_files" (Chrome, Firefox) or "<name>.files" (old IE).
+_RESOURCE_FOLDER_ENDINGS = ("_files", ".files")
+
+
+def saved_page(path: Path) -> Path | None:
+    """The saved HTML page whose resource folder holds ``path``, if any."""
+    for folder in path.parents:
+        for ending in _RESOURCE_FOLDER_ENDINGS:
+            if folder.name.endswith(ending) and len(folder.name) > len(ending):
+                stem = folder.name[: -len(ending)]
+                for suffix in (".html", ".htm"):
+                    page = folder.parent / f"{stem}{suffix}"
+                    if page.is_file():
+                        return page
+    return None
+
+
 def import_file(archive: Archive, path: Path, crawl_run: int | None = None) -> Imported:
     path = path.absolute()
-    report_key = str(path)
+    page = saved_page(path)
+    report_key = str(page or path)
+    if page is None:
+        role = "file"
+    else:
+        role = "image" if path.suffix.lower() in IMAGE_SUFFIXES else None
     url = path.as_uri()
     try:
         with path.open("rb") as body:
             result = archive.record_fetch(
-                url=url, body=body, crawl_run=crawl_run, role="file", report_key=report_key, filename=path.name
+                url=url, body=body, crawl_run=crawl_run, role=role, report_key=report_key, filename=path.name
             )
         error = archive.db["fetches"].get(result.fetch_id)["error"]
     except OSError as exc:
         error = f"cannot read: {exc.strerror or exc}"
-        result = archive.record_fetch(url=url, crawl_run=crawl_run, error=error, role="file", report_key=report_key)
+        result = archive.record_fetch(url=url, crawl_run=crawl_run, error=error, role=role, report_key=report_key)
     return Imported(path, report_key, result, error)
 
 

@@ -7,6 +7,10 @@ is parsed; the record with the most table values wins, and ``warnings``
 says which won and what else was tried. A file that cannot be parsed gets a
 ``parse_errors`` row with the reason, and the run goes on.
 
+Readers resolve ``<img src>`` and a flip-book's page images against files on
+disk, so each report's originals are first laid out in a temporary folder at
+their URL paths: what the readers see is the archive, never the live site.
+
 ``pending`` report keys are those whose sources changed since the latest
 version, or whose latest version was parsed by another ``PARSER_VERSION`` —
 except keys whose every source already failed under this parser version.
@@ -116,10 +120,10 @@ def is_pending(archive: Archive, report_key: str, originals: list[Original] | No
 
 def candidates(originals: list[Original]) -> list[Candidate]:
     singles = [
-        Candidate(f"{o.role or 'file'} {o.filename or o.url} ({o.sha256[:12]})", [o])
+        Candidate(f"{o.role} {o.filename or o.url} ({o.sha256[:12]})", [o])
         for role in SINGLE_ROLES
         for o in originals
-        if (o.role or "file") == role
+        if o.role == role
     ]
     pages = sorted(
         (o for o in originals if o.role == PAGE_ROLE),
@@ -127,7 +131,9 @@ def candidates(originals: list[Original]) -> list[Candidate]:
     )
     if not pages:
         # A report known only by its pictures (scans fetched as images) is read from them.
-        return singles or [Candidate(f"image {o.filename or o.url} ({o.sha256[:12]})", [o]) for o in originals]
+        return singles or [
+            Candidate(f"image {o.filename or o.url} ({o.sha256[:12]})", [o]) for o in originals if o.role == "image"
+        ]
     if _read_pages() is None:
         # Until parsers.flipbook lands, each page is its own candidate.
         return singles + [Candidate(f"flip-book page {o.page_no} ({o.sha256[:12]})", [o]) for o in pages]
@@ -157,7 +163,7 @@ def _materialize(archive: Archive, originals: list[Original], root: Path) -> dic
     """
     placed: dict[str, Path] = {}
     for original in originals:
-        if urlsplit(original.url).scheme not in ("http", "https") or not _url_path(original.url):
+        if urlsplit(original.url).scheme not in ("http", "https", "file") or not _url_path(original.url):
             continue
         target = safe_join(root, *_url_path(original.url))
         if not target.exists():
@@ -181,19 +187,28 @@ def _relative_images(originals: list[Original], page: Original, root: Path, plac
             shutil.copyfile(placed[image.sha256], target)
 
 
+def _base_dir(originals: list[Original], original: Original, root: Path, placed: dict[str, Path]) -> Path | None:
+    """Where the reader resolves ``<img src>``: a saved local page's own folder (its
+    ``page_files/``), or for a web page the site root with relative images copied in."""
+    if original.sha256 not in placed:
+        return None
+    if urlsplit(original.url).scheme == "file":
+        return placed[original.sha256].parent
+    _relative_images(originals, original, root, placed)
+    return root
+
+
 def _parse(archive: Archive, candidate: Candidate, originals: list[Original], root: Path) -> None:
     """Fill ``candidate.record`` or ``candidate.error`` (one line: the reason)."""
     try:
         placed = _materialize(archive, originals, root)
         if len(candidate.originals) == 1:
             original = candidate.originals[0]
-            if original.sha256 in placed:
-                _relative_images(originals, original, root, placed)
             document = parsers.read_document(
                 archive.store.read_bytes(original.sha256),
                 filename=original.filename,
                 content_type=original.content_type,
-                base_dir=root if original.sha256 in placed else None,
+                base_dir=_base_dir(originals, original, root, placed),
             )
         else:
             pages = [placed.get(o.sha256) or archive.store.read_bytes(o.sha256) for o in candidate.originals]

@@ -211,3 +211,29 @@ def test_flipbook_pages_are_joined_in_page_order(archive):
     assert [row["no"] for row in archive.db["sections"].rows] == [1, 2, 3, 4, 5, 6]
     pages = list(archive.db.query("SELECT page_no, used FROM report_documents ORDER BY page_no"))
     assert pages == [{"page_no": 1, "used": 1}, {"page_no": 2, "used": 1}, {"page_no": 3, "used": 1}]
+
+
+def test_a_saved_web_page_is_imported_as_one_report_with_its_images(archive, tmp_path, monkeypatch):
+    folder = tmp_path / "saved"
+    (folder / "年报_files").mkdir(parents=True)
+    (folder / "年报.html").write_text(
+        '<html><body><div id="zoom"><p>威海市文登区统计局2023年政府信息公开工作年度报告</p>'
+        '<img src="年报_files/table.png"></div></body></html>', encoding="utf-8")
+    (folder / "年报_files" / "table.png").write_bytes(b"\x89PNG saved picture")
+    (folder / "年报_files" / "style.css").write_text("p { margin: 0 }")
+    seen = []
+    real = parsers.parse_document
+
+    def parse_document(document):
+        seen.append({image.src: image.data for image in document.images()})
+        return real(document)
+
+    monkeypatch.setattr(parsers, "parse_document", parse_document)
+    imported = import_paths(archive, [folder])
+    summary = parse_reports(archive, {item.report_key for item in imported})
+
+    assert {item.report_key for item in imported} == {str(folder / "年报.html")}
+    assert summary.loaded == [str(folder / "年报.html")] and not summary.failed
+    roles = dict(archive.db.execute("SELECT filename, role FROM fetches").fetchall())
+    assert roles == {"年报.html": "file", "table.png": "image", "style.css": None}
+    assert seen == [{"年报_files/table.png": b"\x89PNG saved picture"}]
