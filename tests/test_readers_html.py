@@ -138,6 +138,21 @@ def test_rowspan_and_colspan_resolved_into_the_grid():
     assert [c.text for c in table.rows()[3]] == ["（二）部分公开", "2", "0", "2"]
 
 
+def test_word_exported_html_with_office_markup():
+    page = """<html xmlns:o="urn:schemas-microsoft-com:office:office"><head>
+    <meta http-equiv=Content-Type content="text/html; charset=gb2312">
+    <!--[if gte mso 9]><xml><o:DocumentProperties><o:Author>x</o:Author></o:DocumentProperties></xml><![endif]-->
+    <style>p.MsoNormal{margin:0}</style></head><body lang=ZH-CN><div class=WordSection1>
+    <p class=MsoNormal align=center><b><span>某局2023年政府信息公开工作年度报告<o:p></o:p></span></b></p>
+    <table class=MsoNormalTable border=1><tr><td rowspan=2><p class=MsoNormal><span>行政处罚<o:p></o:p></span></p></td>
+    <td><p class=MsoNormal><span>&nbsp;<o:p></o:p></span></p></td></tr>
+    <tr><td><p class=MsoNormal><span lang=EN-US>2<o:p></o:p></span></p></td></tr></table></div></body></html>"""
+    document = read_html(page.encode("gbk"))
+    assert texts(document) == ["某局2023年政府信息公开工作年度报告"]
+    (table,) = document.tables()
+    assert [[c.text for c in row] for row in table.rows()] == [["行政处罚", ""], ["2"]]
+
+
 def test_nested_and_layout_tables_are_flattened():
     page = """<div id="zoom"><table><tr><td>
       <p>一、总体情况</p>
