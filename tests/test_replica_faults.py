@@ -223,3 +223,16 @@ def test_fixed_ports_put_the_alias_443_higher():
         assert portal.sites["wendeng"].base_url == f"http://127.0.0.2:{port}"
         assert portal.flipbook_url == f"http://127.0.0.4:{port}"
         assert portal.sites["huancui"].alias_url == f"http://127.0.0.3:{port + 443}"
+
+
+def test_a_failing_renderer_answers_500_with_its_reason_and_the_server_goes_on(portal, monkeypatch, capfd):
+    def broken(report, ext, part=0):
+        raise RuntimeError("LibreOffice conversion to pdf timed out after 120 s")
+
+    monkeypatch.setattr(portal.content, "file", broken)
+    report = next(r for r in portal.expected_reports if r["form"] == "attachment")
+    hop = fetch(report["files"][0])
+    failed = fetch(report["report_url"].split("/art/")[0] + hop.header("Location"))
+    assert failed.status == 500 and b"RuntimeError: LibreOffice conversion to pdf timed out" in failed.body
+    assert "failed: RuntimeError: LibreOffice conversion" in capfd.readouterr().err
+    assert fetch(report["report_url"]).status == 200

@@ -11,6 +11,7 @@ import hashlib
 import json
 import socket
 import struct
+import sys
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -165,7 +166,12 @@ class Handler(BaseHTTPRequestHandler):
         if f := fault("slow"):
             portal.stopping.wait(f.seconds)
         request = Request(self.command, self.path, self.headers, body, self.headers.get("Host") or here)
-        response = server.app.handle(request)
+        try:
+            response = server.app.handle(request)
+        except Exception as exc:  # a bug or a failed conversion: this request fails, the server goes on
+            reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            sys.stderr.write(f"replica: {self.command} {url} failed: {reason}\n")
+            response = Response(500, f"500 Internal Server Error: {reason}".encode(), "text/plain; charset=utf-8")
         self._send(response, truncate=bool(fault("truncated")))
 
     def _send(self, response: Response, truncate: bool = False) -> None:
