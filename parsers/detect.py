@@ -22,6 +22,8 @@ from .errors import UnsupportedFormat
 SNIFF_BYTES = 64 * 1024
 # Share of printable characters above which decodable bytes count as text.
 PRINTABLE_SHARE = 0.95
+# Share of undecodable characters a text or page may have and still count as one.
+MAX_DAMAGED_SHARE = 0.01
 
 _IMAGE_MAGIC = (
     b"\x89PNG\r\n\x1a\n",
@@ -65,7 +67,7 @@ def detect_format(data: bytes, filename: str | None = None) -> str:
         return "html"
     if not text.strip():
         raise UnsupportedFormat("empty file (whitespace only)")
-    printable = sum(1 for ch in text if ch.isprintable() or ch in "\t\n\r\f\u3000")
+    printable = sum(1 for ch in text if (ch.isprintable() and ch != "\ufffd") or ch in "\t\n\r\f\u3000")
     if printable >= PRINTABLE_SHARE * len(text):
         return "text"
     raise UnsupportedFormat("binary data of unknown type")
@@ -150,7 +152,10 @@ def _decode_sample(sample: bytes) -> str | None:
             return decoder.decode(sample, final=False)
         except UnicodeDecodeError:
             continue
-    return None
+    # Pages with a few stray bytes (mixed encodings, a cut multibyte character) are
+    # common; they stay text as long as the damage is rare.
+    text = codecs.getincrementaldecoder(encodings[-1])("replace").decode(sample, final=False)
+    return text if text.count("\ufffd") <= MAX_DAMAGED_SHARE * len(text) else None
 
 
 def _looks_like_html(text: str) -> bool:

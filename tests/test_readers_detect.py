@@ -72,6 +72,7 @@ def real_docx() -> bytes:
         (b'<?xml version="1.0" encoding="utf-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml">', None, "html"),
         ('<meta charset="gbk"><div id="zoom">政府信息公开工作年度报告</div>'.encode("gbk"), None, "html"),
         ("  \n<table><tr><td>规章</td></tr></table>".encode(), None, "html"),
+        (('<html><meta charset="gbk"><p>' + "政府信息公开年度报告" * 20).encode("gbk") + b"\xff\xff</p>", None, "html"),
         ("一、总体情况\n2023年，我局共收到政府信息公开申请3件。\n".encode(), None, "text"),
         ("一、总体情况\n报告电子版见<http://www.huancui.gov.cn>。\n".encode("gb18030"), None, "text"),
         ("规章\t0\t0\t0\n".encode("utf-16"), None, "text"),
