@@ -171,6 +171,7 @@ def test_faults_are_survived_and_failures_recorded(portal, tmp_path):
     assert db.execute("SELECT status FROM crawl_runs").fetchone()[0] == "partial"
 
 
+@pytest.mark.slow
 def test_recrawl_fetches_only_what_changed_and_marks_changed_and_deleted_reports(portal, tmp_path):
     sites = write_registry(portal, tmp_path / "sites.toml")
     data = tmp_path / "data"
@@ -201,6 +202,7 @@ def test_recrawl_fetches_only_what_changed_and_marks_changed_and_deleted_reports
     assert db.execute("SELECT COUNT(*) FROM documents WHERE sha256 = ?", [old_sha]).fetchone() == (1,)
 
 
+@pytest.mark.slow
 def test_killed_crawl_resumes_with_the_same_jobdir_losing_and_duplicating_nothing(portal, tmp_path):
     sites = write_registry(portal, tmp_path / "sites.toml")
     crawl(sites, tmp_path / "reference")
@@ -221,7 +223,8 @@ def test_killed_crawl_resumes_with_the_same_jobdir_losing_and_duplicating_nothin
         process.wait()
     partial = len(fetches(data))
     assert 0 < partial < len(reference)
-    crawl(sites, data, "--jobdir", str(jobdir))
+    resumed = crawl(sites, data, "--jobdir", str(jobdir))
+    assert "resuming crawl run 1" in resumed.stderr and "unfinished requests" in resumed.stderr
 
     rows = fetches(data)
     assert {r["crawl_run"] for r in rows} == {1}  # the resumed job kept its run
