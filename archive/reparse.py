@@ -27,6 +27,7 @@ from typing import Callable, Iterable
 from urllib.parse import unquote, urlsplit
 
 import parsers
+from parsers.flipbook import read_pages
 
 from .archive import Archive
 from .db import utc_now
@@ -134,18 +135,7 @@ def candidates(originals: list[Original]) -> list[Candidate]:
         return singles or [
             Candidate(f"image {o.filename or o.url} ({o.sha256[:12]})", [o]) for o in originals if o.role == "image"
         ]
-    if _read_pages() is None:
-        # Until parsers.flipbook lands, each page is its own candidate.
-        return singles + [Candidate(f"flip-book page {o.page_no} ({o.sha256[:12]})", [o]) for o in pages]
     return singles + [Candidate(f"flip-book of {len(pages)} pages", pages)]
-
-
-def _read_pages() -> Callable | None:
-    try:
-        from parsers.flipbook import read_pages
-    except ImportError:
-        return None
-    return read_pages
 
 
 def _url_path(url: str) -> list[str]:
@@ -155,21 +145,25 @@ def _url_path(url: str) -> list[str]:
 
 
 def _materialize(archive: Archive, originals: list[Original], root: Path) -> dict[str, Path]:
-    """Lay a report's web originals out under ``root`` at their URL paths (host dropped).
+    """Lay a report's originals out under ``root`` at their URL paths (host dropped).
 
-    Readers resolve ``<img src>`` and a flip-book's page images against files on
-    disk; this gives them the archived copies, so what they read is the archive.
-    Returns sha256 -> path of each original laid out.
+    Returns sha256 -> path of each original laid out. An original whose path is
+    taken (two URLs differing only in their query) or unusable is left out.
     """
     placed: dict[str, Path] = {}
     for original in originals:
-        if urlsplit(original.url).scheme not in ("http", "https", "file") or not _url_path(original.url):
+        path = _url_path(original.url)
+        if urlsplit(original.url).scheme not in ("http", "https", "file") or not path:
             continue
-        target = safe_join(root, *_url_path(original.url))
-        if not target.exists():
+        try:
+            target = safe_join(root, *path)
+            if target.exists():
+                continue
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(archive.store.path_for(original.sha256), target)
-        placed[original.sha256] = target
+        except (OSError, ValueError):  # e.g. /a is a file and /a/b wants it as a folder
+            continue
+        placed.setdefault(original.sha256, target)
     return placed
 
 
@@ -181,10 +175,13 @@ def _relative_images(originals: list[Original], page: Original, root: Path, plac
         path = _url_path(image.url)
         if image.role != "image" or image.sha256 not in placed or path[: len(page_dir)] != page_dir:
             continue
-        target = safe_join(root, *path[len(page_dir):])
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(placed[image.sha256], target)
+        try:
+            target = safe_join(root, *path[len(page_dir):])
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(placed[image.sha256], target)
+        except (OSError, ValueError):  # the name is taken by a folder: that reference stays unread
+            continue
 
 
 def _base_dir(originals: list[Original], original: Original, root: Path, placed: dict[str, Path]) -> Path | None:
@@ -198,10 +195,10 @@ def _base_dir(originals: list[Original], original: Original, root: Path, placed:
     return root
 
 
-def _parse(archive: Archive, candidate: Candidate, originals: list[Original], root: Path) -> None:
+def _parse(archive: Archive, candidate: Candidate, originals: list[Original], root: Path,
+           placed: dict[str, Path]) -> None:
     """Fill ``candidate.record`` or ``candidate.error`` (one line: the reason)."""
     try:
-        placed = _materialize(archive, originals, root)
         if len(candidate.originals) == 1:
             original = candidate.originals[0]
             document = parsers.read_document(
@@ -212,7 +209,7 @@ def _parse(archive: Archive, candidate: Candidate, originals: list[Original], ro
             )
         else:
             pages = [placed.get(o.sha256) or archive.store.read_bytes(o.sha256) for o in candidate.originals]
-            document = _read_pages()(pages)
+            document = read_pages(pages)
         candidate.has_images = bool(document.images())
         candidate.record = parsers.parse_document(document)
     except parsers.ParseError as exc:
@@ -225,9 +222,11 @@ def parse_report(archive: Archive, report_key: str, originals: list[Original] | 
     """Parse one report's candidates and load the best; returns the report id, None if nothing parsed."""
     originals = sources(archive, report_key) if originals is None else originals
     tried = candidates(originals)
-    with tempfile.TemporaryDirectory(prefix="nianbao-parse-") as root:
+    with tempfile.TemporaryDirectory(prefix="nianbao-parse-") as folder:
+        root = Path(folder)
+        placed = _materialize(archive, originals, root)
         for candidate in tried:
-            _parse(archive, candidate, originals, Path(root))
+            _parse(archive, candidate, originals, root, placed)
     failures = [c for c in tried if c.record is None]
     with archive.lock, archive.db.atomic():
         for candidate in failures:
