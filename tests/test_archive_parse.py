@@ -237,3 +237,17 @@ def test_a_saved_web_page_is_imported_as_one_report_with_its_images(archive, tmp
     roles = dict(archive.db.execute("SELECT filename, role FROM fetches").fetchall())
     assert roles == {"年报.html": "file", "table.png": "image", "style.css": None}
     assert seen == [{"年报_files/table.png": b"\x89PNG saved picture"}]
+
+
+def test_urls_that_clash_as_paths_still_parse(archive):
+    # /report is a file and /report/attach.txt wants it as a folder; two downloads differ only by query.
+    archive.record_fetch(url="http://127.0.0.1/report", status=200, body=seed_bytes("000"), role="report_page",
+                         report_key="k")
+    archive.record_fetch(url="http://127.0.0.1/report/attach.txt", status=200, body=seed_bytes("003"),
+                         role="attachment", report_key="k")
+    archive.record_fetch(url="http://127.0.0.1/downfile.jsp?filename=a.txt", status=200, body=seed_bytes("002"),
+                         role="attachment", report_key="k")
+    summary = parse_reports(archive)
+    assert summary.loaded == ["k"] and archive.db["parse_errors"].count == 0
+    (report,) = archive.db["reports"].rows
+    assert json.loads(report["warnings"])[-1].count("values") == 3  # every candidate was read
