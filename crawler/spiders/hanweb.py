@@ -125,8 +125,8 @@ class HanwebSpider(scrapy.Spider):
         return [s.name for s in self.sites]
 
     def site_for(self, request_or_response) -> Site | None:
-        host = urlparse_cached(request_or_response).hostname
-        return self.site_by_host.get(host) or self.site_by_name.get(request_or_response.meta.get("site"))
+        by_meta = self.site_by_name.get(request_or_response.meta.get("site"))
+        return by_meta or self.site_by_host.get(urlparse_cached(request_or_response).hostname)
 
     # --- requests ----------------------------------------------------------------------
 
@@ -243,7 +243,8 @@ class HanwebSpider(scrapy.Spider):
         for record in records:
             yield from self.follow_record(record, site)
 
-        for area in hanweb.xxgk_areas(url) if hanweb.is_xxgk_shell(text) else ():
+        # A shell's body: from its URL (vc_xxgkarea), else from its own loader/iframe.
+        for area in (hanweb.xxgk_areas(url) or hanweb.xxgk_areas(text)) if hanweb.is_xxgk_shell(text) else ():
             yield self.search_request(area, 1, text, url, site)
         for src in page.css("iframe::attr(src)").getall():
             if "/module/xxgk/tree.jsp" in src:
@@ -278,10 +279,10 @@ class HanwebSpider(scrapy.Spider):
         yield item
 
     def follow_link(self, link: hanweb.Link, site: Site):
+        if not site.owns(link.url):
+            return
         if hanweb.annual_report_params(link.url):
             yield from self.annual_report_request(link.url, site)
-            return
-        if not site.owns(link.url):
             return
         path = urlsplit(link.url).path
         if "/art/" in path:
@@ -295,7 +296,8 @@ class HanwebSpider(scrapy.Spider):
         if self.since and record.date and record.date < self.since:
             return
         if hanweb.annual_report_params(record.url):
-            yield from self.annual_report_request(record.url, site)
+            if site.owns(record.url):
+                yield from self.annual_report_request(record.url, site)
         elif hanweb.is_report_title(record.title):
             yield self.request(record.url, self.parse_report, REPORT_PAGE, site)
         elif hanweb.is_report_column(record.title) and "/col/" in record.url:
