@@ -198,7 +198,11 @@ class HanwebSpider(scrapy.Spider):
             previous = response.meta.get("previous_fetch")
             if not previous:
                 return None
-            body = archive_for(self.crawler).store.read_bytes(previous["sha256"])
+            try:
+                body = archive_for(self.crawler).store.read_bytes(previous["sha256"])
+            except OSError as e:  # the archive lost the original: the 304 is still recorded
+                logger.warning("archived copy of %s unreadable (%s); its links are not followed", response.url, e)
+                return None
             return HtmlResponse(response.url, body=body, request=response.request)
         if response.status >= 400 or not hasattr(response, "text"):
             return None
