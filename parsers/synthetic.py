@@ -391,11 +391,12 @@ def reviews_table(record: dict, v: Variants) -> list[list[Printed]]:
     ]
 
 
-def _section_heading(no: int, v: Variants) -> str:
-    title = model.SECTION_TITLES[no]
-    if v.typos and no == 4:
+def _section_heading(section: dict, v: Variants) -> str:
+    """"四、政府信息公开行政复议、行政诉讼情况": the record's title under its number."""
+    title = section["title"]
+    if v.typos and section["no"] == 4:
         title = title.replace("行政诉讼", "行政投诉")
-    return f"{'一二三四五六'[no - 1]}、{title}"
+    return f"{'一二三四五六'[section['no'] - 1]}、{title}"
 
 
 def _tables(record: dict, v: Variants) -> dict[int, list[list[Printed]]]:
@@ -465,7 +466,7 @@ def _html_report(record: dict, v: Variants) -> str:
     tables = _tables(record, v)
     for section in record["sections"]:
         no = section["no"]
-        out.append(f'<p style="text-indent:2em"><strong>{_section_heading(no, v)}</strong></p>')
+        out.append(f'<p style="text-indent:2em"><strong>{html.escape(_section_heading(section, v))}</strong></p>')
         for line in filter(None, section["text"].split("\n")):
             out.append(f'<p style="text-indent:2em">{html.escape(line)}</p>')
         if no in tables:
@@ -648,22 +649,19 @@ def _fill_paragraphs(document, record: dict, v: Variants) -> None:
     _insert_after(title._p, prose, [_intro(record)])
     for section in record["sections"]:
         heading = headings[section["no"]]
-        _set_text(heading._p, _section_heading(section["no"], v))
+        _set_text(heading._p, _section_heading(section, v))
         _insert_after(heading._p, prose, [line for line in section["text"].split("\n") if line])
     for p in placeholders:
         p._p.getparent().remove(p._p)
     if record.get("published"):
-        # The signature: organisation and date, right-aligned after the last section.
-        anchor = _last_paragraph(document)
+        # The signature, right-aligned after the last paragraph: each line is inserted
+        # right after it, so the date goes in first and the organisation lands above it.
+        anchor = document.element.body.findall(_W + "p")[-1]
         for line in (_chinese_date(record["published"]), record["organization"] or ""):
             paragraph = _clean_copy(prose)
             _set_text(paragraph, line)
             paragraph.find(f"{_W}pPr/{_W}jc").set(_W + "val", "right")
             anchor.addnext(paragraph)
-
-
-def _last_paragraph(document):
-    return document.element.body.findall(_W + "p")[-1]
 
 
 def _insert_after(anchor, prototype, lines: list[str]) -> None:
@@ -791,7 +789,7 @@ def render_text(
     out = [record["title"], "", _intro(record), ""]
     for section in record["sections"]:
         no = section["no"]
-        out += [_section_heading(no, v), ""]
+        out += [_section_heading(section, v), ""]
         for line in filter(None, section["text"].split("\n")):
             out += [line, ""]
         if no in tables:
