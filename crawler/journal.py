@@ -43,6 +43,7 @@ FP_META = "journal_fps"
 class JobJournal:
     def __init__(self, jobdir: str | Path | None):
         self.jobdir = Path(jobdir) if jobdir else None
+        # Requests journaled by earlier processes of this job (fingerprint → request).
         self.pending: dict[str, dict] = {}
         self.done: set[str] = set()
         self._journal = self._done = None
@@ -83,11 +84,9 @@ class JobJournal:
                 logger.warning("job journal: skipping a torn line (killed mid-write)")
 
     def note_request(self, fp: str, request_dict: dict) -> None:
-        self.pending[fp] = request_dict
-        if self._journal:
-            payload = base64.b64encode(pickle.dumps(request_dict)).decode("ascii")
-            self._journal.write(f"{fp} {payload}\n")
-            self._journal.flush()
+        payload = base64.b64encode(pickle.dumps(request_dict)).decode("ascii")
+        self._journal.write(f"{fp} {payload}\n")
+        self._journal.flush()
 
     def mark_done(self, fps) -> None:
         for fp in fps or ():
@@ -99,7 +98,7 @@ class JobJournal:
                 self._done.flush()
 
     def unfinished(self) -> list[dict]:
-        """Serialised requests scheduled by an earlier process and never finished."""
+        """Serialised requests an earlier process scheduled and never finished."""
         return [d for fp, d in self.pending.items() if fp not in self.done]
 
     # The archive run a job writes to, kept across restarts of the job.

@@ -66,6 +66,7 @@ def test_journal_resumes_what_was_scheduled_but_not_done(tmp_path):
     journal.note_request("b" * 40, {"url": "http://x/2"})
     journal.mark_done(["a" * 40])
     journal.save_run_id(7)
+    assert not journal.resuming  # a fresh job: nothing from an earlier process
     # SIGKILL: nothing closed. A torn last line must not stop the restart.
     with open(tmp_path / "requests.journal", "a") as f:
         f.write("c" * 40 + " gAR")
