@@ -105,8 +105,8 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, list
     """Decode by BOM, then HTTP header charset, then ``<meta charset>``, then sniffing.
 
     The BOM goes first because it cannot lie (as browsers do). A declared
-    charset that does not decode the page (a GBK page labelled UTF-8) is
-    overruled by sniffing, with a warning. GBK and GB2312 are read as their
+    charset that does not decode the page (a GBK page labelled UTF-8), or a
+    GBK label on bytes that are valid UTF-8, is overruled, with a warning. GBK and GB2312 are read as their
     superset GB18030.
     """
     for bom, encoding in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
@@ -121,6 +121,11 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, list
         match = _CHARSET.search(data[:8192])
         declared = match and match.group(1).decode("ascii", "replace")
     encoding = _normalise_encoding(declared) if declared else None
+    if encoding and encoding != "utf-8" and not data.isascii() and _is_utf8(data):
+        # Non-ASCII bytes that are valid UTF-8 are practically never GBK: the label is stale
+        # (a page converted to UTF-8 that kept its old <meta charset=gbk>).
+        warnings.append(f"HTML: page declares charset {declared} but is UTF-8; read as UTF-8")
+        return data.decode("utf-8"), warnings
     if encoding:
         try:
             return data.decode(encoding), warnings
@@ -129,6 +134,14 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, list
         except LookupError:
             warnings.append(f"HTML: unknown charset {declared}; sniffed instead")
     return data.decode(_sniff(data), "replace"), warnings
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _normalise_encoding(name: str) -> str | None:
@@ -142,11 +155,8 @@ def _normalise_encoding(name: str) -> str | None:
 
 
 def _sniff(data: bytes) -> str:
-    try:
-        data.decode("utf-8")
+    if _is_utf8(data):
         return "utf-8"
-    except UnicodeDecodeError:
-        pass
     from charset_normalizer import from_bytes
 
     best = from_bytes(data[:256 * 1024]).best()

@@ -42,6 +42,13 @@ def test_page_lying_about_its_charset_is_sniffed_with_a_warning():
     assert any("declares charset utf-8" in w for w in document.warnings)
 
 
+def test_stale_gbk_label_on_a_utf8_page_is_overruled():
+    page = f'<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312"></head><body>{REPORT}</body></html>'
+    document = read_html(page.encode("utf-8"))
+    assert texts(document)[0] == "一、总体情况"
+    assert document.warnings == ["HTML: page declares charset gb2312 but is UTF-8; read as UTF-8"]
+
+
 def test_utf8_bom_overrules_a_wrong_declaration():
     page = "\ufeff" + f'<html><head><meta charset="gbk"></head><body>{REPORT}</body></html>'
     assert texts(read_html(page.encode("utf-8")))[0] == "一、总体情况"
