@@ -22,6 +22,7 @@ R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _T, _TAB = W + "t", W + "tab"
 _BLIP = "{http://schemas.openxmlformats.org/drawingml/2006/main}blip"
 _VML_IMAGE = "{urn:schemas-microsoft-com:vml}imagedata"
+_MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 
 
 def read_docx(data: bytes, **_context) -> Document:
@@ -39,8 +40,12 @@ def read_docx(data: bytes, **_context) -> Document:
     except Exception as exc:  # noqa: BLE001
         detail = str(exc).splitlines()[0] if str(exc) else ""
         raise ParseError(f"corrupt DOCX: {type(exc).__name__} {detail}".strip()) from None
+    body = package.element.body
+    # Text boxes and shapes come twice, as DrawingML and as a VML fallback: keep one.
+    for fallback in list(body.iter(_MC_FALLBACK)):
+        fallback.getparent().remove(fallback)
     reader = _BodyReader(package.part)
-    reader.read(package.element.body)
+    reader.read(body)
     return Document(blocks=reader.blocks, source_format="docx", warnings=reader.warnings)
 
 
@@ -56,9 +61,29 @@ class _BodyReader:
                 self.paragraph(child)
             elif child.tag == W + "tbl":
                 self.table(child)
-            elif child.tag in (W + "sdt", W + "customXml", W + "sdtContent", W + "ins", W + "smartTag"):
+            elif child.tag in (W + "customXml", W + "sdtContent", W + "ins", W + "smartTag"):
                 # Content controls and tracked insertions wrap ordinary body content.
-                self.read(child.find(W + "sdtContent") if child.tag == W + "sdt" else child)
+                self.read(child)
+            elif child.tag == W + "sdt":
+                self.read(child.findall(W + "sdtContent"))
+            elif child.tag == W + "altChunk":
+                self.alt_chunk(child)
+
+    def alt_chunk(self, element) -> None:
+        """A chunk of another format embedded whole (CMS exports embed HTML this way)."""
+        rel = self.part.rels.get(element.get(R + "id"))
+        if rel is None or rel.is_external:
+            self.warnings.append("DOCX: an embedded altChunk has no content; skipped")
+            return
+        content_type = rel.target_part.content_type
+        if content_type in ("text/html", "application/xhtml+xml"):
+            from .html import read_html
+
+            chunk = read_html(rel.target_part.blob)
+            self.blocks.extend(chunk.blocks)
+            self.warnings.extend(chunk.warnings)
+        else:
+            self.warnings.append(f"DOCX: embedded altChunk of type {content_type} not read")
 
     def paragraph(self, p) -> None:
         for line in paragraph_text(p).split("\n"):

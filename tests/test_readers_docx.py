@@ -9,8 +9,11 @@ import docx
 import pytest
 
 from parsers import ParseError, limits, read_document
-from parsers.docx import read_docx
+from parsers.docx import R, W, read_docx
 from parsers.document import Image, Paragraph, Table
+
+
+MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 
 
 def tiny_png() -> bytes:
@@ -101,6 +104,41 @@ def test_nested_table_in_a_cell_becomes_lines():
             inner.cell(r, c).text = text
     (table,) = read_docx(saved(document)).tables()
     assert [c.text for c in table.rows()[0]] == ["行政处罚", "本年 2\n上年 1"]
+
+
+def test_embedded_html_alt_chunk_is_read_in_place():
+    from docx.opc.constants import RELATIONSHIP_TYPE
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+    from docx.oxml import parse_xml
+
+    document = docx.Document()
+    document.add_paragraph("一、总体情况")
+    chunk = "<html><body><table><tr><td>规章</td><td>3</td></tr></table></body></html>".encode()
+    part = Part(PackURI("/word/afchunk1.html"), "text/html", chunk, document.part.package)
+    rel_id = document.part.relate_to(part, RELATIONSHIP_TYPE.A_F_CHUNK)
+    alt_chunk = parse_xml(
+        f'<w:altChunk xmlns:w="{W[1:-1]}" xmlns:r="{R[1:-1]}" r:id="{rel_id}"/>'
+    )
+    document.element.body.insert(1, alt_chunk)
+    document.add_paragraph("二、主动公开政府信息情况")
+    result = read_docx(saved(document))
+    assert [type(b) for b in result.blocks] == [Paragraph, Table, Paragraph]
+    assert [c.text for c in result.blocks[1].rows()[0]] == ["规章", "3"]
+
+
+def test_text_box_with_a_vml_fallback_is_read_once():
+    from docx.oxml import parse_xml
+
+    document = docx.Document()
+    box = parse_xml(
+        f'<w:p xmlns:w="{W[1:-1]}" xmlns:mc="{MC}"><w:r><mc:AlternateContent>'
+        "<mc:Choice Requires=\"wps\"><w:t>单位名称：某局</w:t></mc:Choice>"
+        "<mc:Fallback><w:t>单位名称：某局</w:t></mc:Fallback>"
+        "</mc:AlternateContent></w:r></w:p>"
+    )
+    document.element.body.insert(0, box)
+    assert [p.text for p in read_docx(saved(document)).paragraphs()] == ["单位名称：某局"]
 
 
 def test_filled_official_template_reads_back_its_printed_values():
