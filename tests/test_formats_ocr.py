@@ -1,0 +1,119 @@
+"""Offline OCR: table pictures, scans, image files, pictures inside documents."""
+
+import io
+import random
+import socket
+import unicodedata
+
+import pytest
+
+import parsers
+from parsers import ocr, synthetic
+from parsers.document import Cell, Document, Image, Paragraph, Table
+from parsers.synthetic import random_record
+from tests import corpus
+
+
+def png(image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def same_print(text: str) -> str:
+    """Text as a reader compares it: OCR cannot tell full-width （ from (, nor
+    see where a cell's line breaks were; the template reader ignores both."""
+    return unicodedata.normalize("NFKC", text).replace("\n", "").replace(" ", "")
+
+
+def printed_texts(rows):
+    """What a table prints, row by row, with spans resolved like a reader does."""
+    table = Table.from_spans([[(p.text, p.rowspan, p.colspan) for p in row] for row in rows])
+    return [[same_print(cell.text) for cell in row] for row in table.rows()]
+
+
+def read_texts(table: Table):
+    return [[same_print(cell.text) for cell in row] for row in table.rows()]
+
+
+def test_low_confidence_numbers_are_named_in_warnings_and_kept_as_read():
+    table = Table.from_rows([["一、本年新收政府信息公开申请数量", "12", "3"]])
+    table.grid[0][1].confidence = 0.55
+    table.grid[0][2].confidence = 0.99
+    warnings = ocr.low_confidence([table], "scan")
+    assert warnings == ["scan: low OCR confidence 0.55 for '12' (table 1, row 1 '一、本年新收政府信息公开申请数量', column 2)"]
+    assert table.grid[0][1].text == "12"
+
+
+@pytest.mark.slow
+def test_every_cell_of_a_table_picture_is_read_with_its_spans():
+    record = random_record(5)
+    rows = synthetic.applications_table(record, synthetic.Variants())
+    doc_blocks = ocr.read_image(corpus.table_image(rows), [], "table")
+    (table,) = [b for b in doc_blocks if isinstance(b, Table)]
+    assert read_texts(table) == printed_texts(rows)
+    assert all(cell.confidence is not None for row in table.rows() for cell in row if cell.text)
+    group = next(cell for row in table.rows() for cell in row if cell.text.startswith("三、本"))
+    assert group.rowspan > 20
+
+
+@pytest.mark.slow
+def test_a_degraded_rotated_table_picture_is_read_and_straightened():
+    record = random_record(6)
+    rows = synthetic.reviews_table(record, synthetic.Variants())
+    picture = corpus.degrade(corpus.table_image(rows), random.Random(1), max_angle=1.5)
+    warnings = []
+    (table,) = [b for b in ocr.read_image(picture, warnings, "table") if isinstance(b, Table)]
+    assert read_texts(table) == printed_texts(rows)
+    assert warnings[0].startswith("table: text read by OCR")
+
+
+@pytest.mark.slow
+def test_ocr_uses_only_bundled_models_and_runs_with_the_network_unreachable(monkeypatch):
+    from rapidocr.utils.download_file import DownloadFile
+
+    def no_network(*args, **kwargs):
+        raise OSError("network disabled in this test")
+
+    def no_download(*args, **kwargs):
+        raise AssertionError(f"rapidocr tried to download {args[1:2]}")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    # rapidocr calls this only when a model file is missing from its package dir.
+    monkeypatch.setattr(DownloadFile, "_make_http_request", classmethod(no_download))
+    ocr.engine.cache_clear()
+    try:
+        rows = synthetic.active_disclosure_table(random_record(8), synthetic.Variants())
+        (table,) = [b for b in ocr.read_image(corpus.table_image(rows), [], "t") if isinstance(b, Table)]
+        assert read_texts(table) == printed_texts(rows)
+    finally:
+        ocr.engine.cache_clear()
+
+
+@pytest.mark.slow
+def test_a_png_image_file_is_read_through_the_public_api():
+    record = random_record(9)
+    rows = synthetic.applications_table(record, synthetic.Variants())
+    doc = parsers.read_document(png(corpus.table_image(rows)), filename="附表.png")
+    assert doc.source_format == "ocr"
+    (table,) = doc.tables()
+    assert read_texts(table) == printed_texts(rows)
+
+
+@pytest.mark.slow
+def test_pictures_in_a_document_become_tables_and_small_icons_stay_images():
+    from PIL import Image as PILImage
+
+    record = random_record(10)
+    rows = synthetic.reviews_table(record, synthetic.Variants())
+    icon = png(PILImage.new("RGB", (32, 32), "red"))
+    doc = Document(
+        blocks=[Paragraph("四、政府信息公开行政复议、行政诉讼情况"), Image("media/image1.png", "", png(corpus.table_image(rows))), Image("logo.png", "", icon)],
+        source_format="docx",
+    )
+    ocr.resolve_images(doc)
+    assert [type(b).__name__ for b in doc.blocks] == ["Paragraph", "Table", "Image"]
+    assert read_texts(doc.blocks[1]) == printed_texts(rows)
+    assert doc.source_format == "ocr"
+    assert doc.warnings[0] == "image media/image1.png: text read by OCR"
