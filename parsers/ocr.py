@@ -208,7 +208,7 @@ def read_image(image, warnings: list[str], name: str = "image") -> list[Block]:
     placed.sort(key=lambda pair: pair[0])
     blocks = [block for _, block in placed]
     warnings.append(ocr_note(name, found.angle))
-    warnings.extend(low_confidence(blocks, name))
+    warnings.extend(review_cells(blocks, name))
     return blocks
 
 
@@ -315,18 +315,31 @@ def _paragraphs(lines, left, right):
     return [(lines[0][0].top, p) for p in paragraphs_from_lines(lines, left, right)] if lines else []
 
 
-def low_confidence(blocks: list[Block], name: str) -> list[str]:
-    """One warning per number the recogniser was unsure of, naming where it is printed."""
+# Letters the recogniser returns for digits it saw: in a cell of numbers they
+# can only be digits. Each replacement is named in the warnings.
+_DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "〇": "0", "Ｏ": "0", "D": "0", "l": "1", "I": "1", "|": "1", "丨": "1"})
+_NUMBER_WITH_LOOKALIKES = re.compile(r"^[0-9.,OoＯ〇DlI|丨]+$")
+
+
+def review_cells(blocks: list[Block], name: str) -> list[str]:
+    """Read letters-for-digits in number cells as the digits they are, and
+    name every such choice and every low-confidence number in warnings
+    (the value read is kept either way)."""
     out = []
     for t, table in enumerate(b for b in blocks if isinstance(b, Table)):
         for row in table.rows():
-            label = next((c.text for c in row if c.text and not c.text[0].isdigit()), "").replace("\n", "")
+            label = next((c.text for c in row if re.search("[\u4e00-\u9fff]", c.text)), "").replace("\n", "")
             for cell in row:
-                if cell.confidence is not None and cell.confidence < LOW_CONFIDENCE and any(ch.isdigit() for ch in cell.text):
-                    out.append(
-                        f"{name}: low OCR confidence {cell.confidence:.2f} for {cell.text!r} "
-                        f"(table {t + 1}, row {cell.row + 1} {label[:20]!r}, column {cell.col + 1})"
-                    )
+                if cell.confidence is None:
+                    continue
+                where = f"(table {t + 1}, row {cell.row + 1} {label[:20]!r}, column {cell.col + 1})"
+                text = cell.text.strip()
+                digits = text.translate(_DIGIT_LOOKALIKES)
+                if digits != text and _NUMBER_WITH_LOOKALIKES.match(text):
+                    out.append(f"{name}: OCR read {text!r} in a number cell, taken as {digits!r} {where}")
+                    cell.text = digits
+                if cell.confidence < LOW_CONFIDENCE and any(ch.isdigit() for ch in cell.text):
+                    out.append(f"{name}: low OCR confidence {cell.confidence:.2f} for {cell.text!r} {where}")
     return out
 
 

@@ -111,9 +111,9 @@ def read_pdf(data: bytes, *, filename=None, content_type=None, base_dir=None) ->
     _drop_running_lines(per_page, heights)
     doc.blocks = _assemble(per_page)
     if doc.source_format == "ocr":
-        from .ocr import low_confidence
+        from .ocr import review_cells
 
-        doc.warnings.extend(low_confidence(doc.blocks, "scan"))
+        doc.warnings.extend(review_cells(doc.blocks, "scan"))
     return doc
 
 

@@ -40,9 +40,21 @@ def test_low_confidence_numbers_are_named_in_warnings_and_kept_as_read():
     table = Table.from_rows([["一、本年新收政府信息公开申请数量", "12", "3"]])
     table.grid[0][1].confidence = 0.55
     table.grid[0][2].confidence = 0.99
-    warnings = ocr.low_confidence([table], "scan")
+    warnings = ocr.review_cells([table], "scan")
     assert warnings == ["scan: low OCR confidence 0.55 for '12' (table 1, row 1 '一、本年新收政府信息公开申请数量', column 2)"]
     assert table.grid[0][1].text == "12"
+
+
+def test_letters_read_in_a_number_cell_are_taken_as_digits_and_named():
+    table = Table.from_rows([["4.保护第三方合法权益", "O", "1O", "行政"]])
+    for cell in table.grid[0]:
+        cell.confidence = 0.95
+    warnings = ocr.review_cells([table], "scan")
+    assert [cell.text for cell in table.grid[0]] == ["4.保护第三方合法权益", "0", "10", "行政"]
+    assert warnings == [
+        "scan: OCR read 'O' in a number cell, taken as '0' (table 1, row 1 '4.保护第三方合法权益', column 2)",
+        "scan: OCR read '1O' in a number cell, taken as '10' (table 1, row 1 '4.保护第三方合法权益', column 3)",
+    ]
 
 
 @pytest.mark.slow
