@@ -78,7 +78,7 @@ def read_html(
     text = _XML_DECLARATION.sub("", text, count=1)
     if not text.strip():
         raise ParseError("empty HTML page")
-    page = _parse(text)
+    page = _parse(text, warnings)
     page_title = _meta(page, "ArticleTitle") or _title(page)
     for element in list(page.iter("script", "style", "noscript", "template")):
         _remove(element)
@@ -167,17 +167,18 @@ def _sniff(data: bytes) -> str:
 
 # --- parsing ------------------------------------------------------------------------------
 
-# lxml's plain HTML parser: lxml.html's element classes cost a Python lookup per node.
-_PARSER = etree.HTMLParser(remove_blank_text=False, remove_comments=False)
-
-
-def _parse(text: str):
+def _parse(text: str, warnings: list[str] | None = None):
+    # lxml's plain HTML parser (lxml.html's element classes cost a Python lookup per
+    # node); huge_tree, or libxml2 drops everything nested deeper than 256 elements.
+    parser = etree.HTMLParser(remove_blank_text=False, remove_comments=False, huge_tree=True)
     try:
-        page = etree.fromstring(text, _PARSER)
+        page = etree.fromstring(text, parser)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
         raise ParseError(f"unparseable HTML: {exc}") from None
     if page is None:
         raise ParseError("unparseable HTML: no elements")
+    if warnings is not None and any("Excessive depth" in e.message for e in parser.error_log):
+        warnings.append("HTML: elements nested past libxml2's depth limit; text inside them is lost")
     return page
 
 
@@ -336,48 +337,57 @@ class _Walker:
         if text:
             self.blocks.append(Paragraph(text))
 
-    def walk(self, element) -> None:
-        if element.text:
-            self.line.append(element.text)
-        for child in element:
-            self.visit(child)
-            if child.tail:
-                self.line.append(child.tail)
-
-    def visit(self, element) -> None:
-        tag = element.tag if isinstance(element.tag, str) else ""
-        tag = tag.lower()
-        if tag == "br":
-            self.end_line()
-        elif tag == "img":
-            self.end_line()
-            self.blocks.append(self.image(element))
-        elif tag == "table":
-            self.end_line()
-            self.table(element)
-        elif tag in _BLOCK_TAGS:
-            self.end_line()
-            self.walk(element)
-            self.end_line()
-        elif tag:
-            self.walk(element)
-
-    def table(self, element) -> None:
-        rows = _rows(element)
-        # A one-column table is page layout (a frame around the text), not data.
-        if all(len(row) <= 1 for row in rows):
-            for row in rows:
-                for cell in row:
-                    self.walk(cell)
+    def walk(self, root) -> None:
+        """Iteratively (real pages nest deeper than Python recurses): start and end
+        events, text before an element's children, its tail after its end."""
+        for node in root.xpath(".//comment() | .//processing-instruction()"):
+            _remove(node)  # iterwalk does not visit them; their tails are text
+        if root.text:
+            self.line.append(root.text)
+        walker = etree.iterwalk(root, events=("start", "end"))
+        for event, element in walker:
+            if element is root:
+                continue
+            tag = element.tag.lower()
+            if event == "start":
+                if tag in ("br", "img", "table") or tag in _BLOCK_TAGS:
                     self.end_line()
-            return
-        spans = [[(_cell_text(cell), _span(cell, "rowspan"), _span(cell, "colspan")) for cell in row] for row in rows]
+                if tag == "img":
+                    self.blocks.append(self.image(element))
+                elif tag == "table" and self.table(element):
+                    walker.skip_subtree()
+                    continue
+                if element.text:
+                    self.line.append(element.text)
+            else:
+                if tag in _BLOCK_TAGS or tag == "table":
+                    self.end_line()
+                if element.tail:
+                    self.line.append(element.tail)
+
+    def table(self, element) -> bool:
+        """Add a data table; False for a one-column table, which is page layout
+        (a frame around the text) whose cells the walk reads as paragraphs."""
+        rows = _rows(element)
+        if all(len(row) <= 1 for row in rows):
+            return False
+        try:
+            texts = [[_cell_text(cell) for cell in row] for row in rows]
+        except RecursionError:
+            # Tables nested in cells hundreds deep: keep each cell's text on one line.
+            self.warnings.append("HTML: tables nested too deep in a cell; its lines were joined")
+            texts = [[_clean(_text(cell)) for cell in row] for row in rows]
+        spans = [
+            [(text, _span(cell, "rowspan"), _span(cell, "colspan")) for cell, text in zip(row, row_texts)]
+            for row, row_texts in zip(rows, texts)
+        ]
         if any(text for row in spans for text, _, _ in row):
             self.blocks.append(Table.from_spans(spans))
         for row in rows:
             for cell in row:
                 for img in cell.iter("img"):
                     self.blocks.append(self.image(img))
+        return True
 
     def image(self, element) -> Image:
         src = element.get("src") or element.get("data-src") or element.get("original") or ""

@@ -126,6 +126,17 @@ def test_zjeg_markers_delimit_the_body_and_keep_tail_text():
     assert texts(read_html(page.encode())) == ["甲乙", "丙"]
 
 
+def test_text_around_comments_is_kept():
+    assert texts(read_html("<div id='zoom'><p>共收到<!-- 数字 -->3件</p></div>".encode())) == ["共收到3件"]
+
+
+def test_deeply_nested_markup_is_read_and_loss_past_the_parser_limit_is_warned():
+    deep = "<div>" * 1500 + "<p>深层正文</p>" + "</div>" * 1500
+    assert texts(read_html(deep.encode())) == ["深层正文"]
+    deeper = read_html(("<font>" * 3000 + "丢失" + "</font>" * 3000).encode())
+    assert deeper.warnings == ["HTML: elements nested past libxml2's depth limit; text inside them is lost"]
+
+
 # --- tables -----------------------------------------------------------------------------
 
 
