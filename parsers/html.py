@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
+from . import limits
 from .document import Document, Image, Paragraph, Table
 from .errors import ParseError
 
@@ -74,6 +75,7 @@ _GBK_FAMILY = {"gbk", "gb2312", "gb_2312", "gb_2312-80", "x-gbk", "cp936", "936"
 def read_html(
     data: bytes, *, filename: str | None = None, content_type: str | None = None, base_dir=None, **_context
 ) -> Document:
+    limits.check_input_size(data)
     text, warnings = decode_html(data, content_type)
     text = _XML_DECLARATION.sub("", text, count=1)
     if not text.strip():
