@@ -23,9 +23,12 @@ from typing import Iterable
 
 import sqlite_utils
 
-from .db import utc_now
+from .db import WIDE_TABLES, utc_now, wide_columns
 
-DERIVED_TABLES = ("sections", "active_disclosure", "applications", "reviews_litigation", "checks", "report_documents")
+DERIVED_TABLES = (
+    "sections", "active_disclosure", "applications", "reviews_litigation", "checks", "report_documents",
+    "applications_wide_cells", "reviews_litigation_wide_cells",
+)
 
 
 @dataclass(frozen=True)
@@ -146,13 +149,31 @@ def derived_rows(record: dict, report_id: int | None = None) -> dict[str, list[d
         {"report_id": report_id, "code": check["code"], "ok": _value(check.get("ok")), "detail": check.get("detail")}
         for check in record.get("checks") or []
     ]
+    wide = {
+        f"{table}_wide_cells": _wide_row(record.get(table) or {}, table, report_id)
+        for table in WIDE_TABLES
+    }
     return {
         "sections": sections,
         "active_disclosure": active,
         "applications": applications,
         "reviews_litigation": reviews,
         "checks": checks,
+        **wide,
     }
+
+
+def _wide_row(cells_by_row: dict, table: str, report_id: int | None) -> list[dict]:
+    """The report's cells as one row of ``<table>_wide_cells`` (none when the table was not read)."""
+    if not cells_by_row:
+        return []
+    row = dict.fromkeys(wide_columns(table))
+    for code, cells in cells_by_row.items():
+        for column, value in cells.items():
+            name = f"{code}_{column}"
+            if name in row:  # a code outside the model has its long-form row only
+                row[name] = _value(value)
+    return [{"report_id": report_id, **row}]
 
 
 def _insert_rows(db: sqlite_utils.Database, table: str, rows: list[dict], report_id: int) -> None:

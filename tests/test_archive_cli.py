@@ -5,6 +5,7 @@ import subprocess
 from click.testing import CliRunner
 
 from archive.cli import cli
+from archive.db import MIGRATIONS
 from tests.conftest import SEEDS
 
 
@@ -18,7 +19,7 @@ def test_db_init_is_idempotent_and_honours_nianbao_data(tmp_path):
     first = run("db", "init", env={"NIANBAO_DATA": str(data)})
     second = run("db", "init", "--data-dir", data)
     assert first.exit_code == second.exit_code == 0
-    assert "schema version 1" in first.stdout and first.stdout == second.stdout
+    assert f"schema version {MIGRATIONS[-1][0]}" in first.stdout and first.stdout == second.stdout
     assert (data / "nianbao.db").is_file() and (data / "originals").is_dir() and (data / "logs").is_dir()
 
 

@@ -42,13 +42,37 @@ def test_a_new_migration_applies_once_to_an_existing_database(tmp_path, monkeypa
         calls.append(1)
         db["reports"].add_column("reviewer_notes", str)
 
-    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS + [(2, "reviewer notes", add_notes_column)])
+    following = schema.MIGRATIONS[-1][0] + 1
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS + [(following, "reviewer notes", add_notes_column)])
     Archive(tmp_path).close()
     archive = Archive(tmp_path)
 
     assert calls == [1]
     assert "reviewer_notes" in archive.db["reports"].columns_dict
-    assert [row["version"] for row in archive.db["schema_migrations"].rows] == [1, 2]
+    assert [row["version"] for row in archive.db["schema_migrations"].rows] == list(range(1, following + 1))
+
+
+def test_a_schema_1_archive_upgrades_with_its_wide_cells_filled(tmp_path, monkeypatch):
+    import json
+
+    from archive.load import derived_rows
+    from tests.conftest import SPEC
+
+    record = json.loads((SPEC / "example-liaocheng-2022.json").read_text(encoding="utf-8"))
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:1])
+    old = Archive(tmp_path)
+    old.db["reports"].insert({"id": 7, "report_key": "k", "version": 1, "is_latest": 1, "parser_version": "0",
+                              "sources_digest": "", "organization": "聊城市统计局", "year": 2022})
+    for table in ("applications", "reviews_litigation"):
+        old.db[table].insert_all(derived_rows(record, 7)[table])
+    old.close()
+    monkeypatch.undo()
+
+    upgraded = Archive(tmp_path)
+    (row,) = upgraded.db.query("SELECT * FROM applications_wide")
+    assert (row["report_id"], row["organization"], row["new_received_total"], row["granted_natural_person"]) == (
+        7, "聊城市统计局", 21, 13)
+    assert upgraded.db.execute("SELECT review_total FROM reviews_litigation_wide").fetchall() == [(0,)]
 
 
 def test_readers_see_the_last_commit_while_a_load_is_writing(tmp_path):
