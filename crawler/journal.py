@@ -14,8 +14,10 @@ runs in memory, see ``HanwebSpider.update_settings``):
 
 On restart the unfinished requests (journal minus done) are scheduled again and
 everything else counts as seen. A request is marked done only after the spider
-has yielded its children (they are journaled on scheduling) and its fetch
-record, so a kill between the two at worst re-fetches one page.
+has yielded its children (they are journaled on scheduling) and its fetch has
+been recorded. A document whose fetch was committed but not yet marked done
+when the process died is recognised by its URL in the crawl run and not
+fetched again (see ``HanwebSpider.start``).
 
 Lines are flushed one by one: after SIGKILL the OS still holds them. A torn
 last line is skipped on load.
@@ -28,6 +30,7 @@ import binascii
 import json
 import logging
 import pickle
+import threading
 from pathlib import Path
 
 from scrapy.dupefilters import BaseDupeFilter
@@ -47,6 +50,7 @@ class JobJournal:
         self.pending: dict[str, dict] = {}
         self.done: set[str] = set()
         self._journal = self._done = None
+        self._lock = threading.Lock()
         if self.jobdir is None:
             return
         self.jobdir.mkdir(parents=True, exist_ok=True)
@@ -89,13 +93,14 @@ class JobJournal:
         self._journal.flush()
 
     def mark_done(self, fps) -> None:
-        for fp in fps or ():
-            if fp in self.done:
-                continue
-            self.done.add(fp)
-            if self._done:
-                self._done.write(fp + "\n")
-                self._done.flush()
+        with self._lock:  # the pipeline marks from its worker threads
+            for fp in fps or ():
+                if fp in self.done:
+                    continue
+                self.done.add(fp)
+                if self._done:
+                    self._done.write(fp + "\n")
+                    self._done.flush()
 
     def unfinished(self) -> list[dict]:
         """Serialised requests an earlier process scheduled and never finished."""

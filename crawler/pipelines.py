@@ -62,11 +62,16 @@ class ArchivePipeline:
     async def process_item(self, item):
         if not isinstance(item, FetchItem):
             return item
-        await asyncio.to_thread(self.archive.record_fetch, **item.fetch_record(), crawl_run=self.run_id)
-        self.journal.mark_done(item.journal_fps)
+        await asyncio.to_thread(self.record, item)
         # The body is in the archive now; keep it out of memory and logs.
         item.body = None
         return item
+
+    def record(self, item: FetchItem) -> None:
+        # Marked done right after the commit, in the same thread: a kill between
+        # the two is what would make a resumed job fetch the item again.
+        self.archive.record_fetch(**item.fetch_record(), crawl_run=self.run_id)
+        self.journal.mark_done(item.journal_fps)
 
     def spider_closed(self, spider, reason: str) -> None:
         counts = self.run_counts()
@@ -95,3 +100,10 @@ class ArchivePipeline:
             counts["errors"] += errors or 0
             counts["not_modified"] += not_modified or 0
         return dict(counts)
+
+
+def recorded_urls(crawler, run_id: int) -> set[str]:
+    """URLs already recorded in a crawl run (a resumed job skips their documents)."""
+    archive = archive_for(crawler)
+    with archive.lock:
+        return {url for (url,) in archive.db.execute("SELECT url FROM fetches WHERE crawl_run = ?", [run_id])}

@@ -34,9 +34,9 @@ from scrapy.utils.request import request_from_dict
 
 from .. import hanweb
 from ..browser import enable_playwright, launch_options
-from ..items import ATTACHMENT, FLIPBOOK_PAGE, IMAGE, LIST, REPORT_PAGE, FetchItem
+from ..items import ATTACHMENT, DOCUMENT_ROLES, FLIPBOOK_PAGE, IMAGE, LIST, REPORT_PAGE, FetchItem
 from ..journal import FP_META, JOBDIR_SETTING, JobJournal
-from ..pipelines import archive_for
+from ..pipelines import archive_for, recorded_urls
 from ..registry import RegistryError, Site, adhoc_site, load_sites, select_sites
 
 logger = logging.getLogger(__name__)
@@ -134,8 +134,13 @@ class HanwebSpider(scrapy.Spider):
         if self.journal.resuming:
             unfinished = self.journal.unfinished()
             logger.info("resuming job: %d unfinished requests", len(unfinished))
+            recorded = recorded_urls(self.crawler, self.journal.load_run_id())
             for data in unfinished:
                 request = request_from_dict(data, spider=self)
+                if request.meta.get("role") in DOCUMENT_ROLES and request.url in recorded:
+                    # Recorded, but the process died before marking it done.
+                    self.journal.mark_done(request.meta.get(FP_META))
+                    continue
                 # Already journaled (and checked against allowed hosts) before.
                 request.dont_filter = True
                 yield request
