@@ -44,13 +44,13 @@ def parse_file(paths, as_json):
     import json
 
     from parsers import ParseError, parse_document, read_document
-    from parsers.flipbook import read_pages
+    from parsers.flipbook import BookPages, group_pages, read_pages
     from parsers.summary import summary
 
     failed = False
-    for path in paths:
+    for path in group_pages(paths):
         try:
-            if path.is_dir():  # a flip-book's pages (files/basic-html/pageN.html)
+            if isinstance(path, BookPages) or path.is_dir():  # a flip-book's pages (files/basic-html/pageN.html)
                 document = read_pages(path)
             else:
                 document = read_document(path.read_bytes(), filename=path.name, base_dir=path.parent)

@@ -166,3 +166,36 @@ def _ocr_page(page: _Page, doc: Document) -> list[Block] | None:
         doc.warnings.append(f"flip-book page {page.number} read from its thumbnail (low resolution)")
     doc.source_format = "ocr"
     return blocks
+
+
+class BookPages(tuple):
+    """Page files of one flip-book given together (``nianbao parse-file page*.html``)."""
+
+    def __str__(self) -> str:
+        return f"{self[0].parent / 'page*.html'} ({len(self)} pages)"
+
+
+def group_pages(paths: Iterable[Path]) -> list:
+    """Command-line paths with FlipBuilder page files of one folder gathered
+    into one ``BookPages`` (read as one report), placed where the book's first
+    page was; other paths unchanged. Only files named ``pageN.html`` whose
+    title says ``Page N - …`` count."""
+    out: list = []
+    books: dict[Path, int] = {}  # folder -> index of its BookPages in out
+    for path in paths:
+        if path.is_file() and _PAGE_FILE.search(path.name) and _is_flipbook_page(path):
+            if path.parent in books:
+                k = books[path.parent]
+                out[k] = BookPages((*out[k], path))
+            else:
+                books[path.parent] = len(out)
+                out.append(BookPages((path,)))
+        else:
+            out.append(path)
+    return out
+
+
+def _is_flipbook_page(path: Path) -> bool:
+    with path.open("rb") as stream:
+        head = stream.read(4096).decode("utf-8", "replace")
+    return re.search(r"<title>\s*Page\s+\d+\s*-", head, re.IGNORECASE) is not None

@@ -76,3 +76,32 @@ def test_a_page_without_text_is_read_from_its_page_image(record, tmp_path):
     assert result["title"] == record["title"]
     correct, total, misses = corpus.score(record, result)
     assert misses == []
+
+
+def test_parse_file_reads_a_book_folder_or_its_page_files_as_one_report(record, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from archive.cli import cli
+
+    root = corpus.write_flipbook(record, tmp_path / "book")
+    pages = sorted((root / "files" / "basic-html").glob("page*.html"), key=lambda p: -len(p.name))
+    runner = CliRunner()
+    for args in ([str(root)], [str(p) for p in pages]):
+        result = runner.invoke(cli, ["parse-file", "--json", *args])
+        assert result.exit_code == 0, result.output
+        printed = json.loads(result.output)
+        assert printed["title"] == record["title"]
+        assert corpus.score(record, printed)[2] == []
+
+
+def test_page_files_of_other_kinds_stay_separate_files(tmp_path):
+    from parsers.flipbook import BookPages, group_pages
+
+    other = tmp_path / "page1.html"
+    other.write_text("<html><title>通知</title><body>x</body></html>", encoding="utf-8")
+    report = tmp_path / "report.pdf"
+    report.write_bytes(b"%PDF-1.4")
+    assert group_pages([other, report]) == [other, report]
+    assert not any(isinstance(item, BookPages) for item in group_pages([other]))

@@ -1,0 +1,129 @@
+"""Hard formats: PDF speed, scan OCR speed, LibreOffice conversion time, and
+cell accuracy per format over the accuracy corpus (``tests/corpus.py``).
+
+    python3 -m benchmarks.formats [--docs 4] [--pdf-repeats 5] [--skip-accuracy]
+
+* PDF reports/s/core: text PDFs printed by LibreOffice from the filled
+  official template, each read ``--pdf-repeats`` times through
+  ``parsers.parse_bytes`` in one process; counted on CPU time (wall time is
+  printed too: on a shared machine it includes other people's work).
+  Target >= 10.
+* Seconds per scanned page on 2 cores: image-only PDFs (noise, rotation)
+  read by two worker processes at once (one OCR thread each); wall time
+  divided by pages. Target <= 5.
+* LibreOffice conversion seconds per file (DOCX -> PDF, DOCX -> DOC,
+  DOC -> DOCX as the reader does it).
+* Accuracy: cells read exactly / cells printed, per format, over ``--docs``
+  documents per format. Targets: >= 99.5% text formats, >= 98% scans and
+  image tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+os.environ.setdefault("NIANBAO_OCR_THREADS", "1")
+
+from parsers import parse_bytes  # noqa: E402
+from parsers.office import convert  # noqa: E402
+from tests import corpus  # noqa: E402
+
+TARGETS = {"pdf": 0.995, "doc": 0.995, "scan": 0.98, "html_images": 0.98, "html_images_degraded": 0.98}
+
+
+def pdf_speed(pdfs: list[bytes], repeats: int) -> tuple[float, float]:
+    parse_bytes(pdfs[0], filename="warm.pdf")  # imports, first-call costs
+    cpu, wall = time.process_time(), time.perf_counter()
+    for _ in range(repeats):
+        for data in pdfs:
+            parse_bytes(data, filename="report.pdf")
+    count = repeats * len(pdfs)
+    return count / (time.process_time() - cpu), count / (time.perf_counter() - wall)
+
+
+def _read_scan(data: bytes) -> int:
+    parse_bytes(data, filename="scan.pdf")
+    import pypdfium2 as pdfium
+
+    return len(pdfium.PdfDocument(data))
+
+
+def scan_speed(scans: list[bytes]) -> tuple[float, int]:
+    with ProcessPoolExecutor(2) as pool:
+        list(pool.map(_read_scan, scans[:2]))  # load the models in both workers
+        start = time.perf_counter()
+        pages = sum(pool.map(_read_scan, scans))
+        return (time.perf_counter() - start) / pages, pages
+
+
+def conversion_speed(docx: list[bytes]) -> dict[str, float]:
+    out = {}
+    for name, source, suffix, target in (
+        ("docx -> pdf", docx, ".docx", "pdf"),
+        ("docx -> doc", docx, ".docx", "doc"),
+    ):
+        start = time.perf_counter()
+        results = [convert(data, suffix, target=target) for data in source]
+        out[name] = (time.perf_counter() - start) / len(source)
+        if target == "doc":
+            start = time.perf_counter()
+            for data in results:
+                convert(data, ".doc", target="docx")
+            out["doc -> docx (reader)"] = (time.perf_counter() - start) / len(results)
+    return out
+
+
+def accuracy(docs: int, workdir: Path) -> dict[str, tuple[int, int, float]]:
+    out = {}
+    for fmt in TARGETS:
+        correct = total = 0
+        start = time.perf_counter()
+        for sample in corpus.samples(fmt, docs, workdir / fmt, seed=100):
+            ok, count, _ = corpus.score(sample.record, corpus.read(sample))
+            correct, total = correct + ok, total + count
+        out[fmt] = (correct, total, time.perf_counter() - start)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--docs", type=int, default=4, help="documents per format for accuracy")
+    parser.add_argument("--pdf-repeats", type=int, default=5)
+    parser.add_argument("--skip-accuracy", action="store_true")
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
+
+    records = corpus.records(4, seed=50)
+    docx = [corpus.synthetic.render_docx(r) for r in records]
+    pdfs = [convert(d, ".docx", target="pdf") for d in docx]
+    per_cpu, per_wall = pdf_speed(pdfs, args.pdf_repeats)
+    print(f"PDF (text, 4 pages): {per_cpu:.1f} reports/s/core on CPU time, {per_wall:.1f}/s wall  (target >= 10)")
+
+    rng = random.Random(5)
+    scans = [corpus.scan_bytes(pdf, rng) for pdf in pdfs]
+    seconds, pages = scan_speed(scans)
+    print(f"scanned PDF: {seconds:.2f} s per page on 2 cores ({pages} pages, 2 worker processes)  (target <= 5)")
+
+    for name, seconds in conversion_speed(docx[:2]).items():
+        print(f"LibreOffice {name}: {seconds:.2f} s per file")
+
+    if not args.skip_accuracy:
+        with tempfile.TemporaryDirectory(prefix="nianbao-corpus-") as tmp:
+            for fmt, (correct, total, elapsed) in accuracy(args.docs, Path(tmp)).items():
+                share = correct / total if total else 0.0
+                verdict = "ok" if share >= TARGETS[fmt] else "BELOW TARGET"
+                print(
+                    f"accuracy {fmt:22s} {correct}/{total} cells = {share:.2%} "
+                    f"(target {TARGETS[fmt]:.1%}, {verdict}; {elapsed / args.docs:.1f} s/doc)"
+                )
+    print(f"load average {os.getloadavg()[0]:.1f} at end")
+
+
+if __name__ == "__main__":
+    main()
