@@ -26,6 +26,7 @@ import copy
 import html
 import io
 import random
+import re
 from dataclasses import dataclass
 from importlib import resources
 
@@ -171,8 +172,12 @@ def _random_active_disclosure(rng: random.Random, template: str) -> list[dict]:
     return cells
 
 
+_CITY_PREFIX = re.compile(r"^[^市]{2,3}市(?=[^市]{1,4}[区县])")
+
+
 def _random_sections(rng: random.Random, organization: str, year: int, received: int) -> list[dict]:
-    short = organization.removeprefix("威海市")
+    # Prose names a county-level body without its city: 威海市文登区统计局 → 文登区统计局.
+    short = _CITY_PREFIX.sub("", organization, count=1)
     channels = rng.choice(("政府门户网站", "政府门户网站和政务新媒体", "门户网站信息公开专栏"))
     overview = [
         f"{year}年，{short}坚持以习近平新时代中国特色社会主义思想为指导，认真贯彻落实《中华人民共和国政府信息公开条例》，"
