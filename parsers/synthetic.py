@@ -465,6 +465,14 @@ def render_html(
     return text.encode(encoding, errors="xmlcharrefreplace")
 
 
+def report_html(
+    record: dict, *, split_labels: bool = False, spaced_labels: bool = False, typos: bool = False, blank_cells=()
+) -> str:
+    """The report alone as HTML paragraphs and tables: what an editor pastes into a
+    CMS article body (``div#zoom``); ``render_html`` wraps it in a page."""
+    return _html_report(record, _variants(split_labels, spaced_labels, typos, blank_cells))
+
+
 def _html_report(record: dict, v: Variants) -> str:
     out = [f'<p style="text-align:center"><strong>{html.escape(record["title"])}</strong></p>']
     out.append(f'<p style="text-indent:2em">{html.escape(_intro(record))}</p>')

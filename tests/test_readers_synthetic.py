@@ -14,6 +14,7 @@ from parsers.synthetic import (
     render_docx,
     render_html,
     render_text,
+    report_html,
     with_blanks,
 )
 
@@ -134,3 +135,11 @@ def test_text_layouts_follow_the_seeds(seed_text):
     assert "\t（三）不予公开\n\t1.属于国家秘密\n" in cells
     # the same cell-per-line shape as seed 002
     assert "\t（三）不予公开\n\t1.属于国家秘密\n" in seed_text("002")
+
+
+def test_report_html_is_the_body_every_page_kind_wraps():
+    record = random_record(12)
+    fragment = report_html(record, typos=True)
+    assert fragment.startswith("<p") and "<html" not in fragment
+    for page in ("article", "annual_report", "bare"):
+        assert fragment in render_html(record, page=page, typos=True).decode("utf-8")
