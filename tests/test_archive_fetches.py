@@ -104,3 +104,18 @@ def test_fetches_may_be_recorded_from_several_threads(tmp_path):
     assert errors == []
     assert archive.db["fetches"].count == 100
     assert archive.db["documents"].count == 25
+
+
+def test_scrapy_headers_are_kept_byte_for_byte(tmp_path):
+    from scrapy.http.headers import Headers
+
+    archive = Archive(tmp_path)
+    raw_gbk = 'attachment; filename="年报.pdf"'.encode("gbk")
+    headers = Headers({"Set-Cookie": ["a=1", "b=2"], "Content-Type": "application/pdf", "Content-Disposition": raw_gbk})
+    result = archive.record_fetch(url="http://127.0.0.1/downfile.jsp?id=3", status=200, headers=headers, body=b"%PDF")
+
+    row = archive.db["fetches"].get(result.fetch_id)
+    stored = json.loads(row["headers"])
+    assert stored["Set-Cookie"] == ["a=1", "b=2"]
+    assert stored["Content-Disposition"].encode("latin-1") == raw_gbk  # the bytes the server sent
+    assert row["filename"] == "年报.pdf"
