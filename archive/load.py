@@ -5,6 +5,11 @@ originals it was read from is a *version*. Loading a record whose sources
 equal the latest version's replaces that version's derived rows in place
 (a re-parse, e.g. after a parser upgrade); new sources make a new version
 and the old ones stay, no longer ``is_latest``.
+
+``prepare`` turns a record into rows (regions located, sections segmented
+for search) without the database; ``write`` writes them atomically;
+``load_record`` does both; ``load_records`` loads many, optionally
+preparing in worker processes and grouping reports per commit.
 """
 
 from __future__ import annotations
@@ -98,7 +103,8 @@ def _segment_sentence(sentence: str) -> str:
 
 def fts_query(query: str) -> str:
     """An FTS5 MATCH expression for a user's query: its words, each quoted, all required."""
-    words = [w.replace('"', "") for w in _segmenter().cut(query) if w.strip() and w.replace('"', "")]
+    # Cut as the index was cut (no HMM), so an unknown word splits the same way in both.
+    words = [w.replace('"', "") for w in _segmenter().cut(query, HMM=False) if w.strip() and w.replace('"', "")]
     return " ".join(f'"{w}"' for w in words)
 
 
