@@ -213,9 +213,13 @@ def _parse(archive: Archive, candidate: Candidate, originals: list[Original], ro
         candidate.has_images = bool(document.images())
         candidate.record = parsers.parse_document(document)
     except parsers.ParseError as exc:
-        candidate.error = str(exc) or type(exc).__name__
+        candidate.error = _one_line(exc)
     except Exception as exc:  # a reader's bug must not stop the run; the reason is kept
-        candidate.error = f"{type(exc).__name__}: {exc}"
+        candidate.error = f"{type(exc).__name__}: {_one_line(exc)}"
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 def parse_report(archive: Archive, report_key: str, originals: list[Original] | None = None) -> int | None:
@@ -292,7 +296,7 @@ def parse_reports(
         except Exception as exc:  # e.g. a record the database refuses; the next report still loads
             log.exception("loading %s failed", key)
             report_id = None
-            summary.failed[key] = f"{type(exc).__name__}: {exc}"
+            summary.failed[key] = f"{type(exc).__name__}: {_one_line(exc)}"
         if report_id is None:
             summary.failed.setdefault(key, _failure_reason(archive, key))
         else:
