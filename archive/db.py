@@ -246,6 +246,8 @@ def migrate(db: sqlite_utils.Database) -> list[int]:
     ``BEGIN IMMEDIATE`` takes the write lock before reading the version, so two
     processes starting at once cannot both apply the same migration.
     """
+    if schema_version(db) >= MIGRATIONS[-1][0]:
+        return []  # current: no write lock taken, so opening never waits for a running load
     applied: list[int] = []
     db.execute("BEGIN IMMEDIATE")
     try:
