@@ -136,13 +136,26 @@ def paragraph_text(p) -> str:
 
 
 # A cell's printed pieces in document order: paragraph starts, text, tabs, breaks.
+_NS = {"w": W[1:-1]}
 _CELL_PIECES = etree.XPath(
-    "w:p | w:p//w:t | w:p//w:br | w:p//w:cr | w:p//w:tab[not(parent::w:tabs)]",
-    namespaces={"w": W[1:-1]},
+    "w:p | w:p//w:t | w:p//w:br | w:p//w:cr | w:p//w:tab[not(parent::w:tabs)]", namespaces=_NS
+)
+# Most cells are one paragraph of plain runs; their text is read as strings only.
+_CELL_IS_SIMPLE = etree.XPath(
+    "count(*) - count(w:tcPr) = 1 and w:p"
+    " and not(w:p//w:br or w:p//w:cr or w:p//w:r/w:tab or w:p//w:noBreakHyphen)",
+    namespaces=_NS,
+)
+_CELL_RUN_TEXT = etree.XPath("w:p//w:t/text()", namespaces=_NS, smart_strings=False)
+_CELL_MERGE = etree.XPath(
+    "concat(string(w:tcPr/w:gridSpan/@w:val), '|', count(w:tcPr/w:vMerge), '|', string(w:tcPr/w:vMerge/@w:val))",
+    namespaces=_NS,
 )
 
 
 def _cell_text(tc) -> str:
+    if _CELL_IS_SIMPLE(tc):
+        return "".join(_CELL_RUN_TEXT(tc)).replace("\u3000", " ").strip()
     if tc.find(W + "tbl") is not None or tc.find(W + "sdt") is not None:
         return _nested_cell_text(tc)
     # One XPath call per cell instead of a walk per paragraph: cells are most of a report.
@@ -190,10 +203,10 @@ def _table_spans(tbl) -> list[list[tuple[str, int, int]]]:
         column = _int(tr.find(f"{W}trPr/{W}gridBefore"), 0, low=0)
         cells = []
         for tc in _row_cells(tr):
-            tc_pr = tc.find(W + "tcPr")
-            span = _int(tc_pr.find(W + "gridSpan") if tc_pr is not None else None, 1)
-            merge = tc_pr.find(W + "vMerge") if tc_pr is not None else None
-            vmerge = None if merge is None else (merge.get(W + "val") or "continue")
+            # One string per cell ("2|1|restart"), read without building element objects.
+            span_text, merged, merge_value = _CELL_MERGE(tc).split("|")
+            span = max(1, min(int(span_text), 1000)) if span_text.isdigit() else 1
+            vmerge = (merge_value or "continue") if merged != "0" else None
             cells.append((column, span, vmerge, tc))
             column += span
         layout.append(cells)
