@@ -130,15 +130,23 @@ def test_full_crawl_finds_every_report_once_with_all_its_files(portal, tmp_path)
 
 
 @pytest.mark.browser
-def test_js_only_list_is_rendered_with_playwright_and_chromium(portal, tmp_path):
+@pytest.mark.parametrize("render_js", ["auto", True])
+def test_js_only_list_is_rendered_with_playwright_and_chromium(portal, tmp_path, render_js):
     if launch_options() is None:
         pytest.skip("no chromium: neither playwright's nor /usr/bin/chromium is installed")
-    sites = write_registry(portal, tmp_path / "sites.toml", render_js="auto")
+    sites = write_registry(portal, tmp_path / "sites.toml", render_js=render_js)
     crawl(sites, tmp_path / "data", "huancui")
     rows = fetches(tmp_path / "data")
     assert_complete(portal, rows, skip=lambda r: r["site"] != "huancui")
     js_reports = [e for e in portal.expected_reports if e["needs_js"]]
     assert js_reports and all(e["report_url"] in {r["url"] for r in rows} for e in js_reports)
+    # What the browser itself asked for: the JS list's data proxy; with render_js = true
+    # every column page ran its scripts (the xxgk shells load search.jsp).
+    by_browser = {urlsplit(r.path).path for r in portal.requests if "Sec-Fetch-Mode" in r.headers}
+    # The browser's own requests name nianbao too.
+    assert all("nianbao" in {k.lower(): v for k, v in r.headers.items()}["user-agent"] for r in portal.requests)
+    assert "/module/web/jpage/dataproxy.jsp" in by_browser
+    assert ("/module/xxgk/search.jsp" in by_browser) == (render_js is True)
 
 
 def test_faults_are_survived_and_failures_recorded(portal, tmp_path):

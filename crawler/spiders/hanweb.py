@@ -45,6 +45,13 @@ logger = logging.getLogger(__name__)
 PRIORITY = {LIST: 0, REPORT_PAGE: 10, FLIPBOOK_PAGE: 20, ATTACHMENT: 20, IMAGE: 20}
 
 
+def page_method(name: str, *args, **kwargs):
+    """A scrapy-playwright page action (imported only when a browser is used)."""
+    from scrapy_playwright.page import PageMethod
+
+    return PageMethod(name, *args, **kwargs)
+
+
 def describe_failure(failure) -> str:
     """One line naming why a download failed (some exceptions carry no message)."""
     name = type(failure.value).__name__
@@ -153,6 +160,10 @@ class HanwebSpider(scrapy.Spider):
                 headers=None, meta=None, allow_offsite=False) -> Request:
         url = site.canonical_url(url)
         meta = {"role": role, "site": site.name, "report_key": report_key, **(meta or {})}
+        if site.render_js is True and role == LIST and "/col/" in url and self.browser:
+            # render_js = true: every column page through the browser, its scripts run.
+            meta.setdefault("playwright", True)
+            meta.setdefault("playwright_page_methods", [page_method("wait_for_load_state", "networkidle")])
         if allow_offsite:
             meta["allow_offsite"] = True
         kwargs = dict(callback=callback, errback=self.failed, meta=meta, headers=headers,
@@ -169,13 +180,13 @@ class HanwebSpider(scrapy.Spider):
 
     # --- items -------------------------------------------------------------------------
 
-    def fetch_item(self, response, **fields) -> FetchItem:
+    def fetch_item(self, response) -> FetchItem:
         request = response.request
         redirects = response.meta.get("redirect_urls") or []
         url = redirects[0] if redirects else response.url
         referer = request.headers.get("Referer")
         not_modified = response.status == 304
-        item = FetchItem(
+        return FetchItem(
             url=url,
             final_url=response.url if response.url != url else None,
             method=request.method,
@@ -191,9 +202,6 @@ class HanwebSpider(scrapy.Spider):
             not_modified=not_modified,
             journal_fps=list(response.meta.get(FP_META, ())),
         )
-        for name, value in fields.items():
-            setattr(item, name, value)
-        return item
 
     def readable(self, response):
         """The response to read links from: itself, or for a 304 the archived
@@ -274,14 +282,12 @@ class HanwebSpider(scrapy.Spider):
             logger.warning("list needs JavaScript, skipped (render_js=%s): %s", site.render_js, response.url)
             yield item
             return
-        from scrapy_playwright.page import PageMethod
-
         fps, item.journal_fps = item.journal_fps, []
         request = self.request(
             response.url, self.parse_list, LIST, site,
             meta={"playwright": True, FP_META: fps,
-                  "playwright_page_methods": [PageMethod("wait_for_selector", ".default_pgContainer li, "
-                                                         ".default_pgContainer tr", timeout=20_000)]},
+                  "playwright_page_methods": [page_method("wait_for_selector", ".default_pgContainer li, "
+                                                          ".default_pgContainer tr", timeout=20_000)]},
         )
         request.dont_filter = True  # same URL as the static page, on purpose
         yield request
