@@ -157,15 +157,13 @@ class HanwebSpider(scrapy.Spider):
                 yield self.request(url, self.parse_list, LIST, site)
 
     def request(self, url, callback, role, site: Site, *, report_key=None, formdata=None,
-                headers=None, meta=None, allow_offsite=False) -> Request:
+                headers=None, meta=None) -> Request:
         url = site.canonical_url(url)
         meta = {"role": role, "site": site.name, "report_key": report_key, **(meta or {})}
         if site.render_js is True and role == LIST and "/col/" in url and self.browser:
             # render_js = true: every column page through the browser, its scripts run.
             meta.setdefault("playwright", True)
             meta.setdefault("playwright_page_methods", [page_method("wait_for_load_state", "networkidle")])
-        if allow_offsite:
-            meta["allow_offsite"] = True
         kwargs = dict(callback=callback, errback=self.failed, meta=meta, headers=headers,
                       priority=PRIORITY[role])
         if formdata is not None:
@@ -408,11 +406,15 @@ class HanwebSpider(scrapy.Spider):
     def file_request(self, url, role, site: Site, report_key, *, filename=None, page_no=None,
                      callback=None, book_root=None):
         meta = {"filename": filename, "page_no": page_no, "book_root": book_root}
-        # An ad-hoc portal's report may keep its files on another host: allowed for
-        # this request only (registry sites list such hosts in extra_hosts).
-        offsite = self.url and not site.owns(url)
-        return self.request(url, callback or self.parse_file, role, site, report_key=report_key,
-                            meta=meta, allow_offsite=bool(offsite))
+        host = urlsplit(url).hostname
+        if self.url and host and host not in self.allowed_domains:
+            # An ad-hoc portal's report keeps files on another host (registry sites
+            # list such hosts in extra_hosts): a report linking it allows that host.
+            # The offsite middleware re-reads allowed_domains; lists never add hosts.
+            logger.info("allowing %s: a report's files are there (%s)", host, url)
+            self.allowed_domains.append(host)
+            self.site_by_host.setdefault(host, site)
+        return self.request(url, callback or self.parse_file, role, site, report_key=report_key, meta=meta)
 
     def parse_file(self, response):
         yield self.fetch_item(response)
