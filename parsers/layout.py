@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .document import Cell, Paragraph, Table
 
@@ -27,8 +27,6 @@ class Box:
     bottom: float
     text: str
     confidence: float | None = None
-    # Per-character boxes (OCR), used to split a text box that crosses cell borders.
-    chars: list["Box"] = field(default_factory=list)
 
     @property
     def cx(self) -> float:
@@ -114,12 +112,6 @@ def _nearest(value: float, edges: list[float]) -> int:
     return min(range(len(edges)), key=lambda i: abs(edges[i] - value))
 
 
-def _split_across(box: Box, rect: Rect) -> bool:
-    """Does a text box run over its cell's border (OCR merged neighbouring cells)?"""
-    overhang = max(0.0, rect[0] - box.x0) + max(0.0, box.x1 - rect[2])
-    return overhang > 0.3 * (box.x1 - box.x0) and bool(box.chars)
-
-
 def table_from_cells(rects: list[Rect], boxes: list[Box], tolerance: float = 3.0) -> Table:
     """A Table from cell rectangles (a merged cell is one rectangle) and the
     text boxes printed inside them. Grid lines are the rectangles' edges."""
@@ -144,14 +136,7 @@ def table_from_cells(rects: list[Rect], boxes: list[Box], tolerance: float = 3.0
 
     for box in boxes:
         i = owner(box.cx, box.cy)
-        if i is None:
-            continue
-        if _split_across(box, rects[i]):
-            for char in box.chars:
-                j = owner(char.cx, char.cy)
-                if j is not None:
-                    contents[j].append(char)
-        else:
+        if i is not None:
             contents[i].append(box)
 
     grid: list[list[Cell | None]] = [[None] * (len(xs) - 1) for _ in range(len(ys) - 1)]

@@ -265,7 +265,7 @@ def _join(first: _PageTable, second: _PageTable) -> None:
     dropping a header row the continuation repeats."""
     shift = first.bbox[3] - second.bbox[1]
     rects = [(r[0], r[1] + shift, r[2], r[3] + shift) for r in second.rects]
-    boxes = [Box(b.x0, b.top + shift, b.x1, b.bottom + shift, b.text, b.confidence, b.chars) for b in second.boxes]
+    boxes = [Box(b.x0, b.top + shift, b.x1, b.bottom + shift, b.text, b.confidence) for b in second.boxes]
     head = _row_texts(first, 1)
     tops = sorted({round(r[1], 1) for r in rects})
     if head and tops:
@@ -276,7 +276,7 @@ def _join(first: _PageTable, second: _PageTable) -> None:
             boxes = [b for b in boxes if b not in row_words]
             dy = tops[1] - tops[0]
             rects = [(r[0], r[1] - dy, r[2], r[3] - dy) for r in rects]
-            boxes = [Box(b.x0, b.top - dy, b.x1, b.bottom - dy, b.text, b.confidence, b.chars) for b in boxes]
+            boxes = [Box(b.x0, b.top - dy, b.x1, b.bottom - dy, b.text, b.confidence) for b in boxes]
     first.rects += rects
     first.boxes += boxes
     first.bbox = (first.bbox[0], first.bbox[1], first.bbox[2], max(r[3] for r in first.rects))
@@ -335,7 +335,7 @@ def _scanned_page(found, number: int, width_px: int) -> list[_Item]:
     k = 72 / limits.OCR_DPI
 
     def scaled(b: Box) -> Box:
-        return Box(b.x0 * k, b.top * k, b.x1 * k, b.bottom * k, b.text, b.confidence, [scaled(c) for c in b.chars])
+        return Box(b.x0 * k, b.top * k, b.x1 * k, b.bottom * k, b.text, b.confidence)
 
     items = _ScannedItems()
     items.angle = found.angle
