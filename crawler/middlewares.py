@@ -259,24 +259,37 @@ class RetryBackoffMiddleware:
 
 class HttpsFallbackMiddleware:
     """For sites flagged ``https_fallback``: when an https request fails at the
-    connection/TLS level, try the same URL over plain http once (some portals'
-    https handshake fails while http works)."""
+    connection/TLS level, try the same URL over plain http (some portals'
+    https handshake fails while http works). A host that failed once goes
+    straight to http afterwards. The http request keeps the original's meta,
+    so its fetch closes the original's journal entry."""
 
     def __init__(self, crawler):
         self.crawler = crawler
+        self.http_only: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
+    def process_request(self, request):
+        parts = urlparse_cached(request)
+        if parts.scheme == "https" and parts.netloc in self.http_only:
+            return self._over_http(request)
+        return None
+
     def process_exception(self, request, exception):
         if isinstance(exception, IgnoreRequest) or urlparse_cached(request).scheme != "https":
             return None
         site = self.crawler.spider.site_for(request)
-        if not site or not site.https_fallback or request.meta.get("https_fallback_from"):
+        if not site or not site.https_fallback:
             return None
+        self.http_only.add(urlparse_cached(request).netloc)
+        logger.info("https failed (%s), using http for %s", type(exception).__name__, urlparse_cached(request).netloc)
+        return self._over_http(request)
+
+    def _over_http(self, request):
+        self.crawler.stats.inc_value("nianbao/https_fallback")
         fallback = request.replace(url="http://" + request.url[len("https://"):], dont_filter=True)
         fallback.meta["https_fallback_from"] = request.url
-        self.crawler.stats.inc_value("nianbao/https_fallback")
-        logger.info("https failed (%s), trying http: %s", type(exception).__name__, fallback.url)
         return fallback

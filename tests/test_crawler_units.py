@@ -133,3 +133,26 @@ def test_spider_adapts_settings_to_its_sites(tmp_path):
     assert crawler.settings["JOBDIR"] is None and crawler.settings["NIANBAO_JOBDIR"] == str(tmp_path / "job")
     assert not crawler.settings.getdict("DOWNLOAD_HANDLERS")
     assert crawler.settings.getbool("ROBOTSTXT_OBEY") and crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") <= 2
+
+
+def test_https_failure_falls_back_to_http_for_that_host_from_then_on():
+    from types import SimpleNamespace
+
+    from scrapy.http import Request
+    from scrapy.utils.test import get_crawler
+    from twisted.internet.error import ConnectionLost
+
+    from crawler.middlewares import HttpsFallbackMiddleware
+
+    site = site_from_entry("weihai", {"family": "hanweb", "base_urls": ["https://www.weihai.gov.cn/"],
+                                      "https_fallback": True})
+    crawler = get_crawler()
+    crawler.spider = SimpleNamespace(site_for=lambda request: site)
+    middleware = HttpsFallbackMiddleware.from_crawler(crawler)
+    failed = Request("https://www.weihai.gov.cn/col/col1/index.html", meta={"journal_fps": ["f" * 40]})
+    retry = middleware.process_exception(failed, ConnectionLost())
+    assert retry.url == "http://www.weihai.gov.cn/col/col1/index.html"
+    assert retry.meta["journal_fps"] == ["f" * 40] and retry.dont_filter  # closes the original's entry
+    later = middleware.process_request(Request("https://www.weihai.gov.cn/art/2025/3/7/art_1_2.html"))
+    assert later.url == "http://www.weihai.gov.cn/art/2025/3/7/art_1_2.html"
+    assert middleware.process_request(Request("https://other.gov.cn/")) is None
