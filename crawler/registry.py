@@ -39,6 +39,9 @@ class Site:
     https_fallback: bool = False
     render_js: bool | str = "auto"
     politeness: dict = field(default_factory=dict)
+    # Report years to try on xxgkAnnualReport.jsp for every body found, for
+    # portals whose pages do not link each year (inclusive range; () = only linked years).
+    probe_years: tuple[int, ...] = ()
 
     @property
     def base_url(self) -> str:
@@ -80,7 +83,7 @@ def _check_url(site: str, url: str) -> str:
 
 
 ENTRY_KEYS = {"title", "family", "base_url", "base_urls", "start_urls", "region_code", "extra_hosts",
-              "https_fallback", "render_js", "politeness"}
+              "https_fallback", "render_js", "politeness", "probe_years"}
 
 
 def site_from_entry(name: str, entry: dict) -> Site:
@@ -102,6 +105,9 @@ def site_from_entry(name: str, entry: dict) -> Site:
     unknown = set(politeness) - POLITENESS_KEYS
     if unknown:
         raise RegistryError(f"site {name!r}: unknown politeness keys {sorted(unknown)}")
+    probe = entry.get("probe_years", [])
+    if probe and not (len(probe) == 2 and all(isinstance(y, int) for y in probe) and probe[0] <= probe[1]):
+        raise RegistryError(f"site {name!r}: probe_years must be [first, last]")
     region = entry.get("region_code")
     if region is not None and not re.fullmatch(r"\d{6}", str(region)):
         raise RegistryError(f"site {name!r}: region_code must be a 6-digit GB/T 2260 code")
@@ -116,6 +122,7 @@ def site_from_entry(name: str, entry: dict) -> Site:
         https_fallback=bool(entry.get("https_fallback", False)),
         render_js=render_js,
         politeness=politeness,
+        probe_years=tuple(range(probe[0], probe[1] + 1)) if probe else (),
     )
 
 

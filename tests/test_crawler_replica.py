@@ -25,7 +25,8 @@ CLI = "from archive.cli import cli; cli(prog_name='nianbao')"
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "NIANBAO_RETRY_BACKOFF_BASE=0"]
 
 
-def write_registry(portal, path: Path, *, render_js=False, wendeng_url=None, https_fallback=False) -> Path:
+def write_registry(portal, path: Path, *, render_js=False, wendeng_url=None, https_fallback=False,
+                   huancui_extra="") -> Path:
     wendeng, huancui = portal.sites["wendeng"], portal.sites["huancui"]
     flipbook_host = urlsplit(portal.flipbook_url).hostname
     js = "true" if render_js is True else ('"auto"' if render_js == "auto" else "false")
@@ -43,6 +44,7 @@ family = "hanweb"
 base_urls = ["{huancui.base_url}/", "{huancui.alias_url}/"]
 region_code = "371002"
 render_js = {js}
+{huancui_extra}
 """, encoding="utf-8")
     return path
 
@@ -282,3 +284,13 @@ def test_files_over_the_size_cap_are_recorded_as_errors_and_the_crawl_goes_on(po
     assert all(set(e["urls"]) & pages for e in wendeng)
     archived = {r["url"] for r in rows if r["sha256"]}
     assert all(f in archived or f in big for e in wendeng for f in e["files"])
+
+
+def test_probe_years_tries_annual_report_years_no_page_links(portal, tmp_path):
+    sites = write_registry(portal, tmp_path / "sites.toml", huancui_extra="probe_years = [2020, 2023]")
+    crawl(sites, tmp_path / "data", "huancui")
+    rows = fetches(tmp_path / "data")
+    assert_complete(portal, rows, skip=lambda r: r["site"] != "huancui" or r["needs_js"])
+    # 2020 is linked nowhere (the replica has 2021-2023): probed for each body, an empty page each.
+    probes = [r for r in rows if "fbtime=2020" in r["url"]]
+    assert len(probes) == 4 and all(r["role"] == "list" and r["report_key"] is None for r in probes)

@@ -37,6 +37,10 @@ def test_registry_errors_name_the_site_and_the_reason(tmp_path):
         site_from_entry("x", {"family": "hanweb", "base_urls": ["http://x/"], "politeness": {"speed": 1}})
     with pytest.raises(RegistryError, match="unknown keys \\['render'\\]"):
         site_from_entry("x", {"family": "hanweb", "base_urls": ["http://x/"], "render": True})
+    with pytest.raises(RegistryError, match=r"probe_years must be \[first, last\]"):
+        site_from_entry("x", {"family": "hanweb", "base_urls": ["http://x/"], "probe_years": [2025, 2019]})
+    assert site_from_entry("x", {"family": "hanweb", "base_urls": ["http://x/"],
+                                 "probe_years": [2019, 2021]}).probe_years == (2019, 2020, 2021)
     bad = tmp_path / "sites.toml"
     bad.write_text("[sites.x\n", encoding="utf-8")
     with pytest.raises(RegistryError, match="not valid TOML"):

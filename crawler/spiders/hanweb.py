@@ -261,6 +261,8 @@ class HanwebSpider(scrapy.Spider):
         # A shell's body: from its URL (vc_xxgkarea), else from its own loader/iframe.
         for area in (hanweb.xxgk_areas(url) or hanweb.xxgk_areas(text)) if hanweb.is_xxgk_shell(text) else ():
             yield self.search_request(area, 1, text, url, site)
+            for year in site.probe_years:
+                yield from self.annual_report_request(hanweb.annual_report_url(site.base_url, area, year), site)
         for src in page.css("iframe::attr(src)").getall():
             if "/module/xxgk/tree.jsp" in src:
                 yield self.request(page.urljoin(src), self.parse_list, LIST, site)
