@@ -35,14 +35,14 @@ _BODY_MARKERS = (
     ("<!--<$[信息内容]>begin-->", "<!--<$[信息内容]>end-->"),
 )
 # Known article containers: Hanweb (#zoom, old td.bt_content .art_con), TRS, Ucap.
-_BODY_SELECTORS = (
+_BODY_SELECTORS = tuple(etree.XPath(selector) for selector in (
     "//*[@id='zoom']",
     "//td[contains(concat(' ', normalize-space(@class), ' '), ' bt_content ')]"
     "//div[contains(concat(' ', normalize-space(@class), ' '), ' art_con ')]",
     "//*[contains(concat(' ', normalize-space(@class), ' '), ' art_con ')]",
     "//*[contains(concat(' ', normalize-space(@class), ' '), ' TRS_Editor ')]",
     "//*[@id='UCAP-CONTENT']",
-)
+))
 _DATE_LABEL = re.compile(
     r"(?:发布日期|发布时间|发文日期|成文日期)\s*[:：]?\s*(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})"
 )
@@ -64,11 +64,19 @@ _BLOCK_TAGS = {
     "tr", "td", "th", "tbody", "thead", "tfoot", "caption", "figure", "figcaption", "body", "html",
 }
 _LEADING_NUMBER = re.compile(r"\s*(\d+)")
-# Descendants that break a cell's text into lines.
-_LINE_BREAKING = etree.XPath(
+# Descendants that break a cell's text into lines; XPath answers with numbers and
+# strings, so the common cell costs no element objects.
+_BREAKING = (
     "descendant::*[self::br or self::p or self::div or self::li or self::table or self::tr"
     " or self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6]"
 )
+_LINE_BREAKS = etree.XPath(f"count({_BREAKING})")
+_HAS_BR = etree.XPath("boolean(descendant::br)")
+_STRING = etree.XPath("string()", smart_strings=False)
+_FIRST_BREAKING_STRING = etree.XPath(f"string(({_BREAKING})[1])", smart_strings=False)
+# Plain strings and numbers straight from libxml2: no element objects, no Python joins.
+_BODY_TEXT = etree.XPath("//body//text()", smart_strings=False)
+_TEXT_LENGTH = etree.XPath("string-length(normalize-space())")
 _GBK_FAMILY = {"gbk", "gb2312", "gb_2312", "gb_2312-80", "x-gbk", "cp936", "936", "euc-cn", "csgb2312"}
 
 
@@ -218,9 +226,8 @@ def _iso(text: str | None) -> str | None:
 
 def _labelled_date(page) -> str | None:
     """The first 发布日期:/发布时间: date printed on the page (outside scripts)."""
-    for text in page.xpath("//body//text()"):
-        match = _DATE_LABEL.search(str(text))
-        if match and not match.group(0).startswith("成文日期"):
+    for match in _DATE_LABEL.finditer("\n".join(_BODY_TEXT(page))):
+        if not match.group(0).startswith("成文日期"):
             return _iso(match.group(0))
     return None
 
@@ -240,7 +247,7 @@ def find_body(page, text: str):
             if body is not None and (_clean(_text(body)) or body.find(".//img") is not None):
                 return body
     for selector in _BODY_SELECTORS:
-        found = page.xpath(selector)
+        found = selector(page)
         if found:
             return found[0]
     return _densest(page)
@@ -252,11 +259,11 @@ def _densest(page):
     container is the article. Falls back to <body>."""
     scores: dict = {}
     for element in page.iter("p", "table", "td", "pre", "h1", "h2", "h3", "span", "font"):
-        if element.tag in ("td", "span", "font") and element.find(".//p") is not None:
+        if element.tag in ("td", "span", "font") and next(element.iter("p"), None) is not None:
             continue
-        length = len(_clean(_text(element)))
-        links = sum(len(_clean(_text(a))) for a in element.iter("a"))
-        score = length - 2 * links
+        score = _TEXT_LENGTH(element)
+        if score > 10 and next(element.iter("a"), None) is not None:
+            score -= 2 * sum(_TEXT_LENGTH(a) for a in element.iter("a"))
         if score <= 10:
             continue
         parent = element.getparent()
@@ -439,13 +446,11 @@ def _span(cell, name: str) -> int:
 
 def _cell_text(cell) -> str:
     """A cell's text with its line breaks (<br>, <p>, nested rows) as "\\n"."""
-    breaking = _LINE_BREAKING(cell)
-    # Most cells hold one number or label, at most in one <p>: no walk needed.
-    if not breaking:
-        return _clean(_text(cell))
-    if len(breaking) == 1 and breaking[0].tag != "br":
-        text = _clean(_text(cell))
-        if text == _clean(_text(breaking[0])):
+    # Most cells hold one number or label, at most in one <p> (no <br>): no walk needed.
+    breaks = _LINE_BREAKS(cell)
+    if breaks == 0 or (breaks == 1 and not _HAS_BR(cell)):
+        text = _clean(_STRING(cell))
+        if breaks == 0 or text == _clean(_FIRST_BREAKING_STRING(cell)):
             return text
     lines: list[str] = []
     current: list[str] = []
