@@ -396,13 +396,6 @@ def annual_report_params(url: str) -> tuple[str, int] | None:
         return None
 
 
-def offered_years(html: str) -> list[int]:
-    """Years an annual-report page offers (its year links/options ``fbtime=YYYY``)."""
-    years = {int(y) for y in re.findall(r"fbtime=((?:19|20)\d\d)", html)}
-    years |= {int(y) for y in re.findall(r"<option[^>]*value=[\"']?((?:19|20)\d\d)", html)}
-    return sorted(years)
-
-
 def is_empty_annual_report(html: str) -> bool:
     """xxgkAnnualReport.jsp answers 200 with an empty page for years not filed."""
     doc = _parse_html(html)
@@ -554,7 +547,6 @@ def rendered_records(html: str, base_url: str) -> list[Record]:
 # --- FlipBuilder books -----------------------------------------------------------------
 
 FLIPBOOK_MARKERS = re.compile(r"^(?P<root>.*?/)(?:files/basic-html/|files/mobile/|mobile/|index\.html)")
-FLIPBOOK_PAGE = re.compile(r"page(\d+)\.html$")
 
 
 def flipbook_root(url: str) -> str | None:

@@ -5,7 +5,6 @@ pytest process); the archive database is then inspected."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
