@@ -53,8 +53,7 @@ def export_bundle(archive: Archive, out_dir: str | Path) -> int:
     target = Store(out_dir / "originals")
     lines = [f"{_hash_file(snapshot)}  {DB_NAME}"]
     for sha256 in digests:
-        destination = target.path_for(sha256)
-        safe_join(out_dir, str(destination.relative_to(out_dir)))  # digests only, but never trust a DB
+        destination = target.path_for(sha256)  # refuses anything but a hex digest, so stays inside
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(archive.store.path_for(sha256), destination)
         os.chmod(destination, 0o444)
