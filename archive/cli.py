@@ -89,6 +89,16 @@ def db_init(data_dir):
         click.echo(f"{archive.db_path}: schema version {schema_version(archive.db)}")
 
 
+def _existing_archive(data_dir: Path):
+    """The archive in ``data_dir``; a mistyped --data-dir is an error, not a new empty archive."""
+    from archive import Archive
+    from archive.db import DB_NAME
+
+    if not (data_dir / DB_NAME).is_file():
+        raise click.ClickException(f"no archive in {data_dir} (nianbao db init or nianbao import creates one)")
+    return Archive(data_dir)
+
+
 def _echo_parse_summary(summary) -> None:
     for key, reason in summary.failed.items():
         click.echo(f"nianbao: {key}: {reason}", err=True)
@@ -129,10 +139,9 @@ def import_command(data_dir, paths):
               help="Only reports whose originals changed or were read by another parser version, or all.")
 def parse_command(data_dir, only_pending):
     """Parse archived originals and load one record per report (one transaction each)."""
-    from archive import Archive
     from archive.reparse import parse_reports
 
-    with Archive(data_dir) as archive:
+    with _existing_archive(data_dir) as archive:
         summary = parse_reports(archive, only_pending=only_pending)
     _echo_parse_summary(summary)
     if summary.failed:
@@ -148,11 +157,9 @@ def parse_command(data_dir, only_pending):
               help="Write per-year ZIPs of CSV tables.")
 def export_command(data_dir, out_dir, warc_file, csv_dir):
     """Export a bundle to OUT_DIR (DB snapshot, originals, SHA256SUMS), and/or --warc, --csv."""
-    from archive import Archive
-
     if not (out_dir or warc_file or csv_dir):
         raise click.UsageError("name a bundle folder OUT_DIR, --warc FILE or --csv DIR")
-    with Archive(data_dir) as archive:
+    with _existing_archive(data_dir) as archive:
         if out_dir:
             from archive.bundle import export_bundle
 

@@ -74,3 +74,11 @@ def test_the_installed_command_runs(tmp_path):
     result = subprocess.run(["nianbao", "verify", "--data-dir", data], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "0 originals checked, 0 problems"
+
+
+def test_a_mistyped_data_dir_is_an_error_not_a_new_archive(tmp_path):
+    for command in (["parse"], ["export", str(tmp_path / "out")]):
+        result = run(*command, "--data-dir", tmp_path / "typo")
+        assert result.exit_code == 1
+        assert result.stderr.strip() == f"Error: no archive in {tmp_path / 'typo'} (nianbao db init or nianbao import creates one)"
+    assert not (tmp_path / "typo").exists()
