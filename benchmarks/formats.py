@@ -35,7 +35,7 @@ from parsers import parse_bytes  # noqa: E402
 from parsers.office import convert  # noqa: E402
 from tests import corpus  # noqa: E402
 
-TARGETS = {"pdf": 0.995, "doc": 0.995, "scan": 0.98, "html_images": 0.98, "html_images_degraded": 0.98}
+TARGETS = {"pdf": 0.995, "doc": 0.995, "scan": 0.98, "docx_images": 0.98, "html_images": 0.98, "html_images_degraded": 0.98}
 
 
 def pdf_speed(pdfs: list[bytes], repeats: int) -> tuple[float, float]:

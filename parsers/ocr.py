@@ -371,17 +371,23 @@ def resolve_images(doc: Document) -> Document:
         return doc
     blocks: list[Block] = []
     used_ocr = False
+    budget = limits.MAX_OCR_PAGES
     for block in doc.blocks:
         if not (isinstance(block, Image) and block.data):
             blocks.append(block)
             continue
         name = f"image {block.src or block.alt or '?'}"
+        if budget <= 0:
+            doc.warnings.append(f"{name} not read: OCR cap of {limits.MAX_OCR_PAGES} pictures per document reached")
+            blocks.append(block)
+            continue
         try:
             image = open_image(block.data, name)
             if image.width < MIN_PICTURE[0] or image.height < MIN_PICTURE[1]:
                 blocks.append(block)
                 continue
             notes: list[str] = []
+            budget -= 1
             found = read_image(image, notes, name)
         except ParseError as exc:
             doc.warnings.append(str(exc))

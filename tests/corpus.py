@@ -25,7 +25,7 @@ from parsers import synthetic
 from parsers.document import Table
 
 FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
-FORMATS = ("pdf", "doc", "scan", "html_images", "html_images_degraded")
+FORMATS = ("pdf", "doc", "scan", "docx_images", "html_images", "html_images_degraded")
 
 
 @dataclass
@@ -168,6 +168,31 @@ def html_with_image_tables(record: dict, folder: Path, rng: random.Random | None
     return path
 
 
+def docx_with_image_tables(record: dict) -> bytes:
+    """A Word report whose three tables were pasted as pictures (as in seed 004)."""
+    import docx
+    from docx.shared import Cm
+
+    printed = synthetic._tables(record, synthetic.Variants())
+    document = docx.Document()
+    document.add_paragraph(record["title"])
+    for section in record["sections"]:
+        document.add_paragraph(f"{'一二三四五六'[section['no'] - 1]}、{section['title']}")
+        for line in filter(None, section["text"].split("\n")):
+            document.add_paragraph(line)
+        if section["no"] in printed:
+            picture = io.BytesIO()
+            table_image(printed[section["no"]]).save(picture, "PNG")
+            picture.seek(0)
+            document.add_picture(picture, width=Cm(16))
+    document.add_paragraph(record["organization"])
+    y, m, d = (int(part) for part in record["published"].split("-"))
+    document.add_paragraph(f"{y}年{m}月{d}日")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
 def samples(fmt: str, count: int, workdir: Path, seed: int = 0) -> list[Sample]:
     rng = random.Random(seed)
     out = []
@@ -179,6 +204,8 @@ def samples(fmt: str, count: int, workdir: Path, seed: int = 0) -> list[Sample]:
             out.append(Sample(name, fmt, doc_bytes(record), record, filename=f"{name}.doc"))
         elif fmt == "scan":
             out.append(Sample(name, fmt, scan_bytes(pdf_bytes(record), rng), record, filename=f"{name}.pdf"))
+        elif fmt == "docx_images":
+            out.append(Sample(name, fmt, docx_with_image_tables(record), record, filename=f"{name}.docx"))
         elif fmt in ("html_images", "html_images_degraded"):
             degraded = rng if fmt.endswith("degraded") else None
             path = html_with_image_tables(record, workdir / name, degraded)

@@ -88,3 +88,11 @@ def test_an_oversized_file_is_refused(monkeypatch):
 def test_an_image_just_over_the_cap_is_refused_with_its_size():
     with pytest.raises(ParseError, match=r"8000 x 6000 px exceeds the 40 Mpx cap"):
         read_image_file(png_header(8000, 6000), filename="scan.png")
+
+
+def test_pictures_past_the_ocr_cap_stay_images_and_are_named(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_OCR_PAGES", 0)
+    picture = Image("media/image1.png", "", png_header(800, 600))
+    doc = resolve_images(Document(blocks=[picture]))
+    assert doc.blocks == [picture]
+    assert doc.warnings == ["image media/image1.png not read: OCR cap of 0 pictures per document reached"]
