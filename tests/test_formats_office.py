@@ -24,15 +24,29 @@ def test_without_libreoffice_the_error_names_the_apt_package(monkeypatch):
         read_office(b"\xd0\xcf\x11\xe0" + b"\0" * 600, filename="report.doc")
 
 
-@pytest.mark.slow
-def test_a_legacy_doc_reads_to_the_record_it_was_saved_from():
+@pytest.fixture(scope="module")
+def legacy():
     record = random_record(11, template="2019", other_rows=1)
-    doc_bytes = corpus.doc_bytes(record)
+    return record, corpus.doc_bytes(record)
+
+
+@pytest.mark.slow
+def test_a_legacy_doc_reads_to_the_record_it_was_saved_from(legacy):
+    record, doc_bytes = legacy
     assert doc_bytes.startswith(b"\xd0\xcf\x11\xe0")  # OLE2: a real Word 97 file
     result = parsers.parse_bytes(doc_bytes, filename="report.doc")
     correct, total, misses = corpus.score(record, result)
     assert misses == [] and total > 150
     assert result["template"] == "2019"
+
+
+@pytest.mark.slow
+def test_a_word_97_file_named_wps_goes_through_the_same_conversion(legacy):
+    record, doc_bytes = legacy
+    assert parsers.detect_format(doc_bytes, "年报.wps") == "wps"
+    doc = parsers.read_document(doc_bytes, filename="年报.wps")
+    assert doc.source_format == "wps"
+    assert corpus.score(record, parsers.parse_document(doc))[2] == []
 
 
 @pytest.mark.slow
