@@ -378,7 +378,7 @@ class _Walker:
         """Add a data table; False for a one-column table, which is page layout
         (a frame around the text) whose cells the walk reads as paragraphs."""
         rows = _rows(element)
-        if all(len(row) <= 1 for row in rows):
+        if all(sum(_span(cell, "colspan") for cell in row) <= 1 for row in rows):
             return False
         try:
             texts = [[_cell_text(cell) for cell in row] for row in rows]
