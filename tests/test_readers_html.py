@@ -1,6 +1,8 @@
 """The HTML reader: encodings, the article body inside a CMS page, tables, images."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from parsers import ParseError, read_document
 from parsers.document import Image, Paragraph, Table
@@ -229,3 +231,27 @@ def test_blank_or_unparseable_pages_raise_a_one_line_parse_error(data, reason):
 def test_read_document_routes_html_by_content():
     document = read_document(f"<html><body>{REPORT}</body></html>".encode(), filename="report.pdf")
     assert document.source_format == "html"
+
+
+# --- property: however a page declares (or hides) its encoding -------------------------
+
+# Characters every encoding under test can write: common hanzi and full-width punctuation.
+HANZI = "政府信息公开工作年度报告本机关共收到申请件予以部分不掌握相关无法提供行政复议诉讼结果维持纠正其他尚未审结总计年月日，。、（）"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    lines=st.lists(st.text(alphabet=HANZI, min_size=12, max_size=40), min_size=2, max_size=6),
+    encoding=st.sampled_from(["utf-8", "gbk", "gb18030"]),
+    declared_by=st.sampled_from(["header", "meta", "http-equiv", "nothing", "wrong meta"]),
+)
+def test_any_declaration_of_a_chinese_page_decodes_it(lines, encoding, declared_by):
+    head = {
+        "meta": f'<meta charset="{encoding}">',
+        "http-equiv": f'<meta http-equiv="Content-Type" content="text/html; charset={encoding}">',
+        "wrong meta": '<meta charset="{}">'.format("gbk" if encoding == "utf-8" else "utf-8"),
+    }.get(declared_by, "")
+    body = "".join(f"<p>{line}</p>" for line in lines)
+    data = f"<html><head>{head}</head><body>{body}</body></html>".encode(encoding)
+    content_type = f"text/html; charset={encoding}" if declared_by == "header" else None
+    assert texts(read_html(data, content_type=content_type)) == lines
