@@ -271,3 +271,31 @@ def test_the_refusals_query_lists_every_refusal_code_of_the_spec():
     sql = load_metadata(None)["databases"]["nianbao"]["queries"]["refusals_by_reason"]["sql"]
     listed = set(re.findall(r"'((?:denied|unable|rejected)_\w+)'", sql))
     assert listed == {code for code in APPLICATION_ROWS if code.startswith(("denied_", "unable_", "rejected_"))}
+
+
+def test_live_mode_serves_a_mutable_database_without_the_download(archive_dir):
+    live = build_datasette(archive_dir / "nianbao.db", archive_dir / "originals", immutable=False)
+    assert get(live, "/nianbao/reports.json").status_code == 200
+    assert get(live, "/nianbao.db").status_code in (403, 404)
+
+
+def test_table_counts_come_from_inspect_data_rebuilt_when_the_database_changes(tmp_path):
+    from archive.serve import inspect_data
+
+    source = tmp_path / "nianbao.db"
+    conn = sqlite3.connect(source)
+    conn.execute("create table crawl_runs (id integer primary key, status text)")
+    conn.execute("insert into crawl_runs (status) values ('ok')")
+    conn.commit()
+    assert inspect_data(source)["nianbao"]["tables"]["crawl_runs"]["count"] == 1
+    assert (tmp_path / "nianbao.inspect.json").is_file()
+    conn.execute("insert into crawl_runs (status) values ('partial')")
+    conn.commit()
+    conn.close()
+    os.utime(source, ns=(0, os.stat(source).st_mtime_ns + 1_000_000))  # a later state, even within one tick
+    assert inspect_data(source)["nianbao"]["tables"]["crawl_runs"]["count"] == 2
+
+
+def test_a_missing_database_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no database at .*nianbao run"):
+        build_datasette(tmp_path / "nianbao.db", tmp_path / "originals")
