@@ -107,10 +107,17 @@ def _echo_parse_summary(summary) -> None:
     )
 
 
+workers_option = click.option(
+    "--workers", type=click.IntRange(min=0), default=0, show_default=True,
+    help="Processes parsing in parallel (0: parse in this process).",
+)
+
+
 @cli.command("import")
 @data_dir_option
+@workers_option
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-def import_command(data_dir, paths):
+def import_command(data_dir, workers, paths):
     """Archive local files (folders recursively), then parse and load them.
 
     Each file is one report. A file that cannot be read or parsed gets one line
@@ -127,7 +134,7 @@ def import_command(data_dir, paths):
                 click.echo(f"nianbao: {item.path}: {item.error}", err=True)
         keys = [item.report_key for item in imported if not item.error]
         click.echo(f"{len(imported)} files archived ({sum(i.result.new_document for i in imported)} new)")
-        summary = parse_reports(archive, keys)
+        summary = parse_reports(archive, keys, workers=workers)
     _echo_parse_summary(summary)
     if summary.failed or any(item.error for item in imported):
         raise SystemExit(1)
@@ -137,12 +144,13 @@ def import_command(data_dir, paths):
 @data_dir_option
 @click.option("--pending/--all", "only_pending", default=True, show_default=True,
               help="Only reports whose originals changed or were read by another parser version, or all.")
-def parse_command(data_dir, only_pending):
+@workers_option
+def parse_command(data_dir, only_pending, workers):
     """Parse archived originals and load one record per report (one transaction each)."""
     from archive.reparse import parse_reports
 
     with _existing_archive(data_dir) as archive:
-        summary = parse_reports(archive, only_pending=only_pending)
+        summary = parse_reports(archive, only_pending=only_pending, workers=workers)
     _echo_parse_summary(summary)
     if summary.failed:
         raise SystemExit(1)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -33,6 +34,7 @@ from .archive import Archive
 from .db import utc_now
 from .load import Source, load_record, sources_digest, table_values
 from .paths import safe_filename, safe_join
+from .store import Store
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +146,7 @@ def _url_path(url: str) -> list[str]:
     return [safe_filename(seg) for seg in segments if seg not in ("", ".", "..")]
 
 
-def _materialize(archive: Archive, originals: list[Original], root: Path) -> dict[str, Path]:
+def _materialize(store: Store, originals: list[Original], root: Path) -> dict[str, Path]:
     """Lay a report's originals out under ``root`` at their URL paths (host dropped).
 
     Returns sha256 -> path of each original laid out. An original whose path is
@@ -160,7 +162,7 @@ def _materialize(archive: Archive, originals: list[Original], root: Path) -> dic
             if target.exists():
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(archive.store.path_for(original.sha256), target)
+            shutil.copyfile(store.path_for(original.sha256), target)
         except (OSError, ValueError):  # e.g. /a is a file and /a/b wants it as a folder
             continue
         placed.setdefault(original.sha256, target)
@@ -195,20 +197,20 @@ def _base_dir(originals: list[Original], original: Original, root: Path, placed:
     return root
 
 
-def _parse(archive: Archive, candidate: Candidate, originals: list[Original], root: Path,
+def _parse(store: Store, candidate: Candidate, originals: list[Original], root: Path,
            placed: dict[str, Path]) -> None:
     """Fill ``candidate.record`` or ``candidate.error`` (one line: the reason)."""
     try:
         if len(candidate.originals) == 1:
             original = candidate.originals[0]
             document = parsers.read_document(
-                archive.store.read_bytes(original.sha256),
+                store.read_bytes(original.sha256),
                 filename=original.filename,
                 content_type=original.content_type,
                 base_dir=_base_dir(originals, original, root, placed),
             )
         else:
-            pages = [placed.get(o.sha256) or archive.store.read_bytes(o.sha256) for o in candidate.originals]
+            pages = [placed.get(o.sha256) or store.read_bytes(o.sha256) for o in candidate.originals]
             document = read_pages(pages)
         candidate.has_images = bool(document.images())
         candidate.record = parsers.parse_document(document)
@@ -222,15 +224,30 @@ def _one_line(error: BaseException) -> str:
     return " ".join(str(error).split()) or type(error).__name__
 
 
-def parse_report(archive: Archive, report_key: str, originals: list[Original] | None = None) -> int | None:
-    """Parse one report's candidates and load the best; returns the report id, None if nothing parsed."""
-    originals = sources(archive, report_key) if originals is None else originals
+def read_candidates(store: Store, originals: list[Original]) -> list[Candidate]:
+    """Parse every candidate of one report (reads the store only: safe in a worker process)."""
     tried = candidates(originals)
     with tempfile.TemporaryDirectory(prefix="nianbao-parse-") as folder:
         root = Path(folder)
-        placed = _materialize(archive, originals, root)
+        placed = _materialize(store, originals, root)
         for candidate in tried:
-            _parse(archive, candidate, originals, root, placed)
+            _parse(store, candidate, originals, root, placed)
+    return tried
+
+
+def _read_in_worker(job: tuple[Path, list[Original]]) -> list[Candidate]:
+    store_root, originals = job
+    return read_candidates(Store(store_root), originals)
+
+
+def parse_report(archive: Archive, report_key: str, originals: list[Original] | None = None) -> int | None:
+    """Parse one report's candidates and load the best; returns the report id, None if nothing parsed."""
+    originals = sources(archive, report_key) if originals is None else originals
+    return load_best(archive, report_key, originals, read_candidates(archive.store, originals))
+
+
+def load_best(archive: Archive, report_key: str, originals: list[Original], tried: list[Candidate]) -> int | None:
+    """Record the candidates that failed and load the one with most table values (one transaction)."""
     failures = [c for c in tried if c.record is None]
     with archive.lock, archive.db.atomic():
         for candidate in failures:
@@ -283,16 +300,35 @@ def parse_reports(
     *,
     only_pending: bool = True,
     progress: Callable[[str, int | None], None] | None = None,
+    workers: int = 0,
 ) -> ParseSummary:
-    """Parse and load reports (each in its own transaction); failures are recorded, never raised."""
+    """Parse and load reports (each in its own transaction); failures are recorded, never raised.
+
+    With ``workers`` > 0, that many processes parse (they read the store only)
+    while this process writes every report, in order.
+    """
     summary = ParseSummary()
+    todo: list[tuple[str, list[Original]]] = []
     for key in report_keys(archive) if keys is None else keys:
         originals = sources(archive, key)
         if not originals or (only_pending and not is_pending(archive, key, originals)):
             summary.skipped.append(key)
-            continue
+        else:
+            todo.append((key, originals))
+    if workers > 0 and len(todo) > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            jobs = [(archive.store.root, originals) for _, originals in todo]
+            _load_all(archive, todo, pool.map(_read_in_worker, jobs), summary, progress)
+    else:
+        readings = (read_candidates(archive.store, originals) for _, originals in todo)
+        _load_all(archive, todo, readings, summary, progress)
+    return summary
+
+
+def _load_all(archive, todo, readings, summary: ParseSummary, progress) -> None:
+    for (key, originals), tried in zip(todo, readings):
         try:
-            report_id = parse_report(archive, key, originals)
+            report_id = load_best(archive, key, originals, tried)
         except Exception as exc:  # e.g. a record the database refuses; the next report still loads
             log.exception("loading %s failed", key)
             report_id = None
@@ -303,7 +339,6 @@ def parse_reports(
             summary.loaded.append(key)
         if progress:
             progress(key, report_id)
-    return summary
 
 
 def _failure_reason(archive: Archive, report_key: str) -> str:

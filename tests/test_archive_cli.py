@@ -40,7 +40,7 @@ def test_import_parse_export_verify(tmp_path):
     again = run("parse", "--data-dir", data)
     assert again.stdout.strip() == "0 reports loaded, 0 failed, 4 unchanged"
     assert again.exit_code == 0
-    everything = run("parse", "--all", "--data-dir", data)
+    everything = run("parse", "--all", "--workers", "2", "--data-dir", data)
     assert everything.stdout.strip() == "3 reports loaded, 1 failed, 0 unchanged"
 
     exported = run("export", "--data-dir", data, tmp_path / "bundle", "--warc", tmp_path / "a.warc.gz")

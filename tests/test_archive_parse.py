@@ -251,3 +251,21 @@ def test_urls_that_clash_as_paths_still_parse(archive):
     assert summary.loaded == ["k"] and archive.db["parse_errors"].count == 0
     (report,) = archive.db["reports"].rows
     assert json.loads(report["warnings"])[-1].count("values") == 3  # every candidate was read
+
+
+def test_parsing_in_worker_processes_loads_the_same_reports(tmp_path):
+    loaded = []
+    for workers in (0, 2):
+        with Archive(tmp_path / f"w{workers}") as archive:
+            for prefix in ("001", "002", "003"):
+                archive.record_fetch(url=f"http://127.0.0.1/{prefix}.txt", status=200, body=seed_bytes(prefix),
+                                     role="attachment", report_key=prefix)
+            archive.record_fetch(url="http://127.0.0.1/bad.pdf", status=200, body=b"%PDF-1.4 cut", role="attachment",
+                                 report_key="bad")
+            summary = parse_reports(archive, workers=workers)
+            assert (summary.loaded, list(summary.failed)) == (["001", "002", "003"], ["bad"])
+            loaded.append([
+                {k: v for k, v in row.items() if k not in ("parsed_at",)}
+                for row in archive.db.query("SELECT * FROM reports ORDER BY report_key")
+            ] + list(archive.db.query("SELECT * FROM applications ORDER BY report_id, row_code, column_code")))
+    assert loaded[0] == loaded[1]
