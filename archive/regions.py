@@ -82,6 +82,13 @@ def _describe(code: str) -> dict:
     return {"province": province, "city": city, "county": county, "region_code": code}
 
 
+def _level_prefix(code: str) -> str:
+    """The digits a place's subdivisions share: 37 for 370000, 3710 for 371000."""
+    if code.endswith("0000"):
+        return code[:2]
+    return code[:4] if code.endswith("00") else code
+
+
 def _full_name(code: str) -> str:
     described = _describe(code)
     parts = [described["province"], described["city"], described["county"]]
@@ -148,10 +155,10 @@ def locate(organization: str | None, region: str | None) -> dict:
     organization = re.sub(r"\s+", "", organization or "") or None
     region = re.sub(r"\s+", "", region or "") or None
     code, note = _match(organization) if organization else (None, None)
-    if region and (code is None or len(code.rstrip("0")) <= 4):
+    if region and (code is None or code.endswith("00")):
         combined, combined_note = _match(region + (organization or ""))
         # Only a refinement of what the name itself says, never a contradiction.
-        if combined and (code is None or combined.startswith(code.rstrip("0"))):
+        if combined and (code is None or combined.startswith(_level_prefix(code))):
             code, note = combined, (note or combined_note) if combined == code else combined_note
     result = _describe(code) if code else {
         "province": None, "city": None, "county": None, "region_code": None,

@@ -104,3 +104,9 @@ def test_a_region_repeating_the_name_keeps_what_the_name_says():
     placed = locate("西宁市湟中区统计局", "青海省西宁市")
     assert placed["region_code"] == "630100"
     assert "湟中区 not in the gazetteer" in placed["region_note"]
+
+
+def test_a_region_in_another_city_of_the_same_province_does_not_move_the_body():
+    # 威海 is 371000 and 聊城 371500: a shared "371" is not the same city.
+    placed = locate("威海市统计局", "山东省聊城市东昌府区")
+    assert (placed["city"], placed["region_code"]) == ("威海市", "371000")
