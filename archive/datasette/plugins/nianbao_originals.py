@@ -31,7 +31,8 @@ from archive.datasette.labels import label
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
-# documents.format -> content type, for originals whose fetch sent none (imports).
+# documents.format -> content type, for originals whose fetch sent none (imports);
+# images (png, jpeg, …) are named by their file name instead.
 _FORMAT_TYPES = {
     "html": "text/html",
     "pdf": "application/pdf",
@@ -41,21 +42,17 @@ _FORMAT_TYPES = {
     "rtf": "application/rtf",
     "odt": "application/vnd.oasis.opendocument.text",
     "text": "text/plain; charset=utf-8",
-    "image": "image/png",
 }
 
 
 def jieba_query(text: str | None) -> str:
-    """A search as FTS5 terms: each jieba word quoted, all required ("收到申请" -> "收到" "申请").
+    """A search as an FTS5 MATCH expression, segmented as the index was (``archive.load.fts_query``).
 
-    Precise-mode words: the index holds ``cut_for_search`` output, which
-    contains every precise-mode word of the text plus shorter sub-words.
+    An empty search matches nothing rather than failing: FTS5 refuses an empty MATCH.
     """
-    import jieba
+    from archive.load import fts_query
 
-    words = [w.strip() for w in jieba.cut(text or "") if w.strip()]
-    # Quoting makes every word a literal string: FTS operators in a search cannot break the query.
-    return " ".join('"' + w.replace('"', '""') + '"' for w in dict.fromkeys(words)) or '""'
+    return fts_query(text or "") or '""'
 
 
 @hookimpl
