@@ -114,15 +114,44 @@ def _runs(profile, threshold) -> list[float]:
     return centres
 
 
-def ruled_tables(gray) -> list[list[tuple[float, float, float, float]]]:
+def _ink(gray):
+    """Ink mask (Otsu) without scan specks, and the typical character height.
+    Components of a few pixels are noise; a thin stroke (a small "一", a "1")
+    is kept whole, as an opening would not."""
+    import cv2
+    import numpy as np
+
+    _, ink = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    keep = stats[:, cv2.CC_STAT_AREA] > 6
+    keep[0] = False
+    return np.where(keep[labels], 255, 0).astype(np.uint8), _char_height(stats[1:count])
+
+
+def _char_height(stats) -> float:
+    """Typical height of a character's ink (the 80th percentile of glyph-sized components)."""
+    import cv2
+    import numpy as np
+
+    heights = stats[:, cv2.CC_STAT_HEIGHT]
+    widths = stats[:, cv2.CC_STAT_WIDTH]
+    glyphs = heights[(heights >= 6) & (heights <= 150) & (widths <= 150) & (stats[:, cv2.CC_STAT_AREA] > 6)]
+    return float(np.percentile(glyphs, 80)) if len(glyphs) else 20.0
+
+
+def ruled_tables(gray, ink=None, char: float = 20.0) -> list[list[tuple[float, float, float, float]]]:
     """Cell rectangles of every ruled table in the image, one list per table."""
     import cv2
     import numpy as np
 
     height, width = gray.shape
-    _, ink = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(25, width // 35), 1)))
-    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(25, height // 50))))
+    if ink is None:
+        ink, char = _ink(gray)
+    # A ruling line is longer than any stroke of a character; a border of a
+    # single-line row is still longer than 1.2 characters.
+    shortest = int(max(25, 1.2 * char))
+    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(shortest, width // 35), 1)))
+    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, shortest)))
     frame = cv2.dilate(horizontal | vertical, np.ones((5, 5), np.uint8))
     count, _, stats, _ = cv2.connectedComponentsWithStats(frame)
     tables = []
@@ -176,10 +205,8 @@ def layout(image, name: str = "image") -> Layout:
     limits.check_pixels(image.width, image.height, name)
     gray = np.asarray(image.convert("L"))
     gray, angle = deskew(gray)
-    _, ink = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    # Single-pixel specks (scan noise) are not ink worth reading.
-    ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
-    tables = ruled_tables(gray)
+    ink, char = _ink(gray)
+    tables = ruled_tables(gray, ink, char)
     text: list[Box] = []
     for top, bottom in _prose_bands(ink, tables):
         band = gray[top:bottom]

@@ -152,12 +152,12 @@ def _read_page(page: PageGeometry, number: int) -> tuple[list[_Item], bool]:
             items.append(_Item(rect[1], _Picture(rect, number)))
             regions.append(rect)
     rest = [w for w in words if not any(_inside(w, r) for r in regions)]
-    items += _text_items(rest, page.width)
+    items += _text_items(rest)
     items.sort(key=lambda item: item.top)
     return items, False
 
 
-def _text_items(words: list[Box], page_width: float) -> list[_Item]:
+def _text_items(words: list[Box]) -> list[_Item]:
     """Lines outside ruled tables: runs of label-and-numbers lines become an
     unruled table, the others stay lines (paragraphs are made after page joins)."""
     items: list[_Item] = []
@@ -307,12 +307,17 @@ def _ocr_pages(data: bytes, whole_pages: list[int], per_page: list[list[_Item]],
         if number not in whole_pages and not pictures:
             continue
         if budget <= 0:
-            doc.warnings.append(f"OCR stopped after {limits.MAX_OCR_PAGES} pages (cap); later pages not read")
-            break
+            if budget == 0:
+                doc.warnings.append(f"OCR stopped after {limits.MAX_OCR_PAGES} pages (cap); later pages not read")
+                budget -= 1
+            for item in pictures:  # kept as pictures, as a DOCX reader keeps them
+                item.block = Image(src=f"page {number + 1}", alt="picture not read (OCR cap)")
+            continue
         budget -= 1
+        doc.source_format = "ocr"
         image = render_page(data, number)
         if number in whole_pages:
-            per_page[number] = _scanned_page(ocr.layout(image, f"page {number + 1}"), number, image.width)
+            per_page[number] = _scanned_page(ocr.layout(image, f"page {number + 1}"), number)
             doc.warnings.append(ocr.ocr_note(f"page {number + 1}", per_page[number].angle))
             continue
         scale = limits.OCR_DPI / 72
@@ -320,7 +325,6 @@ def _ocr_pages(data: bytes, whole_pages: list[int], per_page: list[list[_Item]],
             x0, top, x1, bottom = (v * scale for v in item.block.rect)
             crop = image.crop((int(x0), int(top), int(x1) + 1, int(bottom) + 1))
             item.block = ocr.read_image(crop, doc.warnings, name=f"picture on page {number + 1}")
-    doc.source_format = "ocr"
 
 
 class _ScannedItems(list):
@@ -329,7 +333,7 @@ class _ScannedItems(list):
     angle: float = 0.0
 
 
-def _scanned_page(found, number: int, width_px: int) -> list[_Item]:
+def _scanned_page(found, number: int) -> list[_Item]:
     """OCR geometry (pixels) to the same items as a text page (points), so that
     scanned pages get the same table joins, header removal and paragraphs."""
     k = 72 / limits.OCR_DPI
@@ -343,7 +347,7 @@ def _scanned_page(found, number: int, width_px: int) -> list[_Item]:
         rects = [tuple(v * k for v in r) for r in rects]
         bbox = (min(r[0] for r in rects), min(r[1] for r in rects), max(r[2] for r in rects), max(r[3] for r in rects))
         items.append(_Item(bbox[1], _PageTable(rects, [scaled(b) for b in boxes], bbox, number)))
-    items += _text_items([scaled(b) for b in found.text], width_px * k)
+    items += _text_items([scaled(b) for b in found.text])
     items.sort(key=lambda item: item.top)
     return items
 

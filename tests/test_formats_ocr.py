@@ -129,3 +129,17 @@ def test_pictures_in_a_document_become_tables_and_small_icons_stay_images():
     assert read_texts(doc.blocks[1]) == printed_texts(rows)
     assert doc.source_format == "ocr"
     assert doc.warnings[0] == "image media/image1.png: text read by OCR"
+
+
+@pytest.mark.slow
+def test_table_pictures_pasted_in_a_text_pdf_are_read_in_place():
+    from parsers.office import convert
+
+    record = random_record(12, other_rows=1)
+    pdf = convert(corpus.docx_with_image_tables(record), ".docx", target="pdf")
+    doc = parsers.read_document(pdf, filename="report.pdf")
+    assert doc.source_format == "ocr"
+    assert any(w.startswith("picture on page") for w in doc.warnings)
+    result = parsers.parse_document(doc)
+    correct, total, misses = corpus.score(record, result)
+    assert correct / total >= 0.98, misses

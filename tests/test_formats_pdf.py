@@ -129,3 +129,15 @@ def test_a_500_page_pdf_is_read_up_to_the_cap_in_bounded_time():
     doc = read_pdf(buffer.getvalue())
     assert doc.warnings[0] == f"PDF has 500 pages; read the first {limits.MAX_PDF_PAGES} only"
     assert len(doc.tables()) >= 1
+
+
+def test_scanned_pages_past_the_ocr_cap_are_named_not_read(monkeypatch):
+    from PIL import Image as PILImage
+
+    monkeypatch.setattr(limits, "MAX_OCR_PAGES", 0)
+    monkeypatch.setattr("parsers.ocr.layout", lambda *a, **k: pytest.fail("OCR must not run past the cap"))
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (850, 1100), "white").save(buffer, "PDF", resolution=100)
+    doc = read_pdf(buffer.getvalue())
+    assert doc.blocks == []
+    assert doc.warnings == ["OCR stopped after 0 pages (cap); later pages not read"]
