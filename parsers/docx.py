@@ -99,11 +99,12 @@ class _BodyReader:
         # Pictures in cells (often the table itself, pasted as an image) follow the table.
         self.blocks.extend(self.images(tbl))
 
-    def images(self, element) -> list[Image]:
+    def images(self, container) -> list[Image]:
+        """Pictures under a paragraph or table, by their relationship to the package."""
         found = []
-        for element in element.iter(_BLIP, _VML_IMAGE):
-            embed = element.get(R + "embed") or element.get(R + "id")
-            link = element.get(R + "link")
+        for picture in container.iter(_BLIP, _VML_IMAGE):
+            embed = picture.get(R + "embed") or picture.get(R + "id")
+            link = picture.get(R + "link")
             if embed and embed in self.part.rels:
                 target = self.part.rels[embed]
                 if target.is_external:
@@ -135,8 +136,8 @@ def paragraph_text(p) -> str:
     return "".join(out)
 
 
-# A cell's printed pieces in document order: paragraph starts, text, tabs, breaks.
 _NS = {"w": W[1:-1]}
+# A cell's printed pieces in document order: paragraph starts, text, tabs, breaks.
 _CELL_PIECES = etree.XPath(
     "w:p | w:p//w:t | w:p//w:br | w:p//w:cr | w:p//w:tab[not(parent::w:tabs)]", namespaces=_NS
 )
@@ -147,6 +148,7 @@ _CELL_IS_SIMPLE = etree.XPath(
     namespaces=_NS,
 )
 _CELL_RUN_TEXT = etree.XPath("w:p//w:t/text()", namespaces=_NS, smart_strings=False)
+# A cell's merge marks as one string, "gridSpan|has vMerge|vMerge value" ("2|1|restart").
 _CELL_MERGE = etree.XPath(
     "concat(string(w:tcPr/w:gridSpan/@w:val), '|', count(w:tcPr/w:vMerge), '|', string(w:tcPr/w:vMerge/@w:val))",
     namespaces=_NS,
@@ -203,7 +205,7 @@ def _table_spans(tbl) -> list[list[tuple[str, int, int]]]:
         column = _int(tr.find(f"{W}trPr/{W}gridBefore"), 0, low=0)
         cells = []
         for tc in _row_cells(tr):
-            # One string per cell ("2|1|restart"), read without building element objects.
+            # Read as one string, without building element objects for tcPr and its children.
             span_text, merged, merge_value = _CELL_MERGE(tc).split("|")
             span = max(1, min(int(span_text), 1000)) if span_text.isdigit() else 1
             vmerge = (merge_value or "continue") if merged != "0" else None
