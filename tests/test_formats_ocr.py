@@ -143,3 +143,18 @@ def test_table_pictures_pasted_in_a_text_pdf_are_read_in_place():
     result = parsers.parse_document(doc)
     correct, total, misses = corpus.score(record, result)
     assert correct / total >= 0.98, misses
+
+
+@pytest.mark.slow
+def test_a_table_printed_without_ruling_lines_is_rebuilt_from_text_positions():
+    from PIL import Image as PILImage, ImageDraw, ImageFont
+
+    rows = [("行政许可", "12", "0", "305"), ("行政处罚", "3", "1", "44"), ("行政强制", "0", "0", "7")]
+    font = ImageFont.truetype(corpus.FONT, 28)
+    picture = PILImage.new("RGB", (900, 60 + 60 * len(rows)), "white")
+    draw = ImageDraw.Draw(picture)
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            draw.text((40 + (0 if c == 0 else 250 + 180 * c), 40 + 60 * r), text, font=font, fill="black")
+    (table,) = [b for b in ocr.read_image(picture, [], "t") if isinstance(b, Table)]
+    assert read_texts(table) == [list(row) for row in rows]
