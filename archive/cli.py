@@ -120,7 +120,8 @@ workers_option = click.option(
 def import_command(data_dir, workers, paths):
     """Archive local files (folders recursively), then parse and load them.
 
-    Each file is one report. A file that cannot be read or parsed gets one line
+    Each file is one report (a saved page with its x_files/ folder is one). A file
+    that cannot be read or parsed gets one line
     on stderr with the reason; the others still load; the exit status is then 1.
     """
     from archive import Archive
@@ -132,7 +133,7 @@ def import_command(data_dir, workers, paths):
         for item in imported:
             if item.error:
                 click.echo(f"nianbao: {item.path}: {item.error}", err=True)
-        keys = [item.report_key for item in imported if not item.error]
+        keys = list(dict.fromkeys(item.report_key for item in imported if not item.error))
         click.echo(f"{len(imported)} files archived ({sum(i.result.new_document for i in imported)} new)")
         summary = parse_reports(archive, keys, workers=workers)
     _echo_parse_summary(summary)
