@@ -121,8 +121,8 @@ def import_command(data_dir, workers, paths):
     """Archive local files (folders recursively), then parse and load them.
 
     Each file is one report (a saved page with its x_files/ folder is one). A file
-    that cannot be read or parsed gets one line
-    on stderr with the reason; the others still load; the exit status is then 1.
+    that cannot be read or parsed gets one line on stderr with the reason; the
+    others still load; the exit status is then 1.
     """
     from archive import Archive
     from archive.importer import import_paths
