@@ -53,11 +53,16 @@ def read_pages(pages: str | Path | Iterable[str | Path | bytes]) -> Document:
     if missing:
         doc.warnings.append(f"flip-book pages missing: {', '.join(map(str, missing))}")
     lines: list[str] = []
+    ocr_pages = 0
     for page in parsed:
         if page.lines:
             lines += page.lines
             continue
+        if ocr_pages >= limits.MAX_OCR_PAGES:
+            doc.warnings.append(f"flip-book page {page.number} not read: OCR page cap reached")
+            continue
         blocks = _ocr_page(page, doc)
+        ocr_pages += blocks is not None
         if blocks is not None:
             doc.blocks += _paragraphs(lines)
             lines = []
@@ -153,9 +158,6 @@ def _ocr_page(page: _Page, doc: Document) -> list[Block] | None:
     image_path = next((p for p in images if p.is_file()), None)
     if image_path is None:
         doc.warnings.append(f"flip-book page {page.number} has no text and no page image")
-        return None
-    if sum(1 for w in doc.warnings if "read by OCR" in w) >= limits.MAX_OCR_PAGES:
-        doc.warnings.append(f"flip-book page {page.number} not read: OCR page cap reached")
         return None
     try:
         blocks = read_image(open_image(image_path.read_bytes(), image_path.name), doc.warnings, f"page {page.number}")
