@@ -35,7 +35,8 @@ def inputs(count: int) -> dict[str, list[tuple[dict, bytes]]]:
         record = random_record(n, template="2021" if n % 3 else "2019", other_rows=3 if n % 4 else 1)
         variant = {"split_labels": n % 2 == 1, "spaced_labels": n % 5 == 1, "typos": n % 7 == 3}
         page = ("article", "annual_report", "bare")[n % 3]
-        by_format["html"].append((record, render_html(record, page=page, encoding="gbk" if n % 2 else "utf-8", **variant)))
+        encoding = "gbk" if n % 2 else "utf-8"
+        by_format["html"].append((record, render_html(record, page=page, encoding=encoding, **variant)))
         by_format["docx"].append((record, render_docx(record, **variant)))
         layout = "tabs" if n % 2 else "cells"
         by_format["text"].append((record, render_text(record, layout, **variant).encode("utf-8")))

@@ -49,10 +49,15 @@ _DATE_LABEL = re.compile(
 _ISO_DATE = re.compile(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
 _SPACE = re.compile(r"[ \t\r\n\f\v\xa0\u3000\u200b]+")
 # Never part of the report: scripts, forms and page chrome.
-_DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "embed", "select", "button", "input", "textarea", "link", "meta")
+_DROP_TAGS = (
+    "script", "style", "noscript", "template", "iframe", "object", "embed",
+    "select", "button", "input", "textarea", "link", "meta",
+)  # fmt: skip
 # Class/id words of page chrome, matched as whole words of the attribute ("nb_print", "bdsharebuttonbox").
 _CHROME = re.compile(
-    r"(?:^|[\s_-])(?:share\w*|bdshare\w*|fenxiang|print|tools?|position|breadcrumbs?|crumbs?|nav\w*|footer|header|search)(?:$|[\s_-])",
+    r"(?:^|[\s_-])"
+    r"(?:share\w*|bdshare\w*|fenxiang|print|tools?|position|breadcrumbs?|crumbs?|nav\w*|footer|header|search)"
+    r"(?:$|[\s_-])",
     re.I,
 )
 _METADATA_FIELDS = ("发布机构", "发布单位", "成文日期", "文号", "公开方式", "主题分类", "内容分类")
@@ -77,6 +82,7 @@ _FIRST_BREAKING_STRING = etree.XPath(f"string(({_BREAKING})[1])", smart_strings=
 # Plain strings and numbers straight from libxml2: no element objects, no Python joins.
 _BODY_TEXT = etree.XPath("//body//text()", smart_strings=False)
 _TEXT_LENGTH = etree.XPath("string-length(normalize-space())")
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 _GBK_FAMILY = {"gbk", "gb2312", "gb_2312", "gb_2312-80", "x-gbk", "cp936", "936", "euc-cn", "csgb2312"}
 
 
@@ -116,10 +122,10 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, list
 
     The BOM goes first because it cannot lie (as browsers do). A declared
     charset that does not decode the page (a GBK page labelled UTF-8), or a
-    GBK label on bytes that are valid UTF-8, is overruled, with a warning. GBK and GB2312 are read as their
-    superset GB18030.
+    GBK label on bytes that are valid UTF-8, is overruled, with a warning.
+    GBK and GB2312 are read as their superset GB18030.
     """
-    for bom, encoding in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+    for bom, encoding in _BOMS:
         if data.startswith(bom):
             return data[len(bom) :].decode(encoding, "replace"), []
     warnings: list[str] = []

@@ -491,7 +491,7 @@ def _html_report(record: dict, v: Variants) -> str:
 
 
 def _html_table(rows: list[list[Printed]]) -> str:
-    out = ['<table border="1" cellspacing="0" cellpadding="0" width="100%" style="border-collapse:collapse">', "<tbody>"]
+    out = ['<table border="1" cellspacing="0" cellpadding="0" width="100%" style="border-collapse:collapse"><tbody>']
     for row in rows:
         out.append("<tr>")
         for cell in row:
