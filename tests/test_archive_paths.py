@@ -1,6 +1,8 @@
 """Hostile file names from URLs and Content-Disposition never escape the store."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from archive.paths import (
     MAX_NAME_BYTES,
@@ -74,3 +76,15 @@ def test_filename_from_url():
     assert filename_from_url("http://127.0.0.1/a/%C4%EA%B1%A8.pdf") == "年报.pdf"  # GBK-encoded path
     assert filename_from_url("http://127.0.0.1/a/%2e%2e%2f%2e%2e%2fetc%2fpasswd") == "passwd"
     assert filename_from_url("http://127.0.0.1/") is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=400) | st.binary(max_size=300).map(lambda b: b.decode("latin-1")))
+def test_any_name_becomes_one_safe_component(tmp_path_factory, name):
+    safe = safe_filename(name)
+    assert safe and safe not in (".", "..")
+    assert not any(ch in safe for ch in '/\\\x00<>:"|?*')
+    assert len(safe.encode("utf-8")) <= MAX_NAME_BYTES
+    assert safe.split(".")[0].upper() not in {"CON", "PRN", "AUX", "NUL", "COM1", "LPT1"}
+    root = tmp_path_factory.getbasetemp()
+    assert safe_join(root, safe).parent == root.resolve()
