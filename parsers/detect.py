@@ -46,9 +46,10 @@ _ODF_TYPES = {
 
 
 def detect_format(data: bytes, filename: str | None = None) -> str:
+    """The format name for ``READERS``; raises ``UnsupportedFormat`` naming why not."""
     if not data:
         raise UnsupportedFormat("empty file")
-    extension = (filename or "").rpartition(".")[2].lower() if filename and "." in filename else ""
+    extension = filename.rpartition(".")[2].lower() if filename and "." in filename else ""
     head = data[:1024]
     if b"%PDF-" in head:
         return "pdf"
