@@ -242,6 +242,8 @@ class Printed:
 
 @dataclass
 class Variants:
+    """How a report prints its labels and values (the renderers' keyword options)."""
+
     split_labels: bool = False
     spaced_labels: bool = False
     typos: bool = False
