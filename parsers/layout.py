@@ -60,7 +60,7 @@ def join_words(boxes: list[Box]) -> str:
             and box.text
             and _ASCII_WORD.match(text[-1])
             and _ASCII_WORD.match(box.text[0])
-            and box.x0 - previous.x1 > 0.25 * min(box.height, previous.height)
+            and box.x0 - previous.x1 > 0.15 * min(box.height, previous.height)
         ):
             text += " "
         text += box.text

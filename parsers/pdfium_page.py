@@ -67,31 +67,41 @@ def page_geometry(page) -> PageGeometry:
 
 def _stroked_rectangle(obj, pdfium_c) -> bool:
     fill, stroke = ctypes.c_int(), ctypes.c_int()
-    if not pdfium_c.FPDFPath_GetDrawMode(obj.raw, fill, ctypes.byref(stroke)):
+    if not pdfium_c.FPDFPath_GetDrawMode(obj.raw, ctypes.byref(fill), ctypes.byref(stroke)):
         return False
     return bool(stroke.value) and fill.value == 0 and pdfium_c.FPDFPath_CountSegments(obj.raw) in (4, 5)
 
 
 def _words(page, height: float) -> list[Box]:
-    """Characters (loose font boxes) joined into words; spaces end words."""
+    """Characters (loose font boxes) joined into words; a space, printed or
+    inferred by pdfium, ends a word even where the gap is narrow."""
     import pypdfium2.raw as pdfium_c
 
     textpage = page.get_textpage()
     try:
         chars: list[Box] = []
+        starts_word: set[int] = set()  # ids of chars that follow a space
+        space = False
         for i in range(textpage.count_chars()):
             code = pdfium_c.FPDFText_GetUnicode(textpage.raw, i)
-            if code in (0, 0xFFFE, 0xFFFF) or chr(code).isspace() or pdfium_c.FPDFText_IsGenerated(textpage.raw, i) == 1:
+            if code in (0, 0xFFFE, 0xFFFF) or chr(code).isspace():
+                space = True
+                continue
+            if pdfium_c.FPDFText_IsGenerated(textpage.raw, i) == 1:
                 continue
             left, bottom, right, top = textpage.get_charbox(i, loose=True)
-            chars.append(Box(left, height - top, right, height - bottom, chr(code)))
+            char = Box(left, height - top, right, height - bottom, chr(code))
+            if space:
+                starts_word.add(id(char))
+                space = False
+            chars.append(char)
     finally:
         textpage.close()
     words: list[Box] = []
     for line in group_lines(chars):
         current: Box | None = None
         for char in line:
-            if current is not None and char.x0 - current.x1 <= WORD_GAP * char.height:
+            if current is not None and id(char) not in starts_word and char.x0 - current.x1 <= WORD_GAP * char.height:
                 current.x1 = max(current.x1, char.x1)
                 current.top, current.bottom = min(current.top, char.top), max(current.bottom, char.bottom)
                 current.text += char.text

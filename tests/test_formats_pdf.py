@@ -141,3 +141,41 @@ def test_scanned_pages_past_the_ocr_cap_are_named_not_read(monkeypatch):
     doc = read_pdf(buffer.getvalue())
     assert doc.blocks == []
     assert doc.warnings == ["OCR stopped after 0 pages (cap); later pages not read"]
+
+
+def simple_pdf(content: str) -> bytes:
+    """A one-page PDF (A4) with Helvetica and the given content stream, xref and all."""
+    stream = content.encode("latin-1")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def test_cells_drawn_as_stroked_rectangles_make_a_table_and_spaces_are_kept():
+    # Some PDF writers draw each cell as one rectangle ("re S") instead of border lines.
+    rows = [[("Merged header", 3)], [("A", 1), ("12", 1), ("305", 1)], [("B", 1), ("3", 1), ("44", 1)]]
+    commands = ["0.8 w"]
+    for r, row in enumerate(rows):
+        c = 0
+        for label, span in row:
+            x, y = 100 + 100 * c, 700 - 30 * r
+            commands.append(f"{x} {y - 30} {100 * span} 30 re S")
+            commands.append(f"BT /F1 11 Tf {x + 8} {y - 20} Td ({label}) Tj ET")
+            c += span
+    (table,) = read_pdf(simple_pdf("\n".join(commands))).tables()
+    assert texts(table) == [["Merged header"], ["A", "12", "305"], ["B", "3", "44"]]
+    assert table.grid[0][2].colspan == 3
