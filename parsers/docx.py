@@ -10,6 +10,7 @@ breaks as ``\\n``; a table nested in a cell becomes one line per row.
 from __future__ import annotations
 
 import io
+import zipfile
 
 from lxml import etree
 
@@ -26,20 +27,12 @@ _MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fal
 
 
 def read_docx(data: bytes, **_context) -> Document:
-    import docx
-
     if not data:
         raise ParseError("empty file")
     limits.check_input_size(data)
     # Before python-docx inflates anything: a bomb is refused from the ZIP directory.
     limits.check_zip(data)
-    try:
-        package = docx.Document(io.BytesIO(data))
-    # python-docx has no single error for a malformed package: missing parts raise
-    # KeyError, bad XML XMLSyntaxError, a junk [Content_Types].xml AttributeError.
-    except Exception as exc:  # noqa: BLE001
-        detail = str(exc).splitlines()[0] if str(exc) else ""
-        raise ParseError(f"corrupt DOCX: {type(exc).__name__} {detail}".strip()) from None
+    package = _open(data)
     body = package.element.body
     # Text boxes and shapes come twice, as DrawingML and as a VML fallback: keep one.
     for fallback in list(body.iter(_MC_FALLBACK)):
@@ -47,6 +40,47 @@ def read_docx(data: bytes, **_context) -> Document:
     reader = _BodyReader(package.part)
     reader.read(body)
     return Document(blocks=reader.blocks, source_format="docx", warnings=reader.warnings)
+
+
+# Word templates (.dotx) and macro-enabled files (.docm, .dotm) hold the same
+# document XML under another content type, which python-docx refuses.
+_OTHER_MAIN_TYPES = (
+    b"application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml",
+    b"application/vnd.ms-word.document.macroEnabled.main+xml",
+    b"application/vnd.ms-word.template.macroEnabledTemplate.main+xml",
+)
+_DOCUMENT_MAIN_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+
+
+def _open(data: bytes):
+    import docx
+
+    try:
+        return docx.Document(io.BytesIO(data))
+    except ValueError as exc:
+        if "is not a Word file" not in str(exc):
+            raise ParseError(f"corrupt DOCX: ValueError {exc}") from None
+        return _open(_as_document(data))
+    # python-docx has no single error for a malformed package: missing parts raise
+    # KeyError, bad XML XMLSyntaxError, a junk [Content_Types].xml AttributeError.
+    except Exception as exc:  # noqa: BLE001
+        detail = str(exc).splitlines()[0] if str(exc) else ""
+        raise ParseError(f"corrupt DOCX: {type(exc).__name__} {detail}".strip()) from None
+
+
+def _as_document(data: bytes) -> bytes:
+    """The package with its main part declared as an ordinary document."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    types = source.read("[Content_Types].xml")
+    if not any(other in types for other in _OTHER_MAIN_TYPES):
+        raise ParseError("corrupt DOCX: its main part is not a Word document")
+    for other in _OTHER_MAIN_TYPES:
+        types = types.replace(other, _DOCUMENT_MAIN_TYPE)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for member in source.infolist():
+            target.writestr(member, types if member.filename == "[Content_Types].xml" else source.read(member))
+    return out.getvalue()
 
 
 class _BodyReader:

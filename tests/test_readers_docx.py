@@ -14,6 +14,7 @@ from parsers.document import Image, Paragraph, Table
 
 
 MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+DOCUMENT_MAIN_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 
 
 def tiny_png() -> bytes:
@@ -139,6 +140,25 @@ def test_text_box_with_a_vml_fallback_is_read_once():
     )
     document.element.body.insert(0, box)
     assert [p.text for p in read_docx(saved(document)).paragraphs()] == ["单位名称：某局"]
+
+
+@pytest.mark.parametrize(
+    "main_type",
+    [
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml",
+        "application/vnd.ms-word.document.macroEnabled.main+xml",
+    ],
+)
+def test_word_templates_and_macro_enabled_files_are_read_as_documents(main_type):
+    original = zipfile.ZipFile(io.BytesIO(applications_docx()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as renamed:
+        for member in original.infolist():
+            content = original.read(member)
+            if member.filename == "[Content_Types].xml":
+                content = content.replace(DOCUMENT_MAIN_TYPE, main_type.encode())
+            renamed.writestr(member, content)
+    assert read_docx(out.getvalue()).tables()[0].grid[2][0].text == "三、本年度办理结果"
 
 
 def test_filled_official_template_reads_back_its_printed_values():
