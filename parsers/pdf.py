@@ -187,24 +187,29 @@ def _normalise(text: str) -> str:
 
 
 def _drop_running_lines(per_page: list[list[_Item]], heights: list[float]) -> None:
-    """Remove page numbers and headers/footers repeated in the page margins."""
+    """Remove page numbers, and headers/footers repeated in the same margin
+    (top or bottom) of several pages; a signature at the foot of the last page
+    that matches a running *header* stays."""
+
     def margin_lines(n):
         for item in per_page[n]:
             if item.lines:
                 top = item.lines[0][0].top
-                if top < MARGIN_ZONE * heights[n] or top > (1 - MARGIN_ZONE) * heights[n]:
-                    yield item
+                if top < MARGIN_ZONE * heights[n]:
+                    yield "top", item
+                elif top > (1 - MARGIN_ZONE) * heights[n]:
+                    yield "bottom", item
 
-    seen: dict[str, set[int]] = {}
+    seen: dict[tuple[str, str], set[int]] = {}
     for n in range(len(per_page)):
-        for item in margin_lines(n):
-            seen.setdefault(_normalise(_line_text(item)), set()).add(n)
-    repeats = {text for text, pages in seen.items() if len(pages) >= max(2, len(per_page) // 2)}
+        for zone, item in margin_lines(n):
+            seen.setdefault((zone, _normalise(_line_text(item))), set()).add(n)
+    repeats = {key for key, pages in seen.items() if len(pages) >= max(2, len(per_page) // 2)}
     for n in range(len(per_page)):
         drop = {
             id(item)
-            for item in margin_lines(n)
-            if _PAGE_NUMBER.match(_line_text(item)) or _normalise(_line_text(item)) in repeats
+            for zone, item in margin_lines(n)
+            if _PAGE_NUMBER.match(_line_text(item)) or (zone, _normalise(_line_text(item))) in repeats
         }
         per_page[n] = [item for item in per_page[n] if id(item) not in drop]
 
