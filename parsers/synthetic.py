@@ -18,6 +18,7 @@ Variants (keyword options of every renderer):
   ``spaced_labels``  labels spaced out ("本 年 度 办 理 结 果", "结果 维持")
   ``typos``          the seeds' misprints: 结转下半年度, 以获取信息, 本年度止件数, 行政投诉
   ``blank_cells``    row codes, or (row code, column code) pairs, printed blank
+  ``title_lines``    2 prints the body's name on a line above "{year}年政府信息公开工作年度报告"
 """
 
 from __future__ import annotations
@@ -248,6 +249,14 @@ class Variants:
     spaced_labels: bool = False
     typos: bool = False
     blank_cells: tuple = ()
+    title_lines: int = 1
+
+    def title(self, record: dict) -> list[str]:
+        """The title as printed: one line, or the body's name above "{year}年…报告"."""
+        title, organization = record["title"], record.get("organization") or ""
+        if self.title_lines == 2 and organization and title.startswith(organization) and title != organization:
+            return [organization, title[len(organization) :]]
+        return [title]
 
     def label(self, text: str, *, split: bool = True) -> str:
         """A row or group label as this report prints it."""
@@ -430,8 +439,8 @@ def _chinese_date(iso: str) -> str:
     return f"{y}年{m}月{d}日"
 
 
-def _variants(split_labels, spaced_labels, typos, blank_cells) -> Variants:
-    return Variants(split_labels, spaced_labels, typos, tuple(blank_cells))
+def _variants(split_labels, spaced_labels, typos, blank_cells, title_lines=1) -> Variants:
+    return Variants(split_labels, spaced_labels, typos, tuple(blank_cells), title_lines)
 
 
 # --- HTML ------------------------------------------------------------------------------
@@ -446,12 +455,13 @@ def render_html(
     spaced_labels: bool = False,
     typos: bool = False,
     blank_cells=(),
+    title_lines: int = 1,
     meta_table: bool = False,
 ) -> bytes:
     """The report as a portal serves it: ``page`` is "article" (Hanweb JCMS article),
     "annual_report" (xxgk ``xxgkAnnualReport.jsp``) or "bare" (just the report).
     ``meta_table`` adds the xxgk metadata table (索引号 …) above an article's body."""
-    v = _variants(split_labels, spaced_labels, typos, blank_cells)
+    v = _variants(split_labels, spaced_labels, typos, blank_cells, title_lines)
     body = _html_report(record, v)
     charset = "gbk" if encoding.lower() in ("gbk", "gb2312", "gb18030") else encoding
     if page == "bare":
@@ -468,15 +478,21 @@ def render_html(
 
 
 def report_html(
-    record: dict, *, split_labels: bool = False, spaced_labels: bool = False, typos: bool = False, blank_cells=()
+    record: dict,
+    *,
+    split_labels: bool = False,
+    spaced_labels: bool = False,
+    typos: bool = False,
+    blank_cells=(),
+    title_lines: int = 1,
 ) -> str:
     """The report alone as HTML paragraphs and tables: what an editor pastes into a
     CMS article body (``div#zoom``); ``render_html`` wraps it in a page."""
-    return _html_report(record, _variants(split_labels, spaced_labels, typos, blank_cells))
+    return _html_report(record, _variants(split_labels, spaced_labels, typos, blank_cells, title_lines))
 
 
 def _html_report(record: dict, v: Variants) -> str:
-    out = [f'<p style="text-align:center"><strong>{html.escape(record["title"])}</strong></p>']
+    out = [f'<p style="text-align:center"><strong>{html.escape(line)}</strong></p>' for line in v.title(record)]
     out.append(f'<p style="text-indent:2em">{html.escape(_intro(record))}</p>')
     tables = _tables(record, v)
     for section in record["sections"]:
@@ -632,12 +648,13 @@ def render_docx(
     spaced_labels: bool = False,
     typos: bool = False,
     blank_cells=(),
+    title_lines: int = 1,
 ) -> bytes:
     """Fill a copy of the official blank 2021 template (its merged cells stay); the
     2019 section 二 and the one-row （六） are made by rewriting the template's rows."""
     import docx
 
-    v = _variants(split_labels, spaced_labels, typos, blank_cells)
+    v = _variants(split_labels, spaced_labels, typos, blank_cells, title_lines)
     template = resources.files("parsers.templates").joinpath("template-2021-blank.docx")
     with template.open("rb") as stream:
         document = docx.Document(stream)
@@ -660,8 +677,9 @@ def _fill_paragraphs(document, record: dict, v: Variants) -> None:
                 headings[no] = p
     placeholders = [p for p in paragraphs if p.text.strip().startswith("（文字描述")]
     prose = placeholders[0]._p
-    _set_text(title._p, record["title"])
     _insert_after(title._p, prose, [_intro(record)])
+    _insert_after(title._p, title._p, v.title(record)[1:])
+    _set_text(title._p, v.title(record)[0])
     for section in record["sections"]:
         heading = headings[section["no"]]
         _set_text(heading._p, _section_heading(section, v))
@@ -791,6 +809,7 @@ def render_text(
     spaced_labels: bool = False,
     typos: bool = False,
     blank_cells=(),
+    title_lines: int = 1,
 ) -> str:
     """The report as extracted text, in the seeds' two layouts: "tabs" (001/003: one
     table row per line, cells tab-separated) or "cells" (002: one cell per line,
@@ -799,9 +818,9 @@ def render_text(
     text plus empty entries in "tabs", as the seeds show."""
     if layout not in ("tabs", "cells"):
         raise ValueError(f"unknown text layout {layout!r}")
-    v = _variants(split_labels, spaced_labels, typos, blank_cells)
+    v = _variants(split_labels, spaced_labels, typos, blank_cells, title_lines)
     tables = _tables(record, v)
-    out = [record["title"], "", _intro(record), ""]
+    out = [line for title_line in v.title(record) for line in (title_line, "")] + [_intro(record), ""]
     for section in record["sections"]:
         no = section["no"]
         out += [_section_heading(section, v), ""]

@@ -99,6 +99,14 @@ def test_seed_003_layout_spaced_labels_and_misprinted_headers(fmt):
     assert all(checks(record).values())
 
 
+@pytest.mark.parametrize("fmt", ["html", "docx", "text"])
+def test_title_printed_on_two_lines_reads_as_one(fmt):
+    expected = random_record(23, organization="威海市文登区财政局", year=2025)
+    record = parse_bytes(render(fmt, expected, page="bare", title_lines=2))
+    assert record["title"] == "威海市文登区财政局2025年政府信息公开工作年度报告"
+    assert printed(record) == printed(expected)
+
+
 @pytest.mark.parametrize("page", ["article", "annual_report", "bare"])
 @pytest.mark.parametrize("encoding", ["utf-8", "gbk"])
 def test_every_page_kind_and_encoding(page, encoding):
@@ -153,6 +161,7 @@ variants = st.fixed_dictionaries(
         "split_labels": st.booleans(),
         "spaced_labels": st.booleans(),
         "typos": st.booleans(),
+        "title_lines": st.sampled_from([1, 2]),
     }
 )
 

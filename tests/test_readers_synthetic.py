@@ -143,3 +143,10 @@ def test_report_html_is_the_body_every_page_kind_wraps():
     assert fragment.startswith("<p") and "<html" not in fragment
     for page in ("article", "annual_report", "bare"):
         assert fragment in render_html(record, page=page, typos=True).decode("utf-8")
+
+
+def test_two_line_title_puts_the_body_above_the_report_name():
+    record = random_record(2)
+    document = docx.Document(io.BytesIO(render_docx(record, title_lines=2)))
+    assert [p.text for p in document.paragraphs[1:3]] == ["威海市文登区统计局", "2023年政府信息公开工作年度报告"]
+    assert render_text(record, title_lines=2).startswith("威海市文登区统计局\n\n2023年政府信息公开工作年度报告\n")
