@@ -182,13 +182,13 @@ def _wide_row(cells_by_row: dict, table: str, report_id: int | None) -> list[dic
     return [{"report_id": report_id, **row}]
 
 
-def _insert_rows(db: sqlite_utils.Database, table: str, rows: list[dict], report_id: int) -> None:
+def _insert_rows(db: sqlite_utils.Database, table: str, columns: tuple[str, ...], values: list[tuple],
+                 report_id: int) -> None:
     """Plain executemany: the derived tables' columns are fixed, and sqlite-utils' per-value
     type handling in insert_all would cost more than everything else in a load."""
-    columns = list(rows[0])  # report_id first, as derived_rows builds them
-    names = ", ".join(f"[{c}]" for c in columns)
-    sql = f"INSERT INTO [{table}] ({names}) VALUES ({', '.join('?' * len(columns))})"
-    db.conn.executemany(sql, [[report_id, *list(row.values())[1:]] for row in rows])
+    names = ", ".join(f"[{c}]" for c in ("report_id", *columns))
+    sql = f"INSERT INTO [{table}] ({names}) VALUES ({', '.join('?' * (len(columns) + 1))})"
+    db.conn.executemany(sql, [(report_id, *row) for row in values])
 
 
 @dataclass
@@ -197,7 +197,8 @@ class Prepared:
 
     report_key: str
     report: dict
-    rows: dict[str, list[dict]]
+    # table -> (columns after report_id, one tuple of values per row)
+    rows: dict[str, tuple[tuple[str, ...], list[tuple]]]
     sources: list[Source]
 
 
@@ -240,7 +241,12 @@ def prepare(
         "parsed_at": utc_now(),
         "sources_digest": sources_digest(s.sha256 for s in sources),
     }
-    return Prepared(report_key, report, derived_rows(record), list(sources))
+    rows = {
+        table: (tuple(dict_rows[0])[1:], [tuple(row.values())[1:] for row in dict_rows])
+        for table, dict_rows in derived_rows(record).items()
+        if dict_rows
+    }
+    return Prepared(report_key, report, rows, list(sources))
 
 
 def write(db: sqlite_utils.Database, prepared: Prepared) -> int:
@@ -272,9 +278,8 @@ def write(db: sqlite_utils.Database, prepared: Prepared) -> int:
                 [*report.values(), version, 1],
             )
             report_id = cursor.lastrowid
-        for name, table_rows in prepared.rows.items():
-            if table_rows:
-                _insert_rows(db, name, table_rows, report_id)
+        for name, (columns, values) in prepared.rows.items():
+            _insert_rows(db, name, columns, values, report_id)
         db.conn.executemany(
             # OR IGNORE: a file fetched under two URLs is one source.
             "INSERT OR IGNORE INTO report_documents (report_id, sha256, role, page_no, used) VALUES (?, ?, ?, ?, ?)",
