@@ -19,6 +19,7 @@ Variants (keyword options of every renderer):
   ``typos``          the seeds' misprints: 结转下半年度, 以获取信息, 本年度止件数, 行政投诉
   ``blank_cells``    row codes, or (row code, column code) pairs, printed blank
   ``title_lines``    2 prints the body's name on a line above "{year}年政府信息公开工作年度报告"
+  ``penalty_twice``  prints 行政强制's row under the label 行政处罚, as seed 001 does
 """
 
 from __future__ import annotations
@@ -206,10 +207,15 @@ def with_blanks(record: dict, blank_cells=()) -> dict:
     return as_printed(record, blank_cells=blank_cells)
 
 
-def as_printed(record: dict, *, blank_cells=(), typos: bool = False) -> dict:
+def as_printed(record: dict, *, blank_cells=(), typos: bool = False, penalty_twice: bool = False) -> dict:
     """The record a faithful reader returns for a rendering with these options:
-    blank cells read as null, and a misprinted heading (行政投诉) is kept as printed."""
+    blank cells read as null, a misprinted heading (行政投诉) kept as printed, and
+    a second 行政处罚 row read as 行政处罚 (the spec keeps both, in order)."""
     record = copy.deepcopy(record)
+    if penalty_twice:
+        for cell in record["active_disclosure"]:
+            if cell["row"] == "coercion":
+                cell["row"] = "penalty"
     if typos:
         for section in record["sections"]:
             if section["no"] == 4:
@@ -250,6 +256,7 @@ class Variants:
     typos: bool = False
     blank_cells: tuple = ()
     title_lines: int = 1
+    penalty_twice: bool = False
 
     def title(self, record: dict) -> list[str]:
         """The title as printed: one line, or the body's name above "{year}年…报告"."""
@@ -330,6 +337,8 @@ def active_disclosure_table(record: dict, v: Variants) -> list[list[Printed]]:
         )
         for row in row_codes:
             label = model.ACTIVE_DISCLOSURE_ROWS[row][1][0]
+            if v.penalty_twice and row == "coercion":
+                label = "行政处罚"  # seed 001 prints 行政处罚 twice
             rows.append(
                 [Printed(label)]
                 + [Printed(v.value(values.get((row, m)), row, m), colspan=s) for m, s in zip(metrics, spans)]
@@ -439,8 +448,8 @@ def _chinese_date(iso: str) -> str:
     return f"{y}年{m}月{d}日"
 
 
-def _variants(split_labels, spaced_labels, typos, blank_cells, title_lines=1) -> Variants:
-    return Variants(split_labels, spaced_labels, typos, tuple(blank_cells), title_lines)
+def _variants(split_labels, spaced_labels, typos, blank_cells, title_lines=1, penalty_twice=False) -> Variants:
+    return Variants(split_labels, spaced_labels, typos, tuple(blank_cells), title_lines, penalty_twice)
 
 
 # --- HTML ------------------------------------------------------------------------------
@@ -456,12 +465,13 @@ def render_html(
     typos: bool = False,
     blank_cells=(),
     title_lines: int = 1,
+    penalty_twice: bool = False,
     meta_table: bool = False,
 ) -> bytes:
     """The report as a portal serves it: ``page`` is "article" (Hanweb JCMS article),
     "annual_report" (xxgk ``xxgkAnnualReport.jsp``) or "bare" (just the report).
     ``meta_table`` adds the xxgk metadata table (索引号 …) above an article's body."""
-    v = _variants(split_labels, spaced_labels, typos, blank_cells, title_lines)
+    v = _variants(split_labels, spaced_labels, typos, blank_cells, title_lines, penalty_twice)
     body = _html_report(record, v)
     charset = "gbk" if encoding.lower() in ("gbk", "gb2312", "gb18030") else encoding
     if page == "bare":
@@ -485,10 +495,12 @@ def report_html(
     typos: bool = False,
     blank_cells=(),
     title_lines: int = 1,
+    penalty_twice: bool = False,
 ) -> str:
     """The report alone as HTML paragraphs and tables: what an editor pastes into a
     CMS article body (``div#zoom``); ``render_html`` wraps it in a page."""
-    return _html_report(record, _variants(split_labels, spaced_labels, typos, blank_cells, title_lines))
+    v = _variants(split_labels, spaced_labels, typos, blank_cells, title_lines, penalty_twice)
+    return _html_report(record, v)
 
 
 def _html_report(record: dict, v: Variants) -> str:
@@ -649,12 +661,13 @@ def render_docx(
     typos: bool = False,
     blank_cells=(),
     title_lines: int = 1,
+    penalty_twice: bool = False,
 ) -> bytes:
     """Fill a copy of the official blank 2021 template (its merged cells stay); the
     2019 section 二 and the one-row （六） are made by rewriting the template's rows."""
     import docx
 
-    v = _variants(split_labels, spaced_labels, typos, blank_cells, title_lines)
+    v = _variants(split_labels, spaced_labels, typos, blank_cells, title_lines, penalty_twice)
     template = resources.files("parsers.templates").joinpath("template-2021-blank.docx")
     with template.open("rb") as stream:
         document = docx.Document(stream)
@@ -810,6 +823,7 @@ def render_text(
     typos: bool = False,
     blank_cells=(),
     title_lines: int = 1,
+    penalty_twice: bool = False,
 ) -> str:
     """The report as extracted text, in the seeds' two layouts: "tabs" (001/003: one
     table row per line, cells tab-separated) or "cells" (002: one cell per line,
@@ -818,7 +832,7 @@ def render_text(
     text plus empty entries in "tabs", as the seeds show."""
     if layout not in ("tabs", "cells"):
         raise ValueError(f"unknown text layout {layout!r}")
-    v = _variants(split_labels, spaced_labels, typos, blank_cells, title_lines)
+    v = _variants(split_labels, spaced_labels, typos, blank_cells, title_lines, penalty_twice)
     tables = _tables(record, v)
     out = [line for title_line in v.title(record) for line in (title_line, "")] + [_intro(record), ""]
     for section in record["sections"]:

@@ -107,6 +107,14 @@ def test_title_printed_on_two_lines_reads_as_one(fmt):
     assert printed(record) == printed(expected)
 
 
+@pytest.mark.parametrize("fmt", ["html", "docx", "text"])
+def test_a_row_printed_twice_keeps_both_cells_and_warns(fmt):
+    source = seed_001_like()
+    record = parse_bytes(render(fmt, source, penalty_twice=True))
+    assert printed(record) == printed(as_printed(source, penalty_twice=True))
+    assert any("printed twice" in warning for warning in record["warnings"])
+
+
 @pytest.mark.parametrize("page", ["article", "annual_report", "bare"])
 @pytest.mark.parametrize("encoding", ["utf-8", "gbk"])
 def test_every_page_kind_and_encoding(page, encoding):
