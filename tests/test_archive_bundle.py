@@ -82,3 +82,21 @@ def test_export_refuses_a_non_empty_folder(archive, tmp_path):
     with pytest.raises(FileExistsError, match="not empty"):
         export_bundle(archive, tmp_path / "busy")
     assert (tmp_path / "busy" / "keep.txt").read_text() == "mine"
+
+
+def test_a_bundle_can_be_published_as_it_is(archive, tmp_path):
+    import asyncio
+
+    from archive.serve import build_datasette
+
+    bundle = tmp_path / "bundle"
+    export_bundle(archive, bundle)
+    sha256 = next(iter(archive.store))
+    datasette = build_datasette(bundle / "nianbao.db", bundle / "originals")
+
+    async def fetch(path):
+        return await datasette.client.get(path)
+
+    fetches = asyncio.run(fetch("/nianbao/fetches.json?_shape=array"))
+    assert fetches.status_code == 200 and len(fetches.json()) == 3
+    assert sha256 in {row["sha256"] for row in fetches.json()}
