@@ -320,12 +320,16 @@ def _ocr_pages(data: bytes, whole_pages: list[int], per_page: list[list[_Item]],
             continue
         budget -= 1
         doc.source_format = "ocr"
-        image = render_page(data, number)
+        image, scale = render_page(data, number)
+        if scale * 72 < 0.75 * limits.OCR_DPI:
+            doc.warnings.append(
+                f"page {number + 1} is {image.width / scale / 72 * 2.54:.0f} cm wide: read by OCR at "
+                f"{scale * 72:.0f} dpi only (pixel cap); small print may be missed"
+            )
         if number in whole_pages:
-            per_page[number] = _scanned_page(ocr.layout(image, f"page {number + 1}"), number)
+            per_page[number] = _scanned_page(ocr.layout(image, f"page {number + 1}"), number, scale)
             doc.warnings.append(ocr.ocr_note(f"page {number + 1}", per_page[number].angle))
             continue
-        scale = limits.OCR_DPI / 72
         for item in pictures:
             x0, top, x1, bottom = (v * scale for v in item.block.rect)
             crop = image.crop((int(x0), int(top), int(x1) + 1, int(bottom) + 1))
@@ -338,10 +342,10 @@ class _ScannedItems(list):
     angle: float = 0.0
 
 
-def _scanned_page(found, number: int) -> list[_Item]:
+def _scanned_page(found, number: int, scale: float) -> list[_Item]:
     """OCR geometry (pixels) to the same items as a text page (points), so that
     scanned pages get the same table joins, header removal and paragraphs."""
-    k = 72 / limits.OCR_DPI
+    k = 1 / scale
 
     def scaled(b: Box) -> Box:
         return Box(b.x0 * k, b.top * k, b.x1 * k, b.bottom * k, b.text, b.confidence)
@@ -358,15 +362,17 @@ def _scanned_page(found, number: int) -> list[_Item]:
 
 
 def render_page(data: bytes, number: int, dpi: int = limits.OCR_DPI):
-    """One PDF page as a PIL image, refusing pages whose render would exceed the pixel cap."""
+    """One PDF page as a PIL image and its scale (pixels per point). A page
+    too large for the pixel cap at ``dpi`` is rendered at the largest scale
+    that fits (a poster-sized page must not exhaust memory)."""
     import pypdfium2 as pdfium
 
     pdf = pdfium.PdfDocument(data)
     try:
         page = pdf[number]
         width, height = page.get_size()
-        scale = dpi / 72
-        limits.check_pixels(int(width * scale), int(height * scale), f"page {number + 1}")
-        return page.render(scale=scale).to_pil().convert("RGB")
+        # 0.99: pdfium rounds the bitmap size up.
+        scale = min(dpi / 72, 0.99 * (limits.MAX_IMAGE_PIXELS / max(width * height, 1.0)) ** 0.5)
+        return page.render(scale=scale).to_pil().convert("RGB"), scale
     finally:
         pdf.close()

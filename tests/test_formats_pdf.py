@@ -179,3 +179,24 @@ def test_cells_drawn_as_stroked_rectangles_make_a_table_and_spaces_are_kept():
     (table,) = read_pdf(simple_pdf("\n".join(commands))).tables()
     assert texts(table) == [["Merged header"], ["A", "12", "305"], ["B", "3", "44"]]
     assert table.grid[0][2].colspan == 3
+
+
+def test_a_poster_sized_scanned_page_is_rendered_within_the_pixel_cap(monkeypatch):
+    from PIL import Image as PILImage
+
+    from parsers import ocr
+
+    seen = []
+
+    def fake_layout(image, name):
+        seen.append(image.size)
+        return ocr.Layout([], [], 0.0)
+
+    monkeypatch.setattr(ocr, "layout", fake_layout)
+    buffer = io.BytesIO()
+    # 400 x 400 px at 4 dpi: a page 100 inches (254 cm) square.
+    PILImage.new("RGB", (400, 400), "white").save(buffer, "PDF", resolution=4)
+    doc = read_pdf(buffer.getvalue())
+    (size,) = seen
+    assert size[0] * size[1] <= limits.MAX_IMAGE_PIXELS
+    assert doc.warnings[0].startswith("page 1 is 254 cm wide: read by OCR at 62 dpi only (pixel cap)")
