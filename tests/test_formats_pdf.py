@@ -199,4 +199,4 @@ def test_a_poster_sized_scanned_page_is_rendered_within_the_pixel_cap(monkeypatc
     doc = read_pdf(buffer.getvalue())
     (size,) = seen
     assert size[0] * size[1] <= limits.MAX_IMAGE_PIXELS
-    assert doc.warnings[0].startswith("page 1 is 254 cm wide: read by OCR at 62 dpi only (pixel cap)")
+    assert doc.warnings[0].startswith("page 1 is 254 cm wide: read by OCR at 63 dpi only (pixel cap)")
