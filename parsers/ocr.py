@@ -420,6 +420,10 @@ def resolve_images(doc: Document) -> Document:
             doc.warnings.append(str(exc))
             blocks.append(block)
             continue
+        except Exception as exc:  # one odd picture must not cost the document its text
+            doc.warnings.append(f"{name}: OCR failed ({type(exc).__name__}: {exc})")
+            blocks.append(block)
+            continue
         if any(isinstance(b, Table) for b in found) or len(found) >= 2:
             blocks.extend(found)
             doc.warnings.extend(notes)
