@@ -58,18 +58,59 @@ def page_geometry(page) -> PageGeometry:
             horizontal.append(Segment((rect[1] + rect[3]) / 2, rect[0], rect[2]))
         elif w <= LINE_WIDTH and h > LINE_WIDTH:
             vertical.append(Segment((rect[0] + rect[2]) / 2, rect[1], rect[3]))
-        elif _stroked_rectangle(obj, pdfium_c):
-            # A cell border drawn as one rectangle: its four sides.
-            horizontal += [Segment(rect[1], rect[0], rect[2]), Segment(rect[3], rect[0], rect[2])]
-            vertical += [Segment(rect[0], rect[1], rect[3]), Segment(rect[2], rect[1], rect[3])]
+        else:
+            # One path holding many borders: cell rectangles stroked ("re S"),
+            # or thin filled rectangles, as some writers draw a whole table.
+            for segment_h, segment_v in _path_lines(obj, height, pdfium_c):
+                horizontal += segment_h
+                vertical += segment_v
     return PageGeometry(width, height, _words(page, height), horizontal, vertical, pictures)
 
 
-def _stroked_rectangle(obj, pdfium_c) -> bool:
+def _path_lines(obj, height: float, pdfium_c):
+    """Axis-parallel lines of a path: the edges of stroked subpaths, and the
+    thin subpaths of a filled one. Curves are not borders and are skipped."""
     fill, stroke = ctypes.c_int(), ctypes.c_int()
     if not pdfium_c.FPDFPath_GetDrawMode(obj.raw, ctypes.byref(fill), ctypes.byref(stroke)):
-        return False
-    return bool(stroke.value) and fill.value == 0 and pdfium_c.FPDFPath_CountSegments(obj.raw) in (4, 5)
+        return
+    matrix = obj.get_matrix()
+    subpaths: list[list[tuple[float, float]]] = []
+    x, y = ctypes.c_float(), ctypes.c_float()
+    for i in range(min(pdfium_c.FPDFPath_CountSegments(obj.raw), 5000)):
+        segment = pdfium_c.FPDFPath_GetPathSegment(obj.raw, i)
+        kind = pdfium_c.FPDFPathSegment_GetType(segment)
+        pdfium_c.FPDFPathSegment_GetPoint(segment, ctypes.byref(x), ctypes.byref(y))
+        px, py = matrix.on_point(x.value, y.value)
+        point = (px, height - py)
+        if kind == pdfium_c.FPDF_SEGMENT_MOVETO or not subpaths:
+            subpaths.append([point])
+        elif kind == pdfium_c.FPDF_SEGMENT_LINETO:
+            subpaths[-1].append(point)
+        else:  # a curve ends any straight run
+            subpaths.append([point])
+            continue
+        if pdfium_c.FPDFPathSegment_GetClose(segment):
+            subpaths[-1].append(subpaths[-1][0])
+    for points in subpaths:
+        if len(points) < 2:
+            continue
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        if stroke.value:
+            yield _edges(points)
+        elif max(ys) - min(ys) <= LINE_WIDTH < max(xs) - min(xs):
+            yield [Segment((min(ys) + max(ys)) / 2, min(xs), max(xs))], []
+        elif max(xs) - min(xs) <= LINE_WIDTH < max(ys) - min(ys):
+            yield [], [Segment((min(xs) + max(xs)) / 2, min(ys), max(ys))]
+
+
+def _edges(points: list[tuple[float, float]]) -> tuple[list[Segment], list[Segment]]:
+    horizontal, vertical = [], []
+    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        if abs(y1 - y0) < 0.5 and abs(x1 - x0) > LINE_WIDTH:
+            horizontal.append(Segment(y0, min(x0, x1), max(x0, x1)))
+        elif abs(x1 - x0) < 0.5 and abs(y1 - y0) > LINE_WIDTH:
+            vertical.append(Segment(x0, min(y0, y1), max(y0, y1)))
+    return horizontal, vertical
 
 
 def _words(page, height: float) -> list[Box]:

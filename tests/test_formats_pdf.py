@@ -165,38 +165,34 @@ def simple_pdf(content: str) -> bytes:
     return bytes(out)
 
 
-def test_cells_drawn_as_stroked_rectangles_make_a_table_and_spaces_are_kept():
-    # Some PDF writers draw each cell as one rectangle ("re S") instead of border lines.
+def _cell_borders(x, y, w, h, style):
+    if style == "cell_rectangles":
+        return f"{x} {y} {w} {h} re S"
+    if style == "one_path":
+        return f"{x} {y} {w} {h} re"
+    # thin filled rectangles, one per side
+    return " ".join(
+        f"{rx} {ry} {rw} {rh} re"
+        for rx, ry, rw, rh in ((x, y, w, 0.8), (x, y + h, w, 0.8), (x, y, 0.8, h), (x + w, y, 0.8, h))
+    )
+
+
+@pytest.mark.parametrize("style", ["cell_rectangles", "one_path", "filled_bars"])
+def test_tables_drawn_the_ways_pdf_writers_draw_them(style):
+    # Writers draw borders as lines, as one rectangle per cell ("re S"), as
+    # one path for the whole table, or as thin filled bars.
     rows = [[("Merged header", 3)], [("A", 1), ("12", 1), ("305", 1)], [("B", 1), ("3", 1), ("44", 1)]]
-    commands = ["0.8 w"]
+    borders, words = [], []
     for r, row in enumerate(rows):
         c = 0
         for label, span in row:
             x, y = 100 + 100 * c, 700 - 30 * r
-            commands.append(f"{x} {y - 30} {100 * span} 30 re S")
-            commands.append(f"BT /F1 11 Tf {x + 8} {y - 20} Td ({label}) Tj ET")
+            borders.append(_cell_borders(x, y - 30, 100 * span, 30, style))
+            words.append(f"BT /F1 11 Tf {x + 8} {y - 20} Td ({label}) Tj ET")
             c += span
-    (table,) = read_pdf(simple_pdf("\n".join(commands))).tables()
+    paint = {"cell_rectangles": "", "one_path": "S", "filled_bars": "f"}[style]
+    content = "0.8 w\n" + "\n".join(borders) + f"\n{paint}\n" + "\n".join(words)
+    (table,) = read_pdf(simple_pdf(content)).tables()
+    # Spaces between Latin words survive; the merged header spans the 3 columns.
     assert texts(table) == [["Merged header"], ["A", "12", "305"], ["B", "3", "44"]]
     assert table.grid[0][2].colspan == 3
-
-
-def test_a_poster_sized_scanned_page_is_rendered_within_the_pixel_cap(monkeypatch):
-    from PIL import Image as PILImage
-
-    from parsers import ocr
-
-    seen = []
-
-    def fake_layout(image, name):
-        seen.append(image.size)
-        return ocr.Layout([], [], 0.0)
-
-    monkeypatch.setattr(ocr, "layout", fake_layout)
-    buffer = io.BytesIO()
-    # 400 x 400 px at 4 dpi: a page 100 inches (254 cm) square.
-    PILImage.new("RGB", (400, 400), "white").save(buffer, "PDF", resolution=4)
-    doc = read_pdf(buffer.getvalue())
-    (size,) = seen
-    assert size[0] * size[1] <= limits.MAX_IMAGE_PIXELS
-    assert doc.warnings[0].startswith("page 1 is 254 cm wide: read by OCR at 63 dpi only (pixel cap)")
