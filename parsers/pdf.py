@@ -267,33 +267,35 @@ def _assemble(per_page: list[list[_Item]]) -> list:
 
 def _join(first: _PageTable, second: _PageTable) -> None:
     """Append a continuation table below the first, in the first's coordinates,
-    dropping a header row the continuation repeats."""
+    dropping the header rows it repeats (as many leading rows as print the
+    same text as the first table's leading rows, up to four)."""
     shift = first.bbox[3] - second.bbox[1]
     rects = [(r[0], r[1] + shift, r[2], r[3] + shift) for r in second.rects]
     boxes = [Box(b.x0, b.top + shift, b.x1, b.bottom + shift, b.text, b.confidence) for b in second.boxes]
-    head = _row_texts(first, 1)
     tops = sorted({round(r[1], 1) for r in rects})
-    if head and tops:
-        first_row = [r for r in rects if round(r[1], 1) == tops[0]]
-        row_words = [b for b in boxes if any(_inside(b, r) for r in first_row)]
-        if "".join(b.text for b in sorted(row_words, key=lambda b: (round(b.top), b.x0))) == head[0] and len(tops) > 1:
-            rects = [r for r in rects if r not in first_row]
-            boxes = [b for b in boxes if b not in row_words]
-            dy = tops[1] - tops[0]
-            rects = [(r[0], r[1] - dy, r[2], r[3] - dy) for r in rects]
-            boxes = [Box(b.x0, b.top - dy, b.x1, b.bottom - dy, b.text, b.confidence) for b in boxes]
+    head, repeated = _row_texts(first.rects, first.boxes), _row_texts(rects, boxes)
+    drop = 0
+    for k in range(1, min(4, len(tops) - 1) + 1):
+        if repeated[:k] == head[:k] and any(head[:k]):
+            drop = k
+    if drop:
+        header = [r for r in rects if round(r[1], 1) < tops[drop]]
+        words = [b for b in boxes if any(_inside(b, r) for r in header)]
+        dy = tops[drop] - tops[0]
+        rects = [(r[0], r[1] - dy, r[2], r[3] - dy) for r in rects if r not in header]
+        boxes = [Box(b.x0, b.top - dy, b.x1, b.bottom - dy, b.text, b.confidence) for b in boxes if b not in words]
     first.rects += rects
     first.boxes += boxes
     first.bbox = (first.bbox[0], first.bbox[1], first.bbox[2], max(r[3] for r in first.rects))
     first.page = second.page
 
 
-def _row_texts(table: _PageTable, n: int) -> list[str]:
-    tops = sorted({round(r[1], 1) for r in table.rects})[:n]
+def _row_texts(rects: list[Rect], boxes: list[Box]) -> list[str]:
+    """The text of each row of rectangles (by top edge), top to bottom."""
     out = []
-    for top in tops:
-        row = [r for r in table.rects if round(r[1], 1) == top]
-        words = [b for b in table.boxes if any(_inside(b, r) for r in row)]
+    for top in sorted({round(r[1], 1) for r in rects}):
+        row = [r for r in rects if round(r[1], 1) == top]
+        words = [b for b in boxes if any(_inside(b, r) for r in row)]
         out.append("".join(b.text for b in sorted(words, key=lambda b: (round(b.top), b.x0))))
     return out
 

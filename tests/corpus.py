@@ -333,6 +333,7 @@ def page_image(lines: list[str], font_size: int = 26):
 
 FIXTURES = Path(__file__).parent / "fixtures" / "formats"
 LONG_TABLE_ROWS = 70
+TWO_ROW_HEADER_ROWS = 45
 
 
 def feature_docx() -> bytes:
@@ -385,7 +386,21 @@ def feature_docx() -> bytes:
     for row, values in enumerate((("行政许可", "12", "0", "305"), ("行政处罚", "3", "1", "44"), ("行政强制", "0", "0", "7"))):
         for col, text in enumerate(values):
             plain.cell(row, col).text = text
-    document.add_paragraph("四、结语")
+    document.add_paragraph("四、两行表头")
+    second = document.add_table(rows=TWO_ROW_HEADER_ROWS + 2, cols=3)
+    second.style = "Table Grid"
+    second.cell(0, 0).merge(second.cell(1, 0)).text = "项目"
+    second.cell(0, 1).merge(second.cell(0, 2)).text = "数量"
+    second.cell(1, 1).text, second.cell(1, 2).text = "本年", "上年"
+    for header_row in second.rows[:2]:
+        mark = OxmlElement("w:tblHeader")
+        mark.set(qn("w:val"), "true")
+        header_row._tr.get_or_add_trPr().append(mark)
+    for row in range(2, TWO_ROW_HEADER_ROWS + 2):
+        second.cell(row, 0).text = f"事项{row - 1}"
+        second.cell(row, 1).text = str(row - 1)
+        second.cell(row, 2).text = str(2 * (row - 1))
+    document.add_paragraph("五、结语")
     document.add_paragraph("以上为本年度报告全文。")
     buffer = io.BytesIO()
     document.save(buffer)

@@ -42,6 +42,16 @@ def test_a_table_crossing_two_page_breaks_is_one_table_without_repeated_headers(
     assert [row[0] for row in rows[1:]] == [f"第{n}项" for n in range(1, 71)]
 
 
+def test_a_two_row_header_repeated_on_the_next_page_is_dropped_once(features):
+    table = features.tables()[2]
+    rows = texts(table)
+    assert rows[:2] == [["项目", "数量"], ["本年", "上年"]]
+    assert table.grid[0][0].rowspan == 2 and table.grid[0][1].colspan == 2
+    assert len(rows) == 2 + corpus.TWO_ROW_HEADER_ROWS
+    assert [row[0] for row in rows[2:]] == [f"事项{n}" for n in range(1, corpus.TWO_ROW_HEADER_ROWS + 1)]
+    assert rows[-1] == [f"事项{corpus.TWO_ROW_HEADER_ROWS}", str(corpus.TWO_ROW_HEADER_ROWS), str(2 * corpus.TWO_ROW_HEADER_ROWS)]
+
+
 def test_a_merged_cell_is_one_cell_covering_both_grid_positions(features):
     long_table = features.tables()[0]
     merged = long_table.grid[1][1]
@@ -83,7 +93,9 @@ def test_blocks_keep_reading_order(features):
         "TABLE",
         "三、无线表格",
         "TABLE",
-        "四、结语",
+        "四、两行表头",
+        "TABLE",
+        "五、结语",
         "以上为本年度报告全文。",
     ]
 
