@@ -104,6 +104,8 @@ def read_pdf(data: bytes, *, filename=None, content_type=None, base_dir=None) ->
             heights.append(geometry.height)
             if needs_ocr:
                 ocr_pages.append(number)
+                if geometry.words:
+                    doc.warnings.append(f"page {number + 1}: text layer has no Unicode mapping; read by OCR")
     finally:
         pdf.close()
     if ocr_pages or any(isinstance(i.block, _Picture) for items in per_page for i in items):
@@ -128,11 +130,20 @@ def _inside(box: Box, rect: Rect) -> bool:
     return rect[0] <= box.cx <= rect[2] and rect[1] <= box.cy <= rect[3]
 
 
+def unreadable_text(words: list[Box]) -> bool:
+    """A text layer without a Unicode mapping: fonts embedded without
+    ToUnicode give private-use or replacement characters instead of the
+    printed ones (common in Chinese PDFs). Such a page is read by OCR."""
+    chars = "".join(w.text for w in words)
+    bad = sum(1 for ch in chars if "\ue000" <= ch <= "\uf8ff" or ch == "\ufffd" or ord(ch) < 32)
+    return len(chars) >= 20 and bad > 0.3 * len(chars)
+
+
 def _read_page(page: PageGeometry, number: int) -> tuple[list[_Item], bool]:
     """One page's items (tables, text lines, pictures to OCR) and whether the whole page needs OCR."""
     words = page.words
-    if not words:
-        return [], bool(page.pictures)
+    if not words or unreadable_text(words):
+        return [], True
     items: list[_Item] = []
     regions: list[Rect] = []
     for horizontal, vertical in table_regions(page.horizontal, page.vertical):

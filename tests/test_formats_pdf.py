@@ -208,3 +208,20 @@ def test_tables_drawn_the_ways_pdf_writers_draw_them(style):
     # Spaces between Latin words survive; the merged header spans the 3 columns.
     assert texts(table) == [["Merged header"], ["A", "12", "305"], ["B", "3", "44"]]
     assert table.grid[0][2].colspan == 3
+
+
+def test_a_text_layer_without_unicode_mapping_is_sent_to_ocr(monkeypatch):
+    from parsers import ocr
+    from parsers.layout import Box
+    from parsers.pdf import unreadable_text
+
+    garbled = [Box(0, 0, 100, 10, "\ue001\ue002\ue003\ue004\ue005本\ue006\ue007\ue008\ue009\ue00a\ue00b\ue00c\ue00d\ue00e\ue00f\ue010\ue011\ue012\ue013")]
+    assert unreadable_text(garbled)
+    assert not unreadable_text([Box(0, 0, 100, 10, "本机关全年共收到政府信息公开申请36件，均按时答复")])
+    # A page whose words are all private-use characters is rendered and read by OCR instead.
+    monkeypatch.setattr("parsers.pdfium_page._words", lambda page, height: garbled)
+    monkeypatch.setattr(ocr, "layout", lambda image, name: ocr.Layout([], [Box(200, 800, 700, 840, "二、主动公开政府信息情况")], 0.0))
+    doc = read_pdf(FEATURES)
+    assert doc.warnings[0] == "page 1: text layer has no Unicode mapping; read by OCR"
+    assert doc.source_format == "ocr"
+    assert doc.paragraphs()[0].text == "二、主动公开政府信息情况"
