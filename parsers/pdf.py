@@ -34,6 +34,8 @@ from .layout import (
 )
 from .pdfium_page import PageGeometry, Rules, page_geometry, table_regions
 
+# A page with no text but this many vector shapes prints its text as outlines.
+OUTLINED_TEXT_PATHS = 200
 # Fraction of the page height at the top and bottom where running headers and footers live.
 MARGIN_ZONE = 0.09
 _PAGE_NUMBER = re.compile(
@@ -142,7 +144,10 @@ def unreadable_text(words: list[Box]) -> bool:
 def _read_page(page: PageGeometry, number: int) -> tuple[list[_Item], bool]:
     """One page's items (tables, text lines, pictures to OCR) and whether the whole page needs OCR."""
     words = page.words
-    if not words or unreadable_text(words):
+    if not words:
+        # A scan, or text drawn as outlines; a blank page needs no OCR.
+        return [], bool(page.pictures) or page.paths >= OUTLINED_TEXT_PATHS
+    if unreadable_text(words):
         return [], True
     items: list[_Item] = []
     regions: list[Rect] = []

@@ -36,6 +36,8 @@ class PageGeometry:
     horizontal: list[Segment]
     vertical: list[Segment]
     pictures: list[Rect]
+    # Vector shapes drawn: many with no text means text drawn as outlines.
+    paths: int = 0
 
 
 def page_geometry(page) -> PageGeometry:
@@ -45,6 +47,7 @@ def page_geometry(page) -> PageGeometry:
     horizontal: list[Segment] = []
     vertical: list[Segment] = []
     pictures: list[Rect] = []
+    paths = 0
     for obj in page.get_objects(
         filter=[pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=4
     ):
@@ -53,6 +56,7 @@ def page_geometry(page) -> PageGeometry:
         if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
             pictures.append(rect)
             continue
+        paths += 1
         w, h = right - left, top - bottom
         if h <= LINE_WIDTH and w > LINE_WIDTH:
             horizontal.append(Segment((rect[1] + rect[3]) / 2, rect[0], rect[2]))
@@ -64,7 +68,7 @@ def page_geometry(page) -> PageGeometry:
             for segment_h, segment_v in _path_lines(obj, height, pdfium_c):
                 horizontal += segment_h
                 vertical += segment_v
-    return PageGeometry(width, height, _words(page, height), horizontal, vertical, pictures)
+    return PageGeometry(width, height, _words(page, height), horizontal, vertical, pictures, paths)
 
 
 def _path_lines(obj, height: float, pdfium_c):

@@ -225,3 +225,11 @@ def test_a_text_layer_without_unicode_mapping_is_sent_to_ocr(monkeypatch):
     assert doc.warnings[0] == "page 1: text layer has no Unicode mapping; read by OCR"
     assert doc.source_format == "ocr"
     assert doc.paragraphs()[0].text == "二、主动公开政府信息情况"
+
+
+def test_a_blank_page_is_not_sent_to_ocr(monkeypatch):
+    from parsers import ocr
+
+    monkeypatch.setattr(ocr, "layout", lambda *a, **k: pytest.fail("a blank page needs no OCR"))
+    doc = read_pdf(simple_pdf("0.8 w 100 100 200 0.8 re f"))
+    assert doc.blocks == [] and doc.warnings == [] and doc.source_format == "pdf"
