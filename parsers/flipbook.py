@@ -154,7 +154,7 @@ def _ocr_page(page: _Page, doc: Document) -> list[Block] | None:
     images = []
     if page.source is not None:
         files = page.source.parent.parent  # files/basic-html/pageN.html -> files/
-        images = [files / "mobile" / f"{page.number}.jpg", files / "thumb" / f"{page.number}.jpg"]
+        images = [files / kind / f"{page.number}.jpg" for kind in ("large", "mobile", "thumb")]
     image_path = next((p for p in images if p.is_file()), None)
     if image_path is None:
         doc.warnings.append(f"flip-book page {page.number} has no text and no page image")

@@ -158,3 +158,15 @@ def test_a_table_printed_without_ruling_lines_is_rebuilt_from_text_positions():
             draw.text((40 + (0 if c == 0 else 250 + 180 * c), 40 + 60 * r), text, font=font, fill="black")
     (table,) = [b for b in ocr.read_image(picture, [], "t") if isinstance(b, Table)]
     assert read_texts(table) == [list(row) for row in rows]
+
+
+@pytest.mark.slow
+def test_a_multi_page_tiff_is_read_page_by_page():
+    record = random_record(13)
+    printed = corpus.printed_tables(record)
+    frames = [corpus.table_image(printed[2]), corpus.table_image(printed[4])]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "TIFF", save_all=True, append_images=frames[1:])
+    doc = parsers.read_document(buffer.getvalue(), filename="附表.tif")
+    assert [read_texts(t) for t in doc.tables()] == [printed_texts(printed[2]), printed_texts(printed[4])]
+    assert doc.warnings[:2] == ["附表.tif frame 1: text read by OCR", "附表.tif frame 2: text read by OCR"]
