@@ -79,3 +79,12 @@ def test_parallel_conversions_do_not_share_a_profile():
     with ThreadPoolExecutor(2) as pool:
         pdfs = list(pool.map(lambda data: convert(data, ".docx", target="pdf"), sources))
     assert all(pdf.startswith(b"%PDF") for pdf in pdfs)
+
+
+@pytest.mark.slow
+def test_an_odt_reads_to_the_record_it_was_saved_from():
+    record = random_record(14)
+    odt = convert(render_docx(record), ".docx", target="odt")
+    assert parsers.detect_format(odt, "report.odt") == "odt"
+    result = parsers.parse_bytes(odt, filename="report.odt")
+    assert corpus.score(record, result)[2] == []
