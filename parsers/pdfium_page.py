@@ -44,6 +44,10 @@ def page_geometry(page) -> PageGeometry:
     import pypdfium2.raw as pdfium_c
 
     width, height = page.get_size()
+    if page.get_rotation() % 180 == 90:
+        # get_size() is the displayed size; objects and characters are in the
+        # unrotated page space, where the text of such pages runs upright.
+        width, height = height, width
     horizontal: list[Segment] = []
     vertical: list[Segment] = []
     pictures: list[Rect] = []

@@ -233,3 +233,17 @@ def test_a_blank_page_is_not_sent_to_ocr(monkeypatch):
     monkeypatch.setattr(ocr, "layout", lambda *a, **k: pytest.fail("a blank page needs no OCR"))
     doc = read_pdf(simple_pdf("0.8 w 100 100 200 0.8 re f"))
     assert doc.blocks == [] and doc.warnings == [] and doc.source_format == "pdf"
+
+
+def test_words_of_a_page_with_a_rotate_entry_are_placed_on_the_page():
+    import pypdfium2 as pdfium
+
+    from parsers.pdfium_page import page_geometry
+
+    body = ["BT /F1 11 Tf 100 700 Td (Body text) Tj ET", "BT /F1 9 Tf 280 30 Td (- 1 -) Tj ET"]
+    pdf = simple_pdf("\n".join(body)).replace(b"/MediaBox [0 0 595 842]", b"/MediaBox [0 0 595 842] /Rotate 90")
+    geometry = page_geometry(pdfium.PdfDocument(pdf)[0])
+    tops = {w.text: round(w.top) for w in geometry.words}
+    # Measured from the top of the unrotated page (842 pt high), where the content was drawn.
+    assert geometry.height == 842
+    assert 120 <= tops["Body"] <= 145 and tops["-"] > 0.91 * 842
