@@ -370,7 +370,7 @@ def review_cells(blocks: list[Block], name: str) -> list[str]:
 
 def open_image(data: bytes, name: str = "image"):
     """Decode image bytes with the pixel cap checked before decoding (PIL reads the size lazily)."""
-    from PIL import Image as PILImage, UnidentifiedImageError
+    from PIL import Image as PILImage, ImageOps, UnidentifiedImageError
 
     try:
         image = PILImage.open(io.BytesIO(data))
@@ -385,7 +385,8 @@ def open_image(data: bytes, name: str = "image"):
         image.load()
     except (OSError, ValueError) as exc:
         raise ParseError(f"{name}: truncated or corrupt image ({exc})") from None
-    return image.convert("RGB")
+    # A phone photo stores its rotation in EXIF; OCR needs the upright pixels.
+    return ImageOps.exif_transpose(image).convert("RGB")
 
 
 def resolve_images(doc: Document) -> Document:

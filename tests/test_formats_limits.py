@@ -96,3 +96,4 @@ def test_pictures_past_the_ocr_cap_stay_images_and_are_named(monkeypatch):
     doc = resolve_images(Document(blocks=[picture]))
     assert doc.blocks == [picture]
     assert doc.warnings == ["image media/image1.png not read: OCR cap of 0 pictures per document reached"]
+

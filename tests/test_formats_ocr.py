@@ -170,3 +170,16 @@ def test_a_multi_page_tiff_is_read_page_by_page():
     doc = parsers.read_document(buffer.getvalue(), filename="附表.tif")
     assert [read_texts(t) for t in doc.tables()] == [printed_texts(printed[2]), printed_texts(printed[4])]
     assert doc.warnings[:2] == ["附表.tif frame 1: text read by OCR", "附表.tif frame 2: text read by OCR"]
+
+
+def test_a_photo_is_turned_upright_from_its_exif_orientation():
+    from PIL import Image as PILImage
+
+    from parsers.ocr import open_image
+
+    picture = PILImage.new("RGB", (300, 100), "white")
+    exif = PILImage.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", exif=exif.tobytes())
+    assert open_image(buffer.getvalue()).size == (100, 300)
