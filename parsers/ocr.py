@@ -389,6 +389,15 @@ def open_image(data: bytes, name: str = "image"):
     return ImageOps.exif_transpose(image).convert("RGB")
 
 
+def _holds_text(blocks: list[Block]) -> bool:
+    """A table, or real prose (at least 20 Chinese characters): a photo or a
+    logo yields a few stray characters and stays a picture."""
+    if any(isinstance(b, Table) for b in blocks):
+        return True
+    text = "".join(b.text for b in blocks if not isinstance(b, (Table, Image)))
+    return len(re.findall("[\u4e00-\u9fff]", text)) >= 20
+
+
 def resolve_images(doc: Document) -> Document:
     """Replace pictures that hold tables or text (DOCX/HTML reports whose tables
     were pasted as images) by the blocks OCR reads from them.
@@ -425,7 +434,7 @@ def resolve_images(doc: Document) -> Document:
             doc.warnings.append(f"{name}: OCR failed ({type(exc).__name__}: {exc})")
             blocks.append(block)
             continue
-        if any(isinstance(b, Table) for b in found) or len(found) >= 2:
+        if _holds_text(found):
             blocks.extend(found)
             doc.warnings.extend(notes)
             used_ocr = True

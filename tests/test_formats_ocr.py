@@ -183,3 +183,11 @@ def test_a_photo_is_turned_upright_from_its_exif_orientation():
     buffer = io.BytesIO()
     picture.save(buffer, "JPEG", exif=exif.tobytes())
     assert open_image(buffer.getvalue()).size == (100, 300)
+
+
+def test_only_pictures_holding_a_table_or_prose_replace_the_picture():
+    from parsers.ocr import _holds_text
+
+    assert _holds_text([Table.from_rows([["1"]])])
+    assert _holds_text([Paragraph("本机关坚持以人民为中心的发展思想扎实推进政府信息公开工作")])
+    assert not _holds_text([Paragraph("文登"), Paragraph("2023")])
