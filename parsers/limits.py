@@ -28,6 +28,9 @@ MAX_ZIP_RATIO = 200
 CONVERT_TIMEOUT = 120
 # Render resolution for OCR of PDF pages: enough for 10.5pt CJK table text.
 OCR_DPI = 200
+# Pixels OCR works on: larger images (an A4 page at 400 dpi, a poster) are
+# scaled down to this first; text stays large enough and memory stays bounded.
+OCR_MAX_PIXELS = 16_000_000
 
 
 def check_input_size(data: bytes) -> None:

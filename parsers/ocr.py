@@ -203,6 +203,9 @@ def layout(image, name: str = "image") -> Layout:
     import numpy as np
 
     limits.check_pixels(image.width, image.height, name)
+    if image.width * image.height > limits.OCR_MAX_PIXELS:
+        factor = (limits.OCR_MAX_PIXELS / (image.width * image.height)) ** 0.5
+        image = image.resize((int(image.width * factor), int(image.height * factor)))
     gray = np.asarray(image.convert("L"))
     gray, angle = deskew(gray)
     ink, char = _ink(gray)

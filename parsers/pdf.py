@@ -381,8 +381,8 @@ def _scanned_page(found, number: int, scale: float) -> list[_Item]:
 
 def render_page(data: bytes, number: int, dpi: int = limits.OCR_DPI):
     """One PDF page as a PIL image and its scale (pixels per point). A page
-    too large for the pixel cap at ``dpi`` is rendered at the largest scale
-    that fits (a poster-sized page must not exhaust memory)."""
+    too large for OCR at ``dpi`` is rendered at the largest scale that fits
+    ``limits.OCR_MAX_PIXELS`` (a poster-sized page must not exhaust memory)."""
     import pypdfium2 as pdfium
 
     pdf = pdfium.PdfDocument(data)
@@ -390,7 +390,7 @@ def render_page(data: bytes, number: int, dpi: int = limits.OCR_DPI):
         page = pdf[number]
         width, height = page.get_size()
         # 0.99: pdfium rounds the bitmap size up.
-        scale = min(dpi / 72, 0.99 * (limits.MAX_IMAGE_PIXELS / max(width * height, 1.0)) ** 0.5)
+        scale = min(dpi / 72, 0.99 * (limits.OCR_MAX_PIXELS / max(width * height, 1.0)) ** 0.5)
         return page.render(scale=scale).to_pil().convert("RGB"), scale
     finally:
         pdf.close()

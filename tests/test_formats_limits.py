@@ -97,3 +97,21 @@ def test_pictures_past_the_ocr_cap_stay_images_and_are_named(monkeypatch):
     assert doc.blocks == [picture]
     assert doc.warnings == ["image media/image1.png not read: OCR cap of 0 pictures per document reached"]
 
+
+
+def test_a_large_scan_is_scaled_down_before_ocr(monkeypatch):
+    from PIL import Image as PILImage
+
+    from parsers import ocr
+
+    shapes = []
+
+    def record_shape(gray, ink=None, char=20.0):
+        shapes.append(gray.shape)
+        return []
+
+    monkeypatch.setattr(ocr, "ruled_tables", record_shape)
+    blank = PILImage.new("RGB", (6000, 4000), "white")  # 24 Mpx, e.g. A4 at 500 dpi
+    assert ocr.read_image(blank, [], "scan") == []
+    ((height, width),) = shapes
+    assert width * height <= limits.OCR_MAX_PIXELS and abs(width / height - 1.5) < 0.01
