@@ -31,7 +31,8 @@ _ORGANIZATION = re.compile(r"^(?:(?:19|20)\d{2}年度?)?(.+?)(?:(?:19|20)\d{2}�
 def read_title(lead: list[str], page_title: str | None) -> str | None:
     """The printed title: the first lines before section 一 joined until they end
     in 年度报告 (seed 002 splits it over two lines), else the page's title."""
-    lines = [clean_text(line) for line in lead if line.strip()][:3]
+    # A title is never a sentence: "根据《条例》…现将…年度报告予以公布。" above a scanned report is not one.
+    lines = [clean_text(line) for line in lead if line.strip() and "。" not in line][:3]
     for n in range(1, len(lines) + 1):
         joined = "".join(lines[:n])
         if len(lines[n - 1]) > 60:

@@ -29,6 +29,16 @@ def test_title_falls_back_to_the_page_title_without_the_site_name():
     )
 
 
+def test_a_sentence_announcing_the_report_is_not_its_title():
+    # a portal article above scanned pages: the only printed line is the announcement
+    lead = ["根据《中华人民共和国政府信息公开条例》规定，现将威海市文登区天福街道办事处2021年政府信息公开工作年度报告予以公布。"]
+    page_title = "威海市文登区天福街道办事处2021年政府信息公开工作年度报告"
+    assert read_title(lead, page_title) == page_title
+    assert read_title(lead + ["天福街道办事处2021年政府信息公开工作年度报告"], None) == (
+        "天福街道办事处2021年政府信息公开工作年度报告"
+    )
+
+
 @pytest.mark.parametrize(
     "title, organization",
     [
