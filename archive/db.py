@@ -232,11 +232,33 @@ def _url_history_index(db: sqlite_utils.Database) -> None:
     db["fetches"].create_index(["url", "fetched_at", "sha256", "status"], index_name="fetches_history")
 
 
+def _url_history_versions(db: sqlite_utils.Database) -> None:
+    """Versions of a URL are the bodies of its successful responses: the error page a
+    portal serves for a deleted report is not a new version of it."""
+    db.execute("DROP VIEW IF EXISTS url_history")
+    db.create_view(
+        "url_history",
+        """
+        SELECT url,
+               MIN(fetched_at) AS first_seen,
+               MAX(fetched_at) AS last_seen,
+               (SELECT f2.status FROM fetches f2 WHERE f2.url = fetches.url ORDER BY f2.id DESC LIMIT 1)
+                   AS latest_status,
+               (SELECT f2.error FROM fetches f2 WHERE f2.url = fetches.url ORDER BY f2.id DESC LIMIT 1)
+                   AS latest_error,
+               COUNT(DISTINCT CASE WHEN status BETWEEN 200 AND 299 THEN sha256 END) AS distinct_sha256,
+               COUNT(*) AS fetches
+        FROM fetches GROUP BY url
+        """,
+    )
+
+
 # (version, name, function) — append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial schema", _initial),
     (2, "wide views read materialized cells", _materialized_wide_views),
     (3, "covering index for url_history", _url_history_index),
+    (4, "url_history counts successful bodies only", _url_history_versions),
 ]
 
 
