@@ -49,9 +49,14 @@ def read_pages(pages: str | Path | Iterable[str | Path | bytes]) -> Document:
     doc = Document(source_format="flipbook")
     doc.page_title = next((p.title for p in parsed if p.title), None)
     numbers = [p.number for p in parsed]
-    missing = sorted(set(range(1, max(numbers) + 1)) - set(numbers))
+    repeated = sorted({n for n in numbers if numbers.count(n) > 1})
+    if repeated:
+        doc.warnings.append(f"flip-book pages given twice (first copy read): {', '.join(map(str, repeated))}")
+        parsed = [p for k, p in enumerate(parsed) if p.number not in numbers[:k]]
+    # Bounded: a page claiming to be "Page 999999999" must not build a huge range.
+    missing = sorted(set(range(1, min(max(numbers), len(parsed) + 100) + 1)) - set(numbers))
     if missing:
-        doc.warnings.append(f"flip-book pages missing: {', '.join(map(str, missing))}")
+        doc.warnings.append(f"flip-book pages missing: {', '.join(map(str, missing[:50]))}")
     lines: list[str] = []
     ocr_pages = 0
     for page in parsed:

@@ -100,3 +100,10 @@ def test_page_files_of_other_kinds_stay_separate_files(tmp_path):
     report.write_bytes(b"%PDF-1.4")
     assert group_pages([other, report]) == [other, report]
     assert not any(isinstance(item, BookPages) for item in group_pages([other]))
+
+
+def test_a_page_given_twice_is_read_once(record):
+    pages = corpus.flipbook_pages(record)
+    doc = read_pages([pages[0], pages[1], pages[1], *pages[2:]])
+    assert doc.warnings == ["flip-book pages given twice (first copy read): 2"]
+    assert corpus.score(record, parsers.parse_document(doc))[2] == []
