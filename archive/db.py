@@ -154,21 +154,7 @@ def _initial(db: sqlite_utils.Database) -> None:
     # search_text = segmented title + text; Datasette's ?_search= and MATCH then find 申请, 复议, 诉讼.
     db["sections"].enable_fts(["search_text"], create_triggers=True)
 
-    db.create_view(
-        "url_history",
-        """
-        SELECT url,
-               MIN(fetched_at) AS first_seen,
-               MAX(fetched_at) AS last_seen,
-               (SELECT f2.status FROM fetches f2 WHERE f2.url = fetches.url ORDER BY f2.id DESC LIMIT 1)
-                   AS latest_status,
-               (SELECT f2.error FROM fetches f2 WHERE f2.url = fetches.url ORDER BY f2.id DESC LIMIT 1)
-                   AS latest_error,
-               COUNT(DISTINCT sha256) AS distinct_sha256,
-               COUNT(*) AS fetches
-        FROM fetches GROUP BY url
-        """,
-    )
+    _url_history_view(db)
     db.create_view("applications_wide", _wide_view("applications", "row_code", APPLICATION_ROWS, APPLICANT_COLUMNS))
     db.create_view(
         "reviews_litigation_wide", _wide_view("reviews_litigation", "group_code", REVIEW_GROUPS, REVIEW_COLUMNS)
@@ -232,9 +218,10 @@ def _url_history_index(db: sqlite_utils.Database) -> None:
     db["fetches"].create_index(["url", "fetched_at", "sha256", "status"], index_name="fetches_history")
 
 
-def _url_history_versions(db: sqlite_utils.Database) -> None:
-    """Versions of a URL are the bodies of its successful responses: the error page a
-    portal serves for a deleted report is not a new version of it."""
+def _url_history_view(db: sqlite_utils.Database) -> None:
+    """Per URL: first and last seen, latest status, how many versions. Versions are the
+    bodies of successful responses: the error page a portal serves for a deleted
+    report is not a new version of it."""
     db.execute("DROP VIEW IF EXISTS url_history")
     db.create_view(
         "url_history",
@@ -258,7 +245,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial schema", _initial),
     (2, "wide views read materialized cells", _materialized_wide_views),
     (3, "covering index for url_history", _url_history_index),
-    (4, "url_history counts successful bodies only", _url_history_versions),
+    (4, "url_history counts successful bodies only", _url_history_view),
 ]
 
 
