@@ -306,10 +306,10 @@ def _join(first: _PageTable, second: _PageTable) -> None:
     first.page = second.page
 
 
-def _row_texts(rects: list[Rect], boxes: list[Box]) -> list[str]:
-    """The text of each row of rectangles (by top edge), top to bottom."""
+def _row_texts(rects: list[Rect], boxes: list[Box], limit: int = 5) -> list[str]:
+    """The text of the first ``limit`` rows of rectangles (by top edge), top to bottom."""
     out = []
-    for top in sorted({round(r[1], 1) for r in rects}):
+    for top in sorted({round(r[1], 1) for r in rects})[:limit]:
         row = [r for r in rects if round(r[1], 1) == top]
         words = [b for b in boxes if any(_inside(b, r) for r in row)]
         out.append("".join(b.text for b in sorted(words, key=lambda b: (round(b.top), b.x0))))
