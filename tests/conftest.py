@@ -1,3 +1,6 @@
+import sqlite3
+import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -7,6 +10,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 SEEDS = SHARED / "seeds"
 SPEC = SHARED / "spec"
+# The installed console script beside the Python running the tests (a venv's bin/),
+# whatever PATH says, so the tests exercise this checkout's install.
+NIANBAO = shutil.which("nianbao", path=str(Path(sys.executable).parent))
 
 
 @pytest.fixture
@@ -18,3 +24,23 @@ def seed_text():
         return path.read_text(encoding="utf-8")
 
     return read
+
+
+@pytest.fixture(scope="module")
+def sample_archive(tmp_path_factory):
+    """A data directory holding ``archive.demo``'s sample reports (originals and
+    ``nianbao.db``), built once per test module."""
+    from archive.demo import load_sample_reports
+
+    data_dir = tmp_path_factory.mktemp("sample-archive")
+    load_sample_reports(data_dir)
+    return data_dir
+
+
+@pytest.fixture(scope="module")
+def sample_db(sample_archive):
+    """The sample archive's database, rows readable by column name."""
+    conn = sqlite3.connect(sample_archive / "nianbao.db")
+    conn.row_factory = sqlite3.Row
+    yield conn
+    conn.close()

@@ -5,7 +5,6 @@ against ``nianbao serve`` running on a sample archive. Screenshots go to
 import os
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -13,8 +12,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
-from archive.demo import load_sample_reports
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -36,26 +33,11 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def archive_dir(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("browser")
-    load_sample_reports(data_dir)
-    return data_dir
-
-
-@pytest.fixture(scope="module")
-def db(archive_dir):
-    conn = sqlite3.connect(archive_dir / "nianbao.db")
-    conn.row_factory = sqlite3.Row
-    yield conn
-    conn.close()
-
-
-@pytest.fixture(scope="module")
-def server(archive_dir):
+def server(sample_archive):
     """``nianbao serve`` in a subprocess, until the module's tests are done."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-c", "from archive.cli import cli; cli()", "serve", "--data-dir", str(archive_dir),
+        [sys.executable, "-c", "from archive.cli import cli; cli()", "serve", "--data-dir", str(sample_archive),
          "--port", str(port)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
     )
@@ -122,10 +104,14 @@ def test_home_page_shows_the_title_and_a_working_download_link(page, server):
     screenshot(page, "home")
 
 
-def test_a_report_page_shows_its_numbers_and_links(page, server, db):
-    report = db.execute("select id, year from reports where organization = ? and year = 2022", [WENDENG]).fetchone()
-    received = db.execute("select value from applications where report_id = ? and row_code = 'new_received' "
-                          "and column_code = 'total'", [report["id"]]).fetchone()[0]
+def test_a_report_page_shows_its_numbers_and_links(page, server, sample_db):
+    report = sample_db.execute(
+        "select id, year from reports where organization = ? and year = 2022", [WENDENG]
+    ).fetchone()
+    received = sample_db.execute(
+        "select value from applications where report_id = ? and row_code = 'new_received' and column_code = 'total'",
+        [report["id"]],
+    ).fetchone()[0]
     page.goto(f"{server}/nianbao/reports/{report['id']}")
     row = page.locator("table.applications-totals tr", has_text="一、本年新收政府信息公开申请数量")
     assert row.locator("td").nth(2).inner_text() == str(received)
@@ -142,29 +128,29 @@ def test_a_report_page_shows_its_numbers_and_links(page, server, db):
     screenshot(page, "original")
 
 
-def test_a_year_facet_narrows_the_reports(page, server, db):
+def test_a_year_facet_narrows_the_reports(page, server, sample_db):
     page.goto(server + "/nianbao/reports")
     page.locator("#facet-year a", has_text="2023").click()
     page.wait_for_url("**year=2023**")
-    expected = db.execute("select count(*) from reports where year = 2023").fetchone()[0]
+    expected = sample_db.execute("select count(*) from reports where year = 2023").fetchone()[0]
     assert page.locator("h3", has_text=f"{expected} rows where year = 2023").is_visible()
     assert page.locator("table.rows-and-columns tbody tr").count() == expected
     screenshot(page, "facet")
 
 
-def test_full_text_search_finds_sections_with_a_two_character_word(page, server, db):
+def test_full_text_search_finds_sections_with_a_two_character_word(page, server, sample_db):
     page.goto(server + "/nianbao/sections")
     page.fill("input#_search", "复议")
     page.locator("input#_search").press("Enter")
     page.wait_for_url("**_search=**")
     rows = page.locator("table.rows-and-columns tbody tr")
-    expected = db.execute("select count(*) from sections where instr(title || text, '复议') > 0").fetchone()[0]
+    expected = sample_db.execute("select count(*) from sections where instr(title || text, '复议') > 0").fetchone()[0]
     assert rows.count() == expected > 0
     assert "复议" in rows.first.inner_text()
     screenshot(page, "search")
 
 
-def test_charts_draw_requests_per_year_and_outcome_shares(page, server, db):
+def test_charts_draw_requests_per_year_and_outcome_shares(page, server, sample_db):
     page.goto(server + "/-/dashboards/overview")
     # vega-embed draws each chart into an SVG or a canvas once its query has answered.
     page.wait_for_function(
@@ -173,15 +159,15 @@ def test_charts_draw_requests_per_year_and_outcome_shares(page, server, db):
     for i in range(drawn.count()):
         box = drawn.nth(i).bounding_box()
         assert box and box["width"] > 50 and box["height"] > 50
-    reports = db.execute("select count(*) from reports where is_latest = 1").fetchone()[0]
+    reports = sample_db.execute("select count(*) from reports where is_latest = 1").fetchone()[0]
     page.wait_for_function("text => document.body.innerText.includes(text)", arg=f"{reports} 份", timeout=30000)
     assert page.get_by_text("各年度新收申请").is_visible()
     assert page.get_by_text("办理结果构成").is_visible()
     screenshot(page, "charts")
 
 
-def test_an_archived_word_file_is_offered_with_its_chinese_name(page, server, db):
-    sha256 = db.execute("select sha256 from documents where format = 'docx'").fetchone()[0]
+def test_an_archived_word_file_is_offered_with_its_chinese_name(page, server, sample_db):
+    sha256 = sample_db.execute("select sha256 from documents where format = 'docx'").fetchone()[0]
     response = page.request.get(f"{server}/-/originals/{sha256}")
     assert response.ok
     assert "2023%E5%B9%B4" in response.headers["content-disposition"]

@@ -9,21 +9,13 @@ import pytest
 from click.testing import CliRunner
 
 from archive.cli import cli
-from archive.demo import load_sample_reports
 from archive.export_csv import KEY_COLUMNS, STANDARD_TABLES, export_csv
 
 
 @pytest.fixture(scope="module")
-def archive_dir(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("csv")
-    load_sample_reports(data_dir)
-    return data_dir
-
-
-@pytest.fixture(scope="module")
-def exported(archive_dir, tmp_path_factory):
+def exported(sample_archive, tmp_path_factory):
     out = tmp_path_factory.mktemp("csv-out")
-    return export_csv(archive_dir / "nianbao.db", out)
+    return export_csv(sample_archive / "nianbao.db", out)
 
 
 def read_csv(zip_path, table):
@@ -47,8 +39,8 @@ def test_every_csv_starts_with_the_same_key_columns(exported):
         assert tuple(header[: len(KEY_COLUMNS)]) == KEY_COLUMNS, table
 
 
-def test_the_cells_are_those_of_the_database(exported, archive_dir):
-    conn = sqlite3.connect(archive_dir / "nianbao.db")
+def test_the_cells_are_those_of_the_database(exported, sample_archive):
+    conn = sqlite3.connect(sample_archive / "nianbao.db")
     expected = conn.execute(
         "select r.id, r.organization, a.row_code, a.column_code, a.value from applications a "
         "join reports r on r.id = a.report_id where r.is_latest = 1 and r.year = 2022"
@@ -83,13 +75,13 @@ def test_failed_checks_are_exported_as_data(exported):
     assert ("荣成市东山街道", "apps_balance") in failed
 
 
-def test_only_the_latest_version_of_a_report_is_exported(archive_dir, tmp_path):
+def test_only_the_latest_version_of_a_report_is_exported(sample_archive, tmp_path):
     import shutil
 
     from archive.load import Source, load_record
 
     copy = tmp_path / "data"
-    shutil.copytree(archive_dir, copy)
+    shutil.copytree(sample_archive, copy)
     conn = sqlite3.connect(copy / "nianbao.db")
     report_key, sha256 = conn.execute(
         "select r.report_key, d.sha256 from reports r join report_documents d on d.report_id = r.id "
@@ -111,8 +103,8 @@ def test_only_the_latest_version_of_a_report_is_exported(archive_dir, tmp_path):
     assert [r["title"] for r in read_csv(zip_2021, "reports")] == ["更正后的报告"]
 
 
-def test_nianbao_export_csv_command(archive_dir, tmp_path):
-    result = CliRunner().invoke(cli, ["export", "--data-dir", str(archive_dir), "--csv", str(tmp_path / "csv")])
+def test_nianbao_export_csv_command(sample_archive, tmp_path):
+    result = CliRunner().invoke(cli, ["export", "--data-dir", str(sample_archive), "--csv", str(tmp_path / "csv")])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "csv").iterdir()) == [
         "nianbao-2021.zip", "nianbao-2022.zip", "nianbao-2023.zip"]
