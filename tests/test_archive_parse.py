@@ -25,6 +25,20 @@ def archive(tmp_path):
         yield archive
 
 
+@pytest.fixture
+def images_read(monkeypatch):
+    """What the reader is given: each parse appends its document's images as {src: bytes or None}."""
+    seen = []
+    real = parsers.parse_document
+
+    def parse_document(document):
+        seen.append({image.src: image.data for image in document.images()})
+        return real(document)
+
+    monkeypatch.setattr(parsers, "parse_document", parse_document)
+    return seen
+
+
 def applications(archive, report_id) -> dict:
     table: dict = {}
     for row in archive.db.query("SELECT row_code, column_code, value FROM applications WHERE report_id = ?",
@@ -152,7 +166,7 @@ def test_failed_fetches_and_lists_are_not_sources(archive):
     assert digests == [hashlib.sha256(seed_bytes("001")).hexdigest()]
 
 
-def test_a_report_page_reads_its_images_from_the_archive(archive, monkeypatch):
+def test_a_report_page_reads_its_images_from_the_archive(archive, images_read):
     """<img src> relative or root-relative: the reader gets the archived image bytes."""
     page = """<html><head><title>年报</title></head><body><div id="zoom">
         <p>威海市文登区统计局2023年政府信息公开工作年度报告</p>
@@ -168,17 +182,9 @@ def test_a_report_page_reads_its_images_from_the_archive(archive, monkeypatch):
     }
     for url, data in images.items():
         archive.record_fetch(url=url, status=200, body=data, role="image", report_key=key)
-    seen = []
-    real = parsers.parse_document
-
-    def parse_document(document):
-        seen.append({image.src: image.data for image in document.images()})
-        return real(document)
-
-    monkeypatch.setattr(parsers, "parse_document", parse_document)
     parse_reports(archive)
 
-    assert seen == [{
+    assert images_read == [{
         "table1.png": b"\x89PNG first",
         "/picture/0/table2.png": b"\x89PNG second",
         # parsers.html reads only local references; absolute URLs stay unread (noted in the README).
@@ -213,7 +219,7 @@ def test_flipbook_pages_are_joined_in_page_order(archive):
     assert pages == [{"page_no": 1, "used": 1}, {"page_no": 2, "used": 1}, {"page_no": 3, "used": 1}]
 
 
-def test_a_saved_web_page_is_imported_as_one_report_with_its_images(archive, tmp_path, monkeypatch):
+def test_a_saved_web_page_is_imported_as_one_report_with_its_images(archive, tmp_path, images_read):
     folder = tmp_path / "saved"
     (folder / "年报_files").mkdir(parents=True)
     (folder / "年报.html").write_text(
@@ -221,14 +227,6 @@ def test_a_saved_web_page_is_imported_as_one_report_with_its_images(archive, tmp
         '<img src="年报_files/table.png"></div></body></html>', encoding="utf-8")
     (folder / "年报_files" / "table.png").write_bytes(b"\x89PNG saved picture")
     (folder / "年报_files" / "style.css").write_text("p { margin: 0 }")
-    seen = []
-    real = parsers.parse_document
-
-    def parse_document(document):
-        seen.append({image.src: image.data for image in document.images()})
-        return real(document)
-
-    monkeypatch.setattr(parsers, "parse_document", parse_document)
     imported = import_paths(archive, [folder])
     summary = parse_reports(archive, {item.report_key for item in imported})
 
@@ -236,7 +234,7 @@ def test_a_saved_web_page_is_imported_as_one_report_with_its_images(archive, tmp
     assert summary.loaded == [str(folder / "年报.html")] and not summary.failed
     roles = dict(archive.db.execute("SELECT filename, role FROM fetches").fetchall())
     assert roles == {"年报.html": "file", "table.png": "image", "style.css": None}
-    assert seen == [{"年报_files/table.png": b"\x89PNG saved picture"}]
+    assert images_read == [{"年报_files/table.png": b"\x89PNG saved picture"}]
 
 
 def test_urls_that_clash_as_paths_still_parse(archive):
