@@ -249,7 +249,8 @@ class Printed:
 
 @dataclass
 class Variants:
-    """How a report prints its labels and values (the renderers' keyword options)."""
+    """How a report prints its labels and values: every renderer takes these fields
+    as its keyword options (``**variants``), so each option is declared once, here."""
 
     split_labels: bool = False
     spaced_labels: bool = False
@@ -257,6 +258,9 @@ class Variants:
     blank_cells: tuple = ()
     title_lines: int = 1
     penalty_twice: bool = False
+
+    def __post_init__(self):
+        self.blank_cells = tuple(self.blank_cells)  # callers pass lists or generators too
 
     def title(self, record: dict) -> list[str]:
         """The title as printed: one line, or the body's name above "{year}年…报告"."""
@@ -455,10 +459,6 @@ def _chinese_date(iso: str) -> str:
     return f"{y}年{m}月{d}日"
 
 
-def _variants(split_labels, spaced_labels, typos, blank_cells, title_lines=1, penalty_twice=False) -> Variants:
-    return Variants(split_labels, spaced_labels, typos, tuple(blank_cells), title_lines, penalty_twice)
-
-
 # --- HTML ------------------------------------------------------------------------------
 
 
@@ -467,18 +467,13 @@ def render_html(
     *,
     encoding: str = "utf-8",
     page: str = "article",
-    split_labels: bool = False,
-    spaced_labels: bool = False,
-    typos: bool = False,
-    blank_cells=(),
-    title_lines: int = 1,
-    penalty_twice: bool = False,
     meta_table: bool = False,
+    **variants,
 ) -> bytes:
     """The report as a portal serves it: ``page`` is "article" (Hanweb JCMS article),
     "annual_report" (xxgk ``xxgkAnnualReport.jsp``) or "bare" (just the report).
     ``meta_table`` adds the xxgk metadata table (索引号 …) above an article's body."""
-    v = _variants(split_labels, spaced_labels, typos, blank_cells, title_lines, penalty_twice)
+    v = Variants(**variants)
     body = _html_report(record, v)
     charset = "gbk" if encoding.lower() in ("gbk", "gb2312", "gb18030") else encoding
     if page == "bare":
@@ -494,19 +489,10 @@ def render_html(
     return text.encode(encoding, errors="xmlcharrefreplace")
 
 
-def report_html(
-    record: dict,
-    *,
-    split_labels: bool = False,
-    spaced_labels: bool = False,
-    typos: bool = False,
-    blank_cells=(),
-    title_lines: int = 1,
-    penalty_twice: bool = False,
-) -> str:
+def report_html(record: dict, **variants) -> str:
     """The report alone as HTML paragraphs and tables: what an editor pastes into a
     CMS article body (``div#zoom``); ``render_html`` wraps it in a page."""
-    v = _variants(split_labels, spaced_labels, typos, blank_cells, title_lines, penalty_twice)
+    v = Variants(**variants)
     return _html_report(record, v)
 
 
@@ -660,21 +646,12 @@ _ARTICLE = """<!DOCTYPE html>
 # --- DOCX ------------------------------------------------------------------------------
 
 
-def render_docx(
-    record: dict,
-    *,
-    split_labels: bool = False,
-    spaced_labels: bool = False,
-    typos: bool = False,
-    blank_cells=(),
-    title_lines: int = 1,
-    penalty_twice: bool = False,
-) -> bytes:
+def render_docx(record: dict, **variants) -> bytes:
     """Fill a copy of the official blank 2021 template (its merged cells stay); the
     2019 section 二 and the one-row （六） are made by rewriting the template's rows."""
     import docx
 
-    v = _variants(split_labels, spaced_labels, typos, blank_cells, title_lines, penalty_twice)
+    v = Variants(**variants)
     template = resources.files("parsers.templates").joinpath("template-2021-blank.docx")
     with template.open("rb") as stream:
         document = docx.Document(stream)
@@ -821,17 +798,7 @@ def _cells_by_column(tr) -> dict:
 # --- text ------------------------------------------------------------------------------
 
 
-def render_text(
-    record: dict,
-    layout: str = "tabs",
-    *,
-    split_labels: bool = False,
-    spaced_labels: bool = False,
-    typos: bool = False,
-    blank_cells=(),
-    title_lines: int = 1,
-    penalty_twice: bool = False,
-) -> str:
+def render_text(record: dict, layout: str = "tabs", **variants) -> str:
     """The report as extracted text, in the seeds' two layouts: "tabs" (001/003: one
     table row per line, cells tab-separated) or "cells" (002: one cell per line,
     each indented by a tab, rows separated by blank lines). Cells covered by a
@@ -839,7 +806,7 @@ def render_text(
     text plus empty entries in "tabs", as the seeds show."""
     if layout not in ("tabs", "cells"):
         raise ValueError(f"unknown text layout {layout!r}")
-    v = _variants(split_labels, spaced_labels, typos, blank_cells, title_lines, penalty_twice)
+    v = Variants(**variants)
     tables = printed_tables(record, v)
     out = [line for title_line in v.title(record) for line in (title_line, "")] + [_intro(record), ""]
     for section in record["sections"]:
