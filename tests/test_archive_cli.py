@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from archive.cli import cli
 from archive.db import MIGRATIONS
-from tests.conftest import SEEDS
+from tests.conftest import NIANBAO, SEEDS
 
 
 def run(*args, env=None):
@@ -67,11 +67,11 @@ def test_export_needs_a_target(tmp_path):
 
 def test_the_installed_command_runs(tmp_path):
     data = str(tmp_path / "d")
-    missing = subprocess.run(["nianbao", "verify", "--data-dir", data], capture_output=True, text=True)
+    missing = subprocess.run([NIANBAO, "verify", "--data-dir", data], capture_output=True, text=True)
     assert missing.returncode == 1
     assert missing.stderr.startswith("nianbao verify: database missing")
-    subprocess.run(["nianbao", "db", "init", "--data-dir", data], check=True, capture_output=True)
-    result = subprocess.run(["nianbao", "verify", "--data-dir", data], capture_output=True, text=True)
+    subprocess.run([NIANBAO, "db", "init", "--data-dir", data], check=True, capture_output=True)
+    result = subprocess.run([NIANBAO, "verify", "--data-dir", data], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "0 originals checked, 0 problems"
 

@@ -1,14 +1,13 @@
 """``nianbao parse-file``: the canonical record on stdout, one stderr line per unreadable file."""
 
 import json
-import shutil
 import subprocess
 
 import pytest
 from click.testing import CliRunner
 
 from archive.cli import cli
-from tests.conftest import SEEDS, SPEC
+from tests.conftest import NIANBAO, SEEDS, SPEC
 
 SEED_002 = next(SEEDS.glob("002_*.txt"))
 
@@ -79,7 +78,8 @@ def test_a_missing_path_is_named_and_the_other_files_are_still_read(tmp_path):
 
 
 def test_the_installed_command_in_a_real_process(tmp_path):
-    command = shutil.which("nianbao") or pytest.skip("console script not installed")
+    command = NIANBAO
+    assert command, "the nianbao console script is not installed beside this Python (pip install -e .)"
     done = subprocess.run([command, "parse-file", "--json", str(SEED_002)], capture_output=True, timeout=120)
     assert done.returncode == 0, done.stderr.decode()
     assert json.loads(done.stdout.decode("utf-8"))["year"] == 2022
