@@ -85,27 +85,34 @@ def _segmenter():
     return jieba
 
 
-# jieba cuts at punctuation anyway, so sentence by sentence gives the same words; the
-# reports' formulaic sentences (template labels, boilerplate) then come from the cache.
-_SENTENCE_END = re.compile(r"(?<=[。！？；\n])")
+# jieba cuts at every character outside its Han/ASCII blocks, and runs of digits or Latin
+# letters come out as words of their own, so cutting each run of Han characters alone gives
+# the same words. The runs between numbers, names and punctuation are the reports' formulaic
+# phrases (template labels, boilerplate), so most come from the cache: a sentence rarely
+# repeats (its figures differ), its runs do.
+_HAN_RUN = re.compile(r"([\u4e00-\u9fd5]+)")
+
+
+def _pieces(text: str):
+    return filter(str.strip, _HAN_RUN.split(text))
 
 
 def segment(text: str) -> str:
     """Words of a Chinese text separated by spaces, in search-engine mode (long words and their parts)."""
-    return " ".join(filter(None, map(_segment_sentence, _SENTENCE_END.split(text))))
+    return " ".join(filter(None, map(_segment_piece, _pieces(text))))
 
 
-@lru_cache(maxsize=65536)
-def _segment_sentence(sentence: str) -> str:
+@lru_cache(maxsize=1 << 18)
+def _segment_piece(piece: str) -> str:
     # HMM off: 2-3x faster, and the words people search for (申请, 复议, 诉讼) are in the dictionary.
-    return " ".join(w for w in _segmenter().cut_for_search(sentence, HMM=False) if w.strip())
+    return " ".join(w for w in _segmenter().cut_for_search(piece, HMM=False) if w.strip())
 
 
 def fts_query(query: str) -> str:
     """An FTS5 MATCH expression for a user's query: its words, each quoted, all required."""
-    # Cut as the index was cut (no HMM), so an unknown word splits the same way in both.
-    words = [w.replace('"', "") for w in _segmenter().cut(query, HMM=False) if w.strip() and w.replace('"', "")]
-    return " ".join(f'"{w}"' for w in words)
+    # Cut as the index was cut (run by run, no HMM), so an unknown word splits the same way in both.
+    words = [w.replace('"', "") for piece in _pieces(query) for w in _segmenter().cut(piece, HMM=False)]
+    return " ".join(f'"{w}"' for w in words if w.strip())
 
 
 def _locate(organization, region) -> dict:

@@ -2,7 +2,8 @@
 
     python3 -m benchmarks.datasette [--reports 100000] [--dir DIR] [--requests 15]
 
-Builds (or reuses, with ``--dir``) an archive with the real schema
+Builds (or reuses: cached under ``~/.cache/nianbao/bench/``, keyed by the
+number of reports, the schema version and the build's own version) an archive with the real schema
 (``archive.db.migrate``) filled by bulk inserts: a few dozen distinct
 synthetic records (``parsers.synthetic.random_record``, turned into rows by
 ``archive.load.derived_rows``) repeated over bodies named after every county
@@ -17,11 +18,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
 DISTINCT_RECORDS = 40
+# Bump when build() changes what it writes: a cached database of another build is not reused.
+BUILD_VERSION = 1
+CACHE = Path.home() / ".cache" / "nianbao" / "bench"
 YEARS = (2019, 2020, 2021, 2022, 2023)
 BODY_SUFFIXES = ("人民政府", "统计局", "财政局", "信访局", "商务局")
 
@@ -43,8 +46,26 @@ def _organizations(count: int) -> list[tuple[str, dict]]:
     return [(name, locate(name, None)) for name in names]
 
 
+def cache_dir(reports: int) -> Path:
+    """Where the database for these parameters is kept between runs."""
+    from archive.db import MIGRATIONS
+
+    return CACHE / f"datasette-{reports}-schema{MIGRATIONS[-1][0]}-build{BUILD_VERSION}"
+
+
 def build(db_path: Path, reports: int) -> float:
-    """Fill a fresh archive database with ``reports`` reports; returns seconds taken."""
+    """Fill a fresh archive database with ``reports`` reports; returns seconds taken.
+
+    Written under a temporary name and renamed when complete, so an interrupted
+    build is never taken for a cached one."""
+    partial = db_path.with_name(db_path.name + ".partial")
+    partial.unlink(missing_ok=True)
+    seconds = _fill(partial, reports)
+    partial.rename(db_path)
+    return seconds
+
+
+def _fill(db_path: Path, reports: int) -> float:
     from archive.db import connect, migrate
     from archive.load import derived_rows
     from parsers.synthetic import random_record
@@ -145,7 +166,8 @@ async def measure(ds, path: str, requests: int) -> tuple[float, float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reports", type=int, default=100_000)
-    parser.add_argument("--dir", type=Path, help="keep the archive here and reuse it when it exists")
+    parser.add_argument("--dir", type=Path,
+                        help="keep the archive here and reuse it when it exists (default: a cache keyed by --reports)")
     parser.add_argument("--requests", type=int, default=15)
     parser.add_argument("--with-indexes", action="store_true",
                         help="add the indexes proposed for archive/db.py (PROPOSED_INDEXES) before measuring")
@@ -153,7 +175,7 @@ def main() -> None:
 
     from archive.serve import build_datasette
 
-    workdir = args.dir or Path(tempfile.mkdtemp(prefix="nianbao-bench-"))
+    workdir = args.dir or cache_dir(args.reports)
     workdir.mkdir(parents=True, exist_ok=True)
     db_path = workdir / "nianbao.db"
     if db_path.exists():
