@@ -50,48 +50,39 @@ def apps_results_sum(apps: dict) -> dict | None:
     outcomes = [row for row in OUTCOME_ROWS if row not in ("other", *OTHER_HANDLING_ROWS)] + list(other_rows)
     if "results_total" not in apps or not all(row in apps for row in outcomes):
         return None
-    failures, evaluated = [], 0
-    for column in APPLICANT_COLUMNS:
-        values = [apps[row].get(column) for row in outcomes]
-        total = apps["results_total"].get(column)
-        if total is None or None in values:
-            continue
-        evaluated += 1
-        if sum(values) != total:
-            failures.append(f"{column}: (七)总计 {total} ≠ sum of outcomes {sum(values)}")
-    if not evaluated:
-        return None
-    return {"code": "apps_results_sum", "ok": not failures, "detail": "; ".join(failures)}
+    lines = (
+        (column, [apps[row].get(column) for row in outcomes], apps["results_total"].get(column))
+        for column in APPLICANT_COLUMNS
+    )
+    return _sum_check("apps_results_sum", lines, "{name}: (七)总计 {total} ≠ sum of outcomes {found}")
 
 
 def apps_row_totals(apps: dict) -> dict | None:
-    failures, evaluated = [], 0
-    for row, cells in apps.items():
-        values = [cells.get(column) for column in _SIX]
-        total = cells.get("total")
-        if total is None or None in values:
-            continue
-        evaluated += 1
-        if sum(values) != total:
-            failures.append(f"{row}: total {total} ≠ sum of applicants {sum(values)}")
-    if not evaluated:
-        return None
-    return {"code": "apps_row_totals", "ok": not failures, "detail": "; ".join(failures)}
+    lines = ((row, [cells.get(column) for column in _SIX], cells.get("total")) for row, cells in apps.items())
+    return _sum_check("apps_row_totals", lines, "{name}: total {total} ≠ sum of applicants {found}")
 
 
 def review_totals(reviews: dict) -> dict | None:
+    lines = (
+        (group, [cells.get(column) for column in _REVIEW_PARTS], cells.get("total"))
+        for group, cells in reviews.items()
+    )
+    return _sum_check("review_totals", lines, "{name}: total {total} ≠ " + "+".join(_REVIEW_PARTS) + " {found}")
+
+
+def _sum_check(code: str, lines, failure: str) -> dict | None:
+    """Parts that must add up to their printed total, one ``(name, parts, total)`` per
+    row or column; a line with a blank is skipped, and with none left the check is."""
     failures, evaluated = [], 0
-    for group, cells in reviews.items():
-        values = [cells.get(column) for column in _REVIEW_PARTS]
-        total = cells.get("total")
+    for name, values, total in lines:
         if total is None or None in values:
             continue
         evaluated += 1
         if sum(values) != total:
-            failures.append(f"{group}: total {total} ≠ {'+'.join(_REVIEW_PARTS)} {sum(values)}")
+            failures.append(failure.format(name=name, total=total, found=sum(values)))
     if not evaluated:
         return None
-    return {"code": "review_totals", "ok": not failures, "detail": "; ".join(failures)}
+    return {"code": code, "ok": not failures, "detail": "; ".join(failures)}
 
 
 def prose_application_count(texts: list[str]) -> tuple[str, int] | None:
