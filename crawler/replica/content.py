@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import re
 import shutil
 import threading
 from functools import lru_cache
@@ -109,12 +108,8 @@ class ReplicaContent:
     def fragment(self, report: Report) -> str:
         """The report as the HTML an editor pastes into ``div#zoom``: paragraphs and tables."""
 
-        def make():
-            page = synthetic.render_html(self.record(report), page="bare", **self.variants(report))
-            match = re.search(r"<body>\s*(.*?)\s*</body>", page.decode("utf-8"), re.S)
-            return match.group(1)
-
-        return self._cached("fragment", report, make)
+        return self._cached("fragment", report, lambda: synthetic.report_html(
+            self.record(report), **self.variants(report)))
 
     def text(self, report: Report) -> str:
         return self._cached("text", report, lambda: synthetic.render_text(
