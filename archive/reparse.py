@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -326,16 +327,67 @@ def parse_reports(
 
 
 def _load_all(archive, todo, readings, summary: ParseSummary, progress) -> None:
+    """Write the readings as they come, up to ``REPORTS_PER_COMMIT`` reports per commit.
+
+    Reports are parsed before their batch's transaction opens (parsing can take
+    minutes; the write lock is held only to write), and each is written in its own
+    savepoint: one that fails rolls back alone. A batch is written once it is full or
+    its oldest reading has waited ``COMMIT_EVERY_SECONDS``, so slow parses still commit
+    report by report. A crash loses at most the uncommitted batch, never part of a
+    report, and those reports stay pending for the next run."""
+    batch: list[tuple[str, list[Original], list[Candidate]]] = []
+    oldest = 0.0
     for (key, originals), tried in zip(todo, readings):
+        if not batch:
+            oldest = time.monotonic()
+        batch.append((key, originals, tried))
+        if len(batch) >= REPORTS_PER_COMMIT or time.monotonic() - oldest >= COMMIT_EVERY_SECONDS:
+            _write_batch(archive, batch, summary, progress)
+            batch = []
+    if batch:
+        _write_batch(archive, batch, summary, progress)
+
+
+# Grouping reports per commit saves a WAL commit and an FTS segment flush per report.
+REPORTS_PER_COMMIT = 50
+COMMIT_EVERY_SECONDS = 2.0
+
+
+class _TransactionLost(Exception):
+    """A report's error ended the batch's whole transaction (SQLite does so for e.g. a full disk)."""
+
+
+def _load_one(archive, key, originals, tried, outcomes: dict, errors: dict) -> None:
+    try:
+        outcomes[key] = load_best(archive, key, originals, tried)
+    except Exception as exc:  # e.g. a record the database refuses; the next report still loads
+        log.exception("loading %s failed", key)
+        outcomes[key] = None
+        errors[key] = f"{type(exc).__name__}: {_one_line(exc)}"
+
+
+def _write_batch(archive, batch, summary: ParseSummary, progress) -> None:
+    outcomes: dict[str, int | None] = {}
+    errors: dict[str, str] = {}
+    with archive.lock:
         try:
-            report_id = load_best(archive, key, originals, tried)
-        except Exception as exc:  # e.g. a record the database refuses; the next report still loads
-            log.exception("loading %s failed", key)
-            report_id = None
-            summary.failed[key] = f"{type(exc).__name__}: {_one_line(exc)}"
-        if report_id is None:
-            summary.failed.setdefault(key, _failure_reason(archive, key))
-        else:
+            with archive.db.atomic():
+                for key, originals, tried in batch:
+                    _load_one(archive, key, originals, tried, outcomes, errors)  # its own savepoint
+                    if not archive.db.conn.in_transaction:
+                        raise _TransactionLost
+        except _TransactionLost:
+            # The reports written before the error went with it: each is written again, alone.
+            for key, originals, tried in batch:
+                if key not in errors:
+                    _load_one(archive, key, originals, tried, outcomes, errors)
+    for key, _, _ in batch:
+        report_id = outcomes.get(key)
+        if key in errors:
+            summary.failed[key] = errors[key]
+        elif report_id is None:
+            summary.failed[key] = _failure_reason(archive, key)
+        if report_id is not None:
             summary.loaded.append(key)
         if progress:
             progress(key, report_id)

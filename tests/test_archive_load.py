@@ -150,3 +150,45 @@ def test_rows_prepared_in_a_worker_process_are_the_same(tmp_path):
             loaded.append({t: [{k: v for k, v in row.items() if k != "parsed_at"} for row in archive.db[t].rows]
                            for t in tables})
     assert loaded[0] == loaded[1]
+
+
+def parsed(archive, key: str, record: dict):
+    """One report as ``nianbao parse`` has it before writing: its archived original and what was read."""
+    from archive.reparse import Candidate, Original
+
+    source = fetched(archive, f"page of {key}".encode())
+    original = Original(source.sha256, f"http://127.0.0.1/{key}.html", "report_page", None, None, "text/html")
+    return (key, [original]), [Candidate("report_page", [original], record=record)]
+
+
+def test_parse_writes_reports_in_batches_and_a_refused_report_alone_rolls_back(archive, monkeypatch):
+    from archive import reparse
+
+    broken = copy.deepcopy(EXAMPLE)
+    broken["checks"].append(dict(broken["checks"][0]))  # refused by the checks table's key
+    readings = [parsed(archive, key, record) for key, record in (("a", EXAMPLE), ("b", broken), ("c", EXAMPLE))]
+    commits = []
+    archive.db.conn.set_trace_callback(lambda sql: commits.append(sql) if sql.strip().upper() == "COMMIT" else None)
+    monkeypatch.setattr(reparse, "REPORTS_PER_COMMIT", 10)
+    summary = reparse.ParseSummary()
+
+    reparse._load_all(archive, [todo for todo, _ in readings], [tried for _, tried in readings], summary, None)
+
+    assert len(commits) == 1  # three reports, one commit
+    assert summary.loaded == ["a", "c"]
+    assert list(summary.failed) == ["b"] and "UNIQUE" in summary.failed["b"]
+    assert [row["report_key"] for row in archive.db["reports"].rows] == ["a", "c"]
+    assert archive.db["checks"].count == 2 * len(EXAMPLE["checks"])  # nothing of b survives
+
+
+def test_parse_commits_a_batch_when_it_is_full(archive, monkeypatch):
+    from archive import reparse
+
+    readings = [parsed(archive, f"r{n}", EXAMPLE) for n in range(5)]
+    committed = []
+    monkeypatch.setattr(reparse, "REPORTS_PER_COMMIT", 2)
+    reparse._load_all(archive, [todo for todo, _ in readings], [tried for _, tried in readings],
+                      reparse.ParseSummary(), lambda key, report_id: committed.append(archive.db["reports"].count))
+
+    # Progress is told after each batch's commit: 2, 2, 4, 4, 5 reports in the database.
+    assert committed == [2, 2, 4, 4, 5]
