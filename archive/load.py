@@ -69,6 +69,8 @@ def tables_status(record: dict, has_images: bool = False) -> str:
 
 
 def _value(value):
+    if value is None or type(value) is int:  # nearly every cell: the fast path of a load
+        return value
     # sqlite3 binds neither Decimal nor bool; a decimal as printed is kept as a REAL.
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
@@ -163,8 +165,8 @@ def derived_rows(record: dict, report_id: int | None = None) -> dict[str, list[d
         for check in record.get("checks") or []
     ]
     wide = {
-        f"{table}_wide_cells": _wide_row(record.get(table) or {}, table, report_id)
-        for table in WIDE_TABLES
+        f"{table}_wide_cells": _wide_row(long_rows, table, report_id)
+        for table, long_rows in (("applications", applications), ("reviews_litigation", reviews))
     }
     return {
         "sections": sections,
@@ -176,17 +178,22 @@ def derived_rows(record: dict, report_id: int | None = None) -> dict[str, list[d
     }
 
 
-def _wide_row(cells_by_row: dict, table: str, report_id: int | None) -> list[dict]:
+def _wide_row(long_rows: list[dict], table: str, report_id: int | None) -> list[dict]:
     """The report's cells as one row of ``<table>_wide_cells`` (none when the table was not read)."""
-    if not cells_by_row:
+    if not long_rows:
         return []
-    row = dict.fromkeys(wide_columns(table))
-    for code, cells in cells_by_row.items():
-        for column, value in cells.items():
-            name = f"{code}_{column}"
-            if name in row:  # a code outside the model has its long-form row only
-                row[name] = _value(value)
+    row_column = WIDE_TABLES[table][0]
+    row = dict.fromkeys(_wide_columns(table))
+    for cell in long_rows:
+        name = f"{cell[row_column]}_{cell['column_code']}"
+        if name in row:  # a code outside the model has its long-form row only
+            row[name] = cell["value"]
     return [{"report_id": report_id, **row}]
+
+
+@lru_cache(maxsize=None)
+def _wide_columns(table: str) -> tuple[str, ...]:
+    return tuple(wide_columns(table))
 
 
 def _insert_rows(db: sqlite_utils.Database, table: str, columns: tuple[str, ...], values: list[tuple],
