@@ -439,9 +439,6 @@ def printed_tables(record: dict, v: Variants | None = None) -> dict[int, list[li
     }
 
 
-# The name tests/corpus.py reaches for; printed_tables is the public one.
-_tables = printed_tables
-
 
 def _intro(record: dict) -> str:
     year = record["year"]
