@@ -28,7 +28,7 @@ from typing import Iterable
 
 import sqlite_utils
 
-from .db import WIDE_TABLES, utc_now, wide_columns
+from .db import WIDE_TABLES, refresh_statistics, utc_now, wide_columns
 
 DERIVED_TABLES = (
     "sections", "active_disclosure", "applications", "reviews_litigation", "checks", "report_documents",
@@ -357,6 +357,8 @@ def load_records(
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             write_all(pool.map(_prepare_job, jobs, chunksize=32))
+    if ids:
+        refresh_statistics(db)
     if failures:
         raise LoadFailures(failures)
     return ids

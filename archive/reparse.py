@@ -32,7 +32,7 @@ import parsers
 from parsers.flipbook import read_pages
 
 from .archive import Archive
-from .db import utc_now
+from .db import refresh_statistics, utc_now
 from .load import Source, load_record, sources_digest, table_values
 from .paths import safe_filename, safe_join
 from .store import Store
@@ -323,6 +323,9 @@ def parse_reports(
     else:
         readings = (read_candidates(archive.store, originals) for _, originals in todo)
         _load_all(archive, todo, readings, summary, progress)
+    if summary.loaded:
+        with archive.lock:
+            refresh_statistics(archive.db)
     return summary
 
 
