@@ -144,22 +144,12 @@ def table_image(rows: list[list[synthetic.Printed]], font_size: int = 24):
     return image
 
 
-def printed_tables(record: dict) -> dict[int, list[list[synthetic.Printed]]]:
-    """The tables of sections 二, 三 and 四 as the renderers print them."""
-    plain = synthetic.Variants()
-    return {
-        2: synthetic.active_disclosure_table(record, plain),
-        3: synthetic.applications_table(record, plain),
-        4: synthetic.reviews_table(record, plain),
-    }
-
-
 def html_with_image_tables(record: dict, folder: Path, rng: random.Random | None = None) -> Path:
     """A saved article page whose three tables are pictures in ``report_files/``."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "report_files").mkdir(exist_ok=True)
     page = synthetic.render_html(record, page="bare").decode("utf-8")
-    printed = printed_tables(record)
+    printed = synthetic.printed_tables(record)
     tables = iter(sorted(printed))
     counter = iter(range(1, 10))
 
@@ -183,7 +173,7 @@ def docx_with_image_tables(record: dict) -> bytes:
     import docx
     from docx.shared import Cm
 
-    printed = printed_tables(record)
+    printed = synthetic.printed_tables(record)
     document = docx.Document()
     document.add_paragraph(record["title"])
     for section in record["sections"]:

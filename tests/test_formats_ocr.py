@@ -163,7 +163,7 @@ def test_a_table_printed_without_ruling_lines_is_rebuilt_from_text_positions():
 @pytest.mark.slow
 def test_a_multi_page_tiff_is_read_page_by_page():
     record = random_record(13)
-    printed = corpus.printed_tables(record)
+    printed = synthetic.printed_tables(record)
     frames = [corpus.table_image(printed[2]), corpus.table_image(printed[4])]
     buffer = io.BytesIO()
     frames[0].save(buffer, "TIFF", save_all=True, append_images=frames[1:])
