@@ -103,9 +103,16 @@ def test_facets_read_an_index_and_statistics_follow_a_load(tmp_path):
         "EXPLAIN QUERY PLAN SELECT year AS value, count(*) AS count FROM (SELECT * FROM reports) "
         "WHERE year IS NOT NULL GROUP BY year ORDER BY count DESC, value LIMIT 31"))
     assert "COVERING INDEX idx_reports_year" in plan
+    # With a year chosen (?year=2022), each other facet too.
+    plan = " ".join(row[3] for row in archive.db.execute(
+        "EXPLAIN QUERY PLAN SELECT province AS value, count(*) AS count FROM (SELECT * FROM reports WHERE year = 2022) "
+        "WHERE province IS NOT NULL GROUP BY province ORDER BY count DESC, value LIMIT 31"))
+    assert "COVERING INDEX idx_reports_year_province" in plan
     indexed = {tuple(index.columns) for index in archive.db["reports"].indexes}
-    assert {(c,) for c in schema.FACET_INDEXES["reports"]} | {("is_latest", "year")} <= indexed
-    assert ("ok", "code") in {tuple(index.columns) for index in archive.db["checks"].indexes}
+    for column in schema.FACET_COLUMNS["reports"][1:]:
+        assert {(column, "year"), ("year", column)} <= indexed
+    assert ("is_latest", "year") in indexed
+    assert {("ok", "code"), ("code", "ok")} <= {tuple(index.columns) for index in archive.db["checks"].indexes}
     # The planner's row count for reports is the loaded archive's, not the empty one's at migration.
     stat = archive.db.execute("SELECT stat FROM sqlite_stat1 WHERE idx = 'idx_reports_year'").fetchone()[0]
     assert int(stat.split()[0]) == 30
