@@ -112,34 +112,6 @@ def _fill(db_path: Path, reports: int) -> float:
     return time.perf_counter() - started
 
 
-# Indexes the publication needs and archive/db.py does not (yet) create: every default facet
-# of `reports` and the year filter otherwise scan the table. Measured with --with-indexes.
-PROPOSED_INDEXES = (
-    "CREATE INDEX IF NOT EXISTS idx_reports_year ON reports (year)",
-    "CREATE INDEX IF NOT EXISTS idx_reports_region ON reports (province, city, county)",
-    "CREATE INDEX IF NOT EXISTS idx_reports_county ON reports (county)",
-    "CREATE INDEX IF NOT EXISTS idx_reports_city ON reports (city)",
-    "CREATE INDEX IF NOT EXISTS idx_reports_body_type ON reports (body_type)",
-    "CREATE INDEX IF NOT EXISTS idx_reports_template ON reports (template)",
-    "CREATE INDEX IF NOT EXISTS idx_reports_tables_status ON reports (tables_status)",
-    "CREATE INDEX IF NOT EXISTS idx_reports_latest_year ON reports (is_latest, year)",
-    "CREATE INDEX IF NOT EXISTS idx_checks_failed ON checks (ok, code)",
-)
-
-
-def add_proposed_indexes(db_path: Path) -> float:
-    import sqlite3
-
-    started = time.perf_counter()
-    conn = sqlite3.connect(db_path)
-    with conn:
-        for sql in PROPOSED_INDEXES:
-            conn.execute(sql)
-    conn.execute("ANALYZE")
-    conn.close()
-    return time.perf_counter() - started
-
-
 PAGES = {
     "home page": "/",
     "reports table, 7 default facets": "/nianbao/reports",
@@ -169,8 +141,6 @@ def main() -> None:
     parser.add_argument("--dir", type=Path,
                         help="keep the archive here and reuse it when it exists (default: a cache keyed by --reports)")
     parser.add_argument("--requests", type=int, default=15)
-    parser.add_argument("--with-indexes", action="store_true",
-                        help="add the indexes proposed for archive/db.py (PROPOSED_INDEXES) before measuring")
     args = parser.parse_args()
 
     from archive.serve import build_datasette
@@ -184,8 +154,6 @@ def main() -> None:
         seconds = build(db_path, args.reports)
         print(f"built {args.reports:,} reports in {seconds:.1f} s ({args.reports / seconds:,.0f} reports/s), "
               f"{db_path.stat().st_size / 2**20:,.0f} MiB")
-    if args.with_indexes:
-        print(f"proposed indexes added in {add_proposed_indexes(db_path):.1f} s")
     started = time.perf_counter()
     ds = build_datasette(db_path, workdir / "originals")
     print(f"Datasette ready in {time.perf_counter() - started:.1f} s (checkpoint + inspect, cached after the first)")
