@@ -112,6 +112,10 @@ def test_refusals_by_reason_and_year_add_up_to_the_cells(ds, db):
         "(a.row_code like 'denied_%' or a.row_code like 'unable_%' or a.row_code like 'rejected_%')"
     ).fetchone()[0]
     assert sum(r["件数"] for r in found) == expected
+    reports_read = db.execute(
+        "select count(distinct a.report_id) from applications a join reports r on r.id = a.report_id "
+        "where r.is_latest = 1 and r.year = 2023").fetchone()[0]
+    assert {r["报告数"] for r in found} == {reports_read}
     labels = {r["reason"]: r["理由"] for r in found}
     if "unable_not_held" in labels:
         assert labels["unable_not_held"] == "（四）无法提供 1.本机关不掌握相关政府信息"
@@ -299,3 +303,9 @@ def test_table_counts_come_from_inspect_data_rebuilt_when_the_database_changes(t
 def test_a_missing_database_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="no database at .*nianbao run"):
         build_datasette(tmp_path / "nianbao.db", tmp_path / "originals")
+
+
+def test_datasette_reads_the_archive_memory_mapped(ds):
+    database = ds.get_database("nianbao")
+    mapped = asyncio.run(database.execute_fn(lambda conn: conn.execute("PRAGMA mmap_size").fetchone()[0]))
+    assert mapped > 0
