@@ -422,7 +422,9 @@ class _Walker:
         if self.base_dir is None or not src:
             return None
         parts = urlsplit(src)
-        if parts.scheme or parts.netloc:
+        # An absolute http(s) URL is looked up by its path alone: the archive lays a
+        # report's originals out at their URL paths, host dropped (archive.reparse).
+        if parts.scheme not in ("", "http", "https"):
             return None
         path = (self.base_dir / unquote(parts.path).lstrip("/")).resolve()
         if not path.is_relative_to(self.base_dir) or not path.is_file():

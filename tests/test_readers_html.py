@@ -199,10 +199,15 @@ def test_images_load_from_base_dir_but_never_outside_it(tmp_path):
     saved.mkdir()
     (saved / "table1.png").write_bytes(b"\x89PNG fake")
     (tmp_path.parent / "secret.png").write_bytes(b"secret")
+    # an archived page's own images, laid out at their URL paths
+    (tmp_path / "picture" / "0").mkdir(parents=True)
+    (tmp_path / "picture" / "0" / "scan.jpg").write_bytes(b"\xff\xd8 fake")
     page = """<div id="zoom"><p>三、收到和处理政府信息公开申请情况</p>
     <p><img src="page_files/table1.png" alt="附表"></p>
     <img src="../secret.png"><img src="http://example.invalid/a.png">
-    <img src="data:image/png;base64,iVBORw0K"></div>"""
+    <img src="data:image/png;base64,iVBORw0K">
+    <img src="http://www.wendeng.gov.cn/picture/0/scan.jpg"><img src="http://example.invalid/../../secret.png">
+    <img src="file:///etc/passwd"></div>"""
     document = read_html(page.encode(), base_dir=tmp_path)
     images = document.images()
     assert [(i.src, i.data) for i in images[:3]] == [
@@ -212,6 +217,7 @@ def test_images_load_from_base_dir_but_never_outside_it(tmp_path):
     ]
     assert images[0].alt == "附表"
     assert images[3].data == b"\x89PNG\r\n\x1a\n"[:6]
+    assert [i.data for i in images[4:]] == [b"\xff\xd8 fake", None, None]
     assert isinstance(document.blocks[1], Image)
 
 
