@@ -284,6 +284,8 @@ def refresh_statistics(db: sqlite_utils.Database) -> None:
     db.execute("PRAGMA analysis_limit = 1000")
     for table in FACET_COLUMNS:
         db.execute(f"ANALYZE [{table}]")
+    # An archive migrated while migration 5 still analyzed everything: forget those.
+    db.execute("DELETE FROM sqlite_stat1 WHERE tbl LIKE 'sections_fts%'")
 
 
 # (version, name, function) — append only; never edit a migration that has shipped.
