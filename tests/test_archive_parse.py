@@ -167,7 +167,7 @@ def test_failed_fetches_and_lists_are_not_sources(archive):
 
 
 def test_a_report_page_reads_its_images_from_the_archive(archive, images_read):
-    """<img src> relative or root-relative: the reader gets the archived image bytes."""
+    """<img src> relative, root-relative or absolute: the reader gets the archived image bytes."""
     page = """<html><head><title>年报</title></head><body><div id="zoom">
         <p>威海市文登区统计局2023年政府信息公开工作年度报告</p>
         <img src="table1.png"><img src="/picture/0/table2.png"><img src="http://127.0.0.1/picture/0/table3.png">
@@ -187,8 +187,7 @@ def test_a_report_page_reads_its_images_from_the_archive(archive, images_read):
     assert images_read == [{
         "table1.png": b"\x89PNG first",
         "/picture/0/table2.png": b"\x89PNG second",
-        # parsers.html reads only local references; absolute URLs stay unread (noted in the README).
-        "http://127.0.0.1/picture/0/table3.png": None,
+        "http://127.0.0.1/picture/0/table3.png": b"\x89PNG third",
     }]
     (report,) = archive.db["reports"].rows
     assert report["tables_status"] == "images"  # pictures nobody could read as tables
