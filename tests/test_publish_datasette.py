@@ -8,30 +8,14 @@ import sqlite3
 
 import pytest
 
-from archive.demo import load_sample_reports
 from archive.serve import build_datasette
 
 WENDENG = "威海市文登区统计局"
 
 
 @pytest.fixture(scope="module")
-def archive_dir(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("published")
-    load_sample_reports(data_dir)
-    return data_dir
-
-
-@pytest.fixture(scope="module")
-def ds(archive_dir):
-    return build_datasette(archive_dir / "nianbao.db", archive_dir / "originals")
-
-
-@pytest.fixture(scope="module")
-def db(archive_dir):
-    conn = sqlite3.connect(archive_dir / "nianbao.db")
-    conn.row_factory = sqlite3.Row
-    yield conn
-    conn.close()
+def ds(sample_archive):
+    return build_datasette(sample_archive / "nianbao.db", sample_archive / "originals")
 
 
 def get(ds, path):
@@ -65,13 +49,13 @@ def test_tables_and_columns_are_described_in_chinese_and_english_with_units(ds):
     assert "报告年度" in reports and "Year reported on" in reports
 
 
-def test_reports_are_faceted_by_year_region_body_type_template_and_tables(ds, db):
+def test_reports_are_faceted_by_year_region_body_type_template_and_tables(ds, sample_db):
     response = get(ds, "/nianbao/reports.json?is_latest=1")
     facets = response.json()["facet_results"]
     for facet in ("year", "province", "city", "county", "body_type", "template", "tables_status"):
         assert facet in facets, facet
     years = {item["value"]: item["count"] for item in facets["year"]["results"]}
-    expected = dict(db.execute("select year, count(*) from reports where is_latest = 1 group by year").fetchall())
+    expected = dict(sample_db.execute("select year, count(*) from reports where is_latest = 1 group by year").fetchall())
     assert years == expected
     body_types = {item["value"] for item in facets["body_type"]["results"]}
     assert {"部门", "乡镇街道"} <= body_types
@@ -80,13 +64,13 @@ def test_reports_are_faceted_by_year_region_body_type_template_and_tables(ds, db
 
 
 @pytest.mark.parametrize("word", ["申请", "复议", "诉讼"])
-def test_two_character_words_are_found_by_full_text_search(ds, db, word):
+def test_two_character_words_are_found_by_full_text_search(ds, sample_db, word):
     found = rows(ds, f"/nianbao/sections.json?_search={word}")
     assert found, word
     for section in found:
         assert word in (section["title"] or "") + (section["text"] or "")
     # Every section whose text has the word is found, not just some.
-    having = db.execute(
+    having = sample_db.execute(
         "select count(*) from sections where instr(coalesce(title, '') || coalesce(text, ''), ?) > 0", [word]
     ).fetchone()[0]
     assert len(found) == having
@@ -102,17 +86,17 @@ def test_search_query_segments_a_phrase(ds):
     assert rows(ds, "/nianbao/search_sections.json?q=") == []  # an empty search is no error
 
 
-def test_refusals_by_reason_and_year_add_up_to_the_cells(ds, db):
+def test_refusals_by_reason_and_year_add_up_to_the_cells(ds, sample_db):
     found = rows(ds, "/nianbao/refusals_by_reason.json?province=&year=2023")
     assert found
     assert all(r["年度"] == 2023 for r in found)
-    expected = db.execute(
+    expected = sample_db.execute(
         "select sum(a.value) from applications a join reports r on r.id = a.report_id "
         "where r.is_latest = 1 and r.year = 2023 and a.column_code = 'total' and "
         "(a.row_code like 'denied_%' or a.row_code like 'unable_%' or a.row_code like 'rejected_%')"
     ).fetchone()[0]
     assert sum(r["件数"] for r in found) == expected
-    reports_read = db.execute(
+    reports_read = sample_db.execute(
         "select count(distinct a.report_id) from applications a join reports r on r.id = a.report_id "
         "where r.is_latest = 1 and r.year = 2023").fetchone()[0]
     assert {r["报告数"] for r in found} == {reports_read}
@@ -127,22 +111,22 @@ def test_failed_checks_list_the_body_whose_table_does_not_add_up(ds):
     assert all(r["organization"] == "荣成市东山街道" for r in found)
 
 
-def test_one_body_across_years(ds, db):
+def test_one_body_across_years(ds, sample_db):
     found = rows(ds, f"/nianbao/body_across_years.json?organization={WENDENG}")
     assert [r["year"] for r in found] == [2021, 2022, 2023]
     for r in found:
-        received = db.execute(
+        received = sample_db.execute(
             "select value from applications where report_id = ? and row_code = 'new_received' "
             "and column_code = 'total'", [r["report_id"]]
         ).fetchone()[0]
         assert r["新收申请"] == received
 
 
-def test_totals_per_region_and_year(ds, db):
+def test_totals_per_region_and_year(ds, sample_db):
     found = rows(ds, "/nianbao/totals_by_region_year.json?province=")
     wendeng_2022 = [r for r in found if r["region_code"] == "371003" and r["year"] == 2022]
     assert len(wendeng_2022) == 1
-    expected = db.execute(
+    expected = sample_db.execute(
         "select sum(a.value) from applications a join reports r on r.id = a.report_id where r.is_latest = 1 "
         "and r.region_code = '371003' and r.year = 2022 and a.row_code = 'new_received' and a.column_code = 'total'"
     ).fetchone()[0]
@@ -172,14 +156,14 @@ def test_crawl_runs_are_published(ds):
     assert found[0]["status"] == "ok" and found[0]["fetches"] >= 10
 
 
-def test_dashboard_charts_render_and_their_queries_count_requests(ds, db):
+def test_dashboard_charts_render_and_their_queries_count_requests(ds, sample_db):
     page = get(ds, "/-/dashboards/overview")
     assert page.status_code == 200
     assert "各年度新收申请" in page.text and "办理结果构成" in page.text
     assert "vega-lite.min.js" in page.text  # bundled with the plugin: charts work offline
     chart = ds.plugin_config("datasette-dashboards")["overview"]["charts"]["applications-per-year"]
     per_year = {r["year"]: r["received"] for r in rows(ds, "/nianbao.json?sql=" + _quote(chart["query"]))}
-    expected = db.execute(
+    expected = sample_db.execute(
         "select r.year, sum(a.value) from applications a join reports r on r.id = a.report_id where r.is_latest = 1 "
         "and a.row_code = 'new_received' and a.column_code = 'total' group by r.year"
     ).fetchall()
@@ -192,17 +176,17 @@ def _quote(sql):
     return quote(sql)
 
 
-def test_report_rows_link_to_the_portal_and_originals_link_to_the_store(ds, db):
-    report = db.execute("select id, source_url from reports where organization = ? limit 1", [WENDENG]).fetchone()
+def test_report_rows_link_to_the_portal_and_originals_link_to_the_store(ds, sample_db):
+    report = sample_db.execute("select id, source_url from reports where organization = ? limit 1", [WENDENG]).fetchone()
     page = get(ds, f"/nianbao/reports/{report['id']}").text
     assert f'href="{report["source_url"]}"' in page
-    sha256 = db.execute("select sha256 from report_documents where report_id = ?", [report["id"]]).fetchone()[0]
+    sha256 = sample_db.execute("select sha256 from report_documents where report_id = ?", [report["id"]]).fetchone()[0]
     listing = get(ds, f"/nianbao/report_documents?report_id={report['id']}").text
     assert f'href="/-/originals/{sha256}"' in listing
 
 
-def test_an_archived_original_is_served_byte_for_byte_with_its_content_type(ds, db, archive_dir):
-    sha256, content_type = db.execute(
+def test_an_archived_original_is_served_byte_for_byte_with_its_content_type(ds, sample_db, sample_archive):
+    sha256, content_type = sample_db.execute(
         "select sha256, content_type from fetches where role = 'report_page' limit 1").fetchone()
     response = get(ds, f"/-/originals/{sha256}")
     assert response.status_code == 200
@@ -211,8 +195,8 @@ def test_an_archived_original_is_served_byte_for_byte_with_its_content_type(ds, 
     assert response.headers["content-security-policy"] == "sandbox"  # archived HTML runs no script here
 
 
-def test_a_word_original_keeps_its_type_and_chinese_filename(ds, db):
-    sha256 = db.execute("select sha256 from documents where format = 'docx'").fetchone()[0]
+def test_a_word_original_keeps_its_type_and_chinese_filename(ds, sample_db):
+    sha256 = sample_db.execute("select sha256 from documents where format = 'docx'").fetchone()[0]
     response = get(ds, f"/-/originals/{sha256}")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
@@ -239,9 +223,9 @@ def test_nothing_outside_the_store_is_served(ds, path):
     assert b"root:" not in response.content and b"SQLite format" not in response.content
 
 
-def test_a_symlink_planted_in_the_store_does_not_lead_out_of_it(ds, archive_dir):
+def test_a_symlink_planted_in_the_store_does_not_lead_out_of_it(ds, sample_archive):
     sha256 = "ee" * 32
-    planted = archive_dir / "originals" / "ee" / "ee" / sha256
+    planted = sample_archive / "originals" / "ee" / "ee" / sha256
     planted.parent.mkdir(parents=True, exist_ok=True)
     os.symlink("/etc/passwd", planted)
     try:
@@ -250,17 +234,17 @@ def test_a_symlink_planted_in_the_store_does_not_lead_out_of_it(ds, archive_dir)
         planted.unlink()
 
 
-def test_the_uppercase_digest_of_a_real_original_is_refused(ds, db):
-    sha256 = db.execute("select sha256 from documents limit 1").fetchone()[0]
+def test_the_uppercase_digest_of_a_real_original_is_refused(ds, sample_db):
+    sha256 = sample_db.execute("select sha256 from documents limit 1").fetchone()[0]
     assert get(ds, f"/-/originals/{sha256.upper()}").status_code == 404
 
 
-def test_a_report_page_shows_its_originals_totals_and_failed_checks(ds, db):
-    report_id = db.execute("select id from reports where organization = '荣成市东山街道'").fetchone()[0]
+def test_a_report_page_shows_its_originals_totals_and_failed_checks(ds, sample_db):
+    report_id = sample_db.execute("select id from reports where organization = '荣成市东山街道'").fetchone()[0]
     page = get(ds, f"/nianbao/reports/{report_id}").text
-    sha256 = db.execute("select sha256 from report_documents where report_id = ?", [report_id]).fetchone()[0]
+    sha256 = sample_db.execute("select sha256 from report_documents where report_id = ?", [report_id]).fetchone()[0]
     assert f'href="/-/originals/{sha256}"' in page
-    received = db.execute("select value from applications where report_id = ? and row_code = 'new_received' "
+    received = sample_db.execute("select value from applications where report_id = ? and row_code = 'new_received' "
                           "and column_code = 'total'", [report_id]).fetchone()[0]
     assert f'<td>一、本年新收政府信息公开申请数量</td><td>new_received</td><td class="type-int">{received}</td>' in page
     assert "✗ apps_balance" in page
@@ -277,8 +261,8 @@ def test_the_refusals_query_lists_every_refusal_code_of_the_spec():
     assert listed == {code for code in APPLICATION_ROWS if code.startswith(("denied_", "unable_", "rejected_"))}
 
 
-def test_live_mode_serves_a_mutable_database_without_the_download(archive_dir):
-    live = build_datasette(archive_dir / "nianbao.db", archive_dir / "originals", immutable=False)
+def test_live_mode_serves_a_mutable_database_without_the_download(sample_archive):
+    live = build_datasette(sample_archive / "nianbao.db", sample_archive / "originals", immutable=False)
     assert get(live, "/nianbao/reports.json").status_code == 200
     assert get(live, "/nianbao.db").status_code in (403, 404)
 
