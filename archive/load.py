@@ -263,11 +263,28 @@ def prepare(
     return Prepared(report_key, report, rows, list(sources))
 
 
-def write(db: sqlite_utils.Database, prepared: Prepared) -> int:
+def index_sections(db: sqlite_utils.Database, report_ids: list[int]) -> None:
+    """Add these reports' sections to the search index (``sections_fts``).
+
+    No trigger does it (migration 6): FTS5 flushes its pending terms at every
+    savepoint, so a bulk load indexes a whole batch once, in the batch's transaction,
+    after the reports' own savepoints. Readers never see a report unindexed: both
+    commit together."""
+    for start in range(0, len(report_ids), 500):  # SQLite's bound-parameter limit
+        chunk = report_ids[start:start + 500]
+        db.execute(
+            "INSERT INTO sections_fts (rowid, search_text) SELECT id, search_text FROM sections "
+            f"WHERE report_id IN ({', '.join('?' * len(chunk))})", chunk,
+        )
+
+
+def write(db: sqlite_utils.Database, prepared: Prepared, *, index: bool = True) -> int:
     """Write one prepared report version in ONE transaction; returns the report id.
 
     The same sources as the latest version: that version's derived rows are
     replaced. Other sources: a new version, and the previous one stays.
+    ``index=False`` leaves its sections out of the search index: the caller must
+    ``index_sections`` them in the same transaction (``load_records`` does, per batch).
     """
     report, key = prepared.report, prepared.report_key
     columns = list(report)
@@ -299,6 +316,8 @@ def write(db: sqlite_utils.Database, prepared: Prepared) -> int:
             "INSERT OR IGNORE INTO report_documents (report_id, sha256, role, page_no, used) VALUES (?, ?, ?, ?, ?)",
             [(report_id, s.sha256, s.role, s.page_no, int(s.used)) for s in prepared.sources],
         )
+        if index:
+            index_sections(db, [report_id])
     return report_id
 
 
@@ -346,11 +365,14 @@ def load_records(
         pending = iter(prepared_reports)
         while chunk := list(islice(pending, max(1, reports_per_commit))):
             with db.atomic():
+                written = []
                 for prepared in chunk:
                     try:
-                        ids.append(write(db, prepared))
+                        written.append(write(db, prepared, index=False))
                     except sqlite3.DatabaseError as exc:
                         failures[prepared.report_key] = f"{type(exc).__name__}: {exc}"
+                index_sections(db, written)  # once per batch: see index_sections
+            ids.extend(written)
 
     if workers <= 0:
         write_all(map(_prepare_job, jobs))

@@ -192,3 +192,16 @@ def test_parse_commits_a_batch_when_it_is_full(archive, monkeypatch):
 
     # Progress is told after each batch's commit: 2, 2, 4, 4, 5 reports in the database.
     assert committed == [2, 2, 4, 4, 5]
+
+
+def test_bulk_loaded_and_reloaded_sections_are_found_once(archive):
+    record = copy.deepcopy(EXAMPLE)
+    record["sections"][3]["text"] = "本年度未发生因政府信息公开引起的行政复议和行政诉讼案件。"
+    jobs = [(record, {"report_key": f"r{n}", "sources": [], "parser_version": "1"}) for n in range(3)]
+    load_records(archive.db, jobs, reports_per_commit=2)
+    load_records(archive.db, jobs[:1], reports_per_commit=2)  # the same sources: replaced in place
+
+    assert search(archive, "诉讼") == [4, 4, 4]  # one section per report, none indexed twice
+    assert archive.db.execute("SELECT COUNT(*) FROM sections_fts").fetchone()[0] == archive.db["sections"].count
+    # The index agrees with its content table (FTS5's own consistency check raises if not).
+    archive.db.execute("INSERT INTO sections_fts (sections_fts, rank) VALUES ('integrity-check', 1)")
