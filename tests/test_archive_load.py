@@ -205,3 +205,28 @@ def test_bulk_loaded_and_reloaded_sections_are_found_once(archive):
     assert archive.db.execute("SELECT COUNT(*) FROM sections_fts").fetchone()[0] == archive.db["sections"].count
     # The index agrees with its content table (FTS5's own consistency check raises if not).
     archive.db.execute("INSERT INTO sections_fts (sections_fts, rank) VALUES ('integrity-check', 1)")
+
+
+def test_migration_7_keeps_the_cells_of_an_existing_archive(tmp_path):
+    from archive import db as schema
+
+    db = schema.connect(tmp_path / "old.db")
+    db["schema_migrations"].create({"version": int, "name": str, "applied_at": str}, pk="version")
+    for version, name, apply in schema.MIGRATIONS[:6]:  # an archive as it was before migration 7
+        apply(db)
+        db["schema_migrations"].insert({"version": version, "name": name, "applied_at": "then"})
+    report_id = load_record(db, EXAMPLE, report_key="k", sources=[], parser_version="1")
+    before = {t: db.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3").fetchall()
+              for t in ("applications", "reviews_litigation")}
+
+    assert schema.migrate(db) == [7]
+
+    assert {t: db.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3").fetchall() for t in before} == before
+    assert len(before["applications"]) == 25 * 7
+    assert all("WITHOUT ROWID" in sql for (sql,) in db.execute(
+        "SELECT sql FROM sqlite_master WHERE name IN ('applications', 'reviews_litigation')"))
+    # The key still refuses a cell twice, and the report still loads in place.
+    with pytest.raises(Exception, match="UNIQUE"):
+        db.execute("INSERT INTO applications SELECT * FROM applications LIMIT 1")
+    assert load_record(db, EXAMPLE, report_key="k", sources=[], parser_version="2") == report_id
+    assert db["applications"].count == 25 * 7
