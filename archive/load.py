@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from itertools import islice
+from operator import itemgetter
 from typing import Iterable
 
 import sqlite_utils
@@ -255,11 +256,12 @@ def prepare(
         "parsed_at": utc_now(),
         "sources_digest": sources_digest(s.sha256 for s in sources),
     }
-    rows = {
-        table: (tuple(dict_rows[0])[1:], [tuple(row.values())[1:] for row in dict_rows])
-        for table, dict_rows in derived_rows(record).items()
-        if dict_rows
-    }
+    rows = {}
+    for table, dict_rows in derived_rows(record).items():
+        if dict_rows:
+            columns = tuple(dict_rows[0])[1:]  # every table has 2+ columns after report_id
+            # itemgetter builds each tuple in C: slicing tuple(row.values()) was a quarter of prepare.
+            rows[table] = (columns, list(map(itemgetter(*columns), dict_rows)))
     return Prepared(report_key, report, rows, list(sources))
 
 
