@@ -33,7 +33,7 @@ from parsers.flipbook import read_pages
 
 from .archive import Archive
 from .db import refresh_statistics, utc_now
-from .load import Source, load_record, sources_digest, table_values
+from .load import Source, index_sections, prepare, sources_digest, table_values, write
 from .paths import safe_filename, safe_join
 from .store import Store
 
@@ -247,8 +247,12 @@ def parse_report(archive: Archive, report_key: str, originals: list[Original] | 
     return load_best(archive, report_key, originals, read_candidates(archive.store, originals))
 
 
-def load_best(archive: Archive, report_key: str, originals: list[Original], tried: list[Candidate]) -> int | None:
-    """Record the candidates that failed and load the one with most table values (one transaction)."""
+def load_best(archive: Archive, report_key: str, originals: list[Original], tried: list[Candidate], *,
+              index: bool = True) -> int | None:
+    """Record the candidates that failed and load the one with most table values (one transaction).
+
+    ``index=False`` leaves the report's sections for the caller to add to the search
+    index with the rest of its batch (``load.index_sections``), in the same transaction."""
     failures = [c for c in tried if c.record is None]
     with archive.lock, archive.db.atomic():
         for candidate in failures:
@@ -277,8 +281,7 @@ def load_best(archive: Archive, report_key: str, originals: list[Original], trie
             )
             notes.append(f"record read from {best.label} with {best.values} table values; also tried {others}")
         used = {o.sha256 for o in best.originals}
-        return load_record(
-            archive.db,
+        prepared = prepare(
             best.record,
             report_key=report_key,
             sources=[Source(o.sha256, o.role, o.page_no, o.sha256 in used) for o in originals],
@@ -287,6 +290,7 @@ def load_best(archive: Archive, report_key: str, originals: list[Original], trie
             has_images=best.has_images,
             extra_warnings=notes,
         )
+        return write(archive.db, prepared, index=index)
 
 
 def _source_url(originals: list[Original], best: Candidate) -> str:
@@ -360,9 +364,9 @@ class _TransactionLost(Exception):
     """A report's error ended the batch's whole transaction (SQLite does so for e.g. a full disk)."""
 
 
-def _load_one(archive, key, originals, tried, outcomes: dict, errors: dict) -> None:
+def _load_one(archive, key, originals, tried, outcomes: dict, errors: dict, *, index: bool = True) -> None:
     try:
-        outcomes[key] = load_best(archive, key, originals, tried)
+        outcomes[key] = load_best(archive, key, originals, tried, index=index)
     except Exception as exc:  # e.g. a record the database refuses; the next report still loads
         log.exception("loading %s failed", key)
         outcomes[key] = None
@@ -376,9 +380,12 @@ def _write_batch(archive, batch, summary: ParseSummary, progress) -> None:
         try:
             with archive.db.atomic():
                 for key, originals, tried in batch:
-                    _load_one(archive, key, originals, tried, outcomes, errors)  # its own savepoint
+                    # its own savepoint; its sections are indexed with the batch's (FTS5
+                    # flushes a segment at every savepoint: once per batch, not per report)
+                    _load_one(archive, key, originals, tried, outcomes, errors, index=False)
                     if not archive.db.conn.in_transaction:
                         raise _TransactionLost
+                index_sections(archive.db, [i for i in outcomes.values() if i is not None])
         except _TransactionLost:
             # The reports written before the error went with it: each is written again, alone.
             for key, originals, tried in batch:

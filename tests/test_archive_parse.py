@@ -69,6 +69,11 @@ def test_import_a_folder_loads_the_reports_and_records_the_corrupt_file(archive,
     assert report["organization"] == "聊城市统计局" and report["year"] == 2022
     assert report["source_url"].startswith("file:///")
     assert applications(archive, report["id"]) == EXAMPLE["applications"]
+    # the batch's sections were added to the search index: a 2-character word finds both reports
+    found = archive.db.execute(
+        "SELECT DISTINCT s.report_id FROM sections_fts JOIN sections s ON s.id = sections_fts.rowid "
+        "WHERE sections_fts MATCH '申请'").fetchall()
+    assert len(found) == 2
     fetch = archive.db["fetches"].get(imported[0].result.fetch_id)
     assert fetch["role"] == "file" and fetch["url"].startswith("file:")
     # The originals are kept byte for byte.
