@@ -26,7 +26,6 @@ GOVERNMENT = "人民政府"
 DEPARTMENT = "部门"
 TOWNSHIP = "乡镇街道"
 OTHER = "其他"
-BODY_TYPES = (GOVERNMENT, DEPARTMENT, TOWNSHIP, OTHER)
 
 _PROVINCE, _CITY, _COUNTY = 0, 1, 2  # cpca's AddrInfo.rank
 
