@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from itertools import islice
-from operator import itemgetter
 from typing import Iterable
 
 import sqlite_utils
@@ -126,84 +125,80 @@ def _locate(organization, region) -> dict:
     return locate(organization, region)
 
 
-def derived_rows(record: dict, report_id: int | None = None) -> dict[str, list[dict]]:
-    """The long-form rows of one record, table by table (codes exactly as the record has them).
+# The columns after ``report_id`` of each derived table, in ``derived_rows``' order.
+DERIVED_COLUMNS = {
+    "sections": ("no", "title", "text", "search_text"),
+    "active_disclosure": ("seq", "item", "row_code", "metric", "value"),
+    "applications": ("row_code", "column_code", "value"),
+    "reviews_litigation": ("group_code", "column_code", "value"),
+    "checks": ("code", "ok", "detail"),
+    **{f"{table}_wide_cells": tuple(wide_columns(table)) for table in WIDE_TABLES},
+}
 
-    Every row starts with ``report_id``; ``write`` fills it in once the report row exists."""
+
+def derived_rows(record: dict) -> dict[str, list[tuple]]:
+    """The rows of one record, table by table, as tuples of ``DERIVED_COLUMNS`` (codes exactly as
+    the record has them; ``report_id`` is left out: ``write`` puts it first once the report row exists).
+
+    Tuples, not dicts: these are the loader's hot loop (about 200 rows a report)."""
     sections = [
-        {
-            "report_id": report_id,
-            "no": section.get("no"),
-            "title": section.get("title"),
-            "text": section.get("text"),
-            "search_text": segment(f"{section.get('title') or ''}\n{section.get('text') or ''}"),
-        }
+        (section.get("no"), section.get("title"), section.get("text"),
+         segment(f"{section.get('title') or ''}\n{section.get('text') or ''}"))
         for section in record.get("sections") or []
     ]
     active = [
-        {
-            "report_id": report_id,
-            "seq": seq,
-            "item": cell.get("item"),
-            "row_code": cell.get("row"),
-            "metric": cell.get("metric"),
-            "value": _value(cell.get("value")),
-        }
+        (seq, cell.get("item"), cell.get("row"), cell.get("metric"), _value(cell.get("value")))
         for seq, cell in enumerate(record.get("active_disclosure") or [], start=1)
     ]
-    applications = [
-        {"report_id": report_id, "row_code": row, "column_code": column, "value": _value(value)}
-        for row, cells in (record.get("applications") or {}).items()
-        for column, value in cells.items()
-    ]
-    reviews = [
-        {"report_id": report_id, "group_code": group, "column_code": column, "value": _value(value)}
-        for group, cells in (record.get("reviews_litigation") or {}).items()
-        for column, value in cells.items()
-    ]
-    checks = [
-        {"report_id": report_id, "code": check["code"], "ok": _value(check.get("ok")), "detail": check.get("detail")}
-        for check in record.get("checks") or []
-    ]
-    wide = {
-        f"{table}_wide_cells": _wide_row(long_rows, table, report_id)
-        for table, long_rows in (("applications", applications), ("reviews_litigation", reviews))
-    }
+    applications = _cells(record.get("applications"))
+    reviews = _cells(record.get("reviews_litigation"))
+    checks = [(check["code"], _value(check.get("ok")), check.get("detail")) for check in record.get("checks") or []]
     return {
         "sections": sections,
         "active_disclosure": active,
         "applications": applications,
         "reviews_litigation": reviews,
         "checks": checks,
-        **wide,
+        "applications_wide_cells": _wide_row(record.get("applications"), "applications"),
+        "reviews_litigation_wide_cells": _wide_row(record.get("reviews_litigation"), "reviews_litigation"),
     }
 
 
-def _wide_row(long_rows: list[dict], table: str, report_id: int | None) -> list[dict]:
-    """The report's cells as one row of ``<table>_wide_cells`` (none when the table was not read)."""
-    if not long_rows:
+def _cells(table: dict | None) -> list[tuple]:
+    """``{row: {column: value}}`` -> ``(row, column, value)`` in the record's order."""
+    return [
+        (row, column, value if value is None or type(value) is int else _value(value))
+        for row, cells in (table or {}).items()
+        for column, value in cells.items()
+    ]
+
+
+def _wide_row(cells: dict | None, table: str) -> list[tuple]:
+    """The report's cells as one row of ``<table>_wide_cells`` (none when the table was not read).
+
+    A code outside the model has its long-form row only."""
+    if not cells or not any(cells.values()):
         return []
-    row_column = WIDE_TABLES[table][0]
-    row = dict.fromkeys(_wide_columns(table))
-    for cell in long_rows:
-        name = f"{cell[row_column]}_{cell['column_code']}"
-        if name in row:  # a code outside the model has its long-form row only
-            row[name] = cell["value"]
-    return [{"report_id": report_id, **row}]
+    _, rows, columns = WIDE_TABLES[table]
+    row: list = []
+    for code in rows:
+        printed = cells.get(code)
+        # map(dict.get) runs in C: a report's 175 cells in 25 steps
+        row.extend(map(printed.get, columns) if printed else (None,) * len(columns))
+    return [tuple(value if value is None or type(value) is int else _value(value) for value in row)]
+
+
+def _insert_rows(db: sqlite_utils.Database, table: str, values: list[tuple], report_id: int) -> None:
+    """Plain executemany: the derived tables' columns are fixed, and sqlite-utils' per-value
+    type handling in insert_all would cost more than everything else in a load."""
+    db.conn.executemany(_insert_sql(table), [(report_id, *row) for row in values])
 
 
 @lru_cache(maxsize=None)
-def _wide_columns(table: str) -> tuple[str, ...]:
-    return tuple(wide_columns(table))
-
-
-def _insert_rows(db: sqlite_utils.Database, table: str, columns: tuple[str, ...], values: list[tuple],
-                 report_id: int) -> None:
-    """Plain executemany: the derived tables' columns are fixed, and sqlite-utils' per-value
-    type handling in insert_all would cost more than everything else in a load."""
-    names = ", ".join(f"[{c}]" for c in ("report_id", *columns))
-    sql = f"INSERT INTO [{table}] ({names}) VALUES ({', '.join('?' * (len(columns) + 1))})"
-    db.conn.executemany(sql, [(report_id, *row) for row in values])
+def _insert_sql(table: str) -> str:
+    columns = ("report_id", *DERIVED_COLUMNS[table])
+    return (f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))})")
 
 
 @dataclass
@@ -212,8 +207,8 @@ class Prepared:
 
     report_key: str
     report: dict
-    # table -> (columns after report_id, one tuple of values per row)
-    rows: dict[str, tuple[tuple[str, ...], list[tuple]]]
+    # table -> one tuple of values per row, columns as ``DERIVED_COLUMNS[table]``
+    rows: dict[str, list[tuple]]
     sources: list[Source]
 
 
@@ -256,13 +251,8 @@ def prepare(
         "parsed_at": utc_now(),
         "sources_digest": sources_digest(s.sha256 for s in sources),
     }
-    rows = {}
-    for table, dict_rows in derived_rows(record).items():
-        if dict_rows:
-            columns = tuple(dict_rows[0])[1:]  # every table has 2+ columns after report_id
-            # itemgetter builds each tuple in C: slicing tuple(row.values()) was a quarter of prepare.
-            rows[table] = (columns, list(map(itemgetter(*columns), dict_rows)))
-    return Prepared(report_key, report, rows, list(sources))
+    return Prepared(report_key, report, {table: rows for table, rows in derived_rows(record).items() if rows},
+                    list(sources))
 
 
 def index_sections(db: sqlite_utils.Database, report_ids: list[int]) -> None:
@@ -311,8 +301,8 @@ def write(db: sqlite_utils.Database, prepared: Prepared, *, index: bool = True) 
                 [*report.values(), version, 1],
             )
             report_id = cursor.lastrowid
-        for name, (columns, values) in prepared.rows.items():
-            _insert_rows(db, name, columns, values, report_id)
+        for table, values in prepared.rows.items():
+            _insert_rows(db, table, values, report_id)
         db.conn.executemany(
             # OR IGNORE: a file fetched under two URLs is one source.
             "INSERT OR IGNORE INTO report_documents (report_id, sha256, role, page_no, used) VALUES (?, ?, ?, ?, ?)",

@@ -67,7 +67,7 @@ def build(db_path: Path, reports: int) -> float:
 
 def _fill(db_path: Path, reports: int) -> float:
     from archive.db import connect, migrate
-    from archive.load import derived_rows
+    from archive.load import DERIVED_COLUMNS, derived_rows
     from parsers.synthetic import random_record
 
     started = time.perf_counter()
@@ -77,13 +77,13 @@ def _fill(db_path: Path, reports: int) -> float:
     # WAL would grow as large as the database and then be copied into it.
     db.execute("PRAGMA journal_mode = DELETE")
     db.execute("PRAGMA synchronous = OFF")
-    templates = [derived_rows(random_record(seed, year=2023), 0) for seed in range(DISTINCT_RECORDS)]
+    templates = [derived_rows(random_record(seed, year=2023)) for seed in range(DISTINCT_RECORDS)]
     bodies = _organizations(max(1, reports // len(YEARS)))
     conn = db.conn
     # The FTS triggers would index row by row; one rebuild at the end is much faster.
     for trigger in [r[0] for r in conn.execute("select name from sqlite_master where type='trigger'")]:
         conn.execute(f"DROP TRIGGER [{trigger}]")
-    columns = {t: list(rows[0]) for t, rows in templates[0].items() if rows}
+    columns = {t: ["report_id", *DERIVED_COLUMNS[t]] for t, rows in templates[0].items() if rows}
     with conn:
         report_rows, derived = [], {t: [] for t in columns}
         for report_id in range(1, reports + 1):
@@ -95,7 +95,7 @@ def _fill(db_path: Path, reports: int) -> float:
                                 place["city"], place["county"], place["region_code"], place["body_type"],
                                 place["region_note"], year, "2021", "read", "bench", "[]", "bench"))
             for table, rows in template.items():
-                derived[table].extend([report_id, *list(row.values())[1:]] for row in rows)
+                derived[table].extend((report_id, *row) for row in rows)
             if report_id % 5000 == 0 or report_id == reports:
                 conn.executemany(
                     "INSERT INTO reports (id, report_key, version, is_latest, source_url, title, organization, "

@@ -55,7 +55,7 @@ def test_a_new_migration_applies_once_to_an_existing_database(tmp_path, monkeypa
 def test_a_schema_1_archive_upgrades_with_its_wide_cells_filled(tmp_path, monkeypatch):
     import json
 
-    from archive.load import derived_rows
+    from archive.load import DERIVED_COLUMNS, derived_rows
     from tests.conftest import SPEC
 
     record = json.loads((SPEC / "example-liaocheng-2022.json").read_text(encoding="utf-8"))
@@ -64,7 +64,8 @@ def test_a_schema_1_archive_upgrades_with_its_wide_cells_filled(tmp_path, monkey
     old.db["reports"].insert({"id": 7, "report_key": "k", "version": 1, "is_latest": 1, "parser_version": "0",
                               "sources_digest": "", "organization": "聊城市统计局", "year": 2022})
     for table in ("applications", "reviews_litigation"):
-        old.db[table].insert_all(derived_rows(record, 7)[table])
+        columns = ("report_id", *DERIVED_COLUMNS[table])
+        old.db[table].insert_all(dict(zip(columns, (7, *row))) for row in derived_rows(record)[table])
     old.close()
     monkeypatch.undo()
 
