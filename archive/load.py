@@ -8,8 +8,9 @@ and the old ones stay, no longer ``is_latest``.
 
 ``prepare`` turns a record into rows (regions located, sections segmented
 for search) without the database; ``write`` writes them atomically;
-``load_record`` does both; ``load_records`` loads many, optionally
-preparing in worker processes and grouping reports per commit.
+``load_record`` does both; ``load_records`` loads many, grouping reports
+per commit. ``nianbao parse`` prepares where it parses (worker processes with
+``--workers``) and writes with ``write`` (``archive.reparse``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import json
 import logging
 import re
 import sqlite3
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -322,11 +322,6 @@ def load_record(db: sqlite_utils.Database, record: dict, **version) -> int:
     return write(db, prepare(record, **version))
 
 
-def _prepare_job(job: tuple[dict, dict]) -> Prepared:
-    record, version = job
-    return prepare(record, **version)
-
-
 class LoadFailures(Exception):
     """Some reports of a bulk load were refused; every other report was loaded."""
 
@@ -339,7 +334,6 @@ def load_records(
     db: sqlite_utils.Database,
     jobs: Iterable[tuple[dict, dict]],
     *,
-    workers: int = 0,
     reports_per_commit: int = 1,
 ) -> list[int]:
     """Load many ``(record, version keywords)`` pairs; returns the report ids loaded.
@@ -347,30 +341,20 @@ def load_records(
     Each report is written atomically (its own transaction, or its own savepoint
     inside a commit of ``reports_per_commit`` reports: a report that fails
     rolls back alone and the others are kept, then ``LoadFailures`` names it).
-    With ``workers`` > 0 the rows are prepared in that many processes (jieba
-    segmentation is the costly part) while this process writes.
     """
     failures: dict[str, str] = {}
     ids: list[int] = []
-
-    def write_all(prepared_reports: Iterable[Prepared]) -> None:
-        pending = iter(prepared_reports)
-        while chunk := list(islice(pending, max(1, reports_per_commit))):
-            with db.atomic():
-                written = []
-                for prepared in chunk:
-                    try:
-                        written.append(write(db, prepared, index=False))
-                    except sqlite3.DatabaseError as exc:
-                        failures[prepared.report_key] = f"{type(exc).__name__}: {exc}"
-                index_sections(db, written)  # once per batch: see index_sections
-            ids.extend(written)
-
-    if workers <= 0:
-        write_all(map(_prepare_job, jobs))
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            write_all(pool.map(_prepare_job, jobs, chunksize=32))
+    pending = (prepare(record, **version) for record, version in jobs)
+    while chunk := list(islice(pending, max(1, reports_per_commit))):
+        with db.atomic():
+            written = []
+            for prepared in chunk:
+                try:
+                    written.append(write(db, prepared, index=False))
+                except sqlite3.DatabaseError as exc:
+                    failures[prepared.report_key] = f"{type(exc).__name__}: {exc}"
+            index_sections(db, written)  # once per batch: see index_sections
+        ids.extend(written)
     if ids:
         refresh_statistics(db)
     if failures:

@@ -33,7 +33,7 @@ from parsers.flipbook import read_pages
 
 from .archive import Archive
 from .db import refresh_statistics, utc_now
-from .load import Source, index_sections, prepare, sources_digest, table_values, write
+from .load import Prepared, Source, index_sections, prepare, sources_digest, table_values, write
 from .paths import safe_filename, safe_join
 from .store import Store
 
@@ -236,26 +236,74 @@ def read_candidates(store: Store, originals: list[Original]) -> list[Candidate]:
     return tried
 
 
-def _read_in_worker(job: tuple[Path, list[Original]]) -> list[Candidate]:
-    store_root, originals = job
-    return read_candidates(Store(store_root), originals)
+@dataclass
+class Reading:
+    """A report read and ready to write: the candidates that failed, and the best one's rows.
+
+    Made where parsing runs (a worker process with ``--workers``), so the writer,
+    the one process a parse run cannot multiply, only writes. The records read
+    stay there: the rows carry everything the database gets."""
+
+    failed: list[Candidate]
+    best: Prepared | None = None
+    error: str | None = None  # the best record could not be turned into rows
+
+
+def read_report(store: Store, report_key: str, originals: list[Original]) -> Reading:
+    """Parse every candidate of a report and prepare the rows of the one with most table values."""
+    return choose(report_key, originals, read_candidates(store, originals))
+
+
+def choose(report_key: str, originals: list[Original], tried: list[Candidate]) -> Reading:
+    """The candidates that failed, and the rows of the one with most table values."""
+    reading = Reading([c for c in tried if c.record is None])
+    parsed = [c for c in tried if c.record is not None]
+    if not parsed:
+        return reading
+    # Most table values wins; on a tie the earlier candidate (attachment before page) does.
+    best = max(parsed, key=lambda c: c.values)
+    notes = []
+    if len(tried) > 1:
+        others = "; ".join(
+            f"{c.label}: {c.values} values" if c.record else f"{c.label}: failed ({c.error})"
+            for c in tried
+            if c is not best
+        )
+        notes.append(f"record read from {best.label} with {best.values} table values; also tried {others}")
+    used = {o.sha256 for o in best.originals}
+    try:
+        reading.best = prepare(
+            best.record,
+            report_key=report_key,
+            sources=[Source(o.sha256, o.role, o.page_no, o.sha256 in used) for o in originals],
+            parser_version=parsers.PARSER_VERSION,
+            source_url=_source_url(originals, best),
+            has_images=best.has_images,
+            extra_warnings=notes,
+        )
+    except Exception as exc:  # e.g. a value no column can hold; the report fails alone
+        reading.error = f"{type(exc).__name__}: {_one_line(exc)}"
+    return reading
+
+
+def _read_in_worker(job: tuple[Path, str, list[Original]]) -> Reading:
+    store_root, report_key, originals = job
+    return read_report(Store(store_root), report_key, originals)
 
 
 def parse_report(archive: Archive, report_key: str, originals: list[Original] | None = None) -> int | None:
     """Parse one report's candidates and load the best; returns the report id, None if nothing parsed."""
     originals = sources(archive, report_key) if originals is None else originals
-    return load_best(archive, report_key, originals, read_candidates(archive.store, originals))
+    return load_best(archive, report_key, read_report(archive.store, report_key, originals))
 
 
-def load_best(archive: Archive, report_key: str, originals: list[Original], tried: list[Candidate], *,
-              index: bool = True) -> int | None:
-    """Record the candidates that failed and load the one with most table values (one transaction).
+def load_best(archive: Archive, report_key: str, reading: Reading, *, index: bool = True) -> int | None:
+    """Record the candidates that failed and write the best one's rows (one transaction).
 
     ``index=False`` leaves the report's sections for the caller to add to the search
     index with the rest of its batch (``load.index_sections``), in the same transaction."""
-    failures = [c for c in tried if c.record is None]
     with archive.lock, archive.db.atomic():
-        for candidate in failures:
+        for candidate in reading.failed:
             for original in candidate.originals:
                 archive.db["parse_errors"].upsert(
                     {
@@ -267,30 +315,11 @@ def load_best(archive: Archive, report_key: str, originals: list[Original], trie
                     },
                     pk=("report_key", "sha256", "parser_version"),
                 )
-        parsed = [c for c in tried if c.record is not None]
-        if not parsed:
+        if reading.error:
+            raise _Unloadable(reading.error)
+        if reading.best is None:
             return None
-        # Most table values wins; on a tie the earlier candidate (attachment before page) does.
-        best = max(parsed, key=lambda c: c.values)
-        notes = []
-        if len(tried) > 1:
-            others = "; ".join(
-                f"{c.label}: {c.values} values" if c.record else f"{c.label}: failed ({c.error})"
-                for c in tried
-                if c is not best
-            )
-            notes.append(f"record read from {best.label} with {best.values} table values; also tried {others}")
-        used = {o.sha256 for o in best.originals}
-        prepared = prepare(
-            best.record,
-            report_key=report_key,
-            sources=[Source(o.sha256, o.role, o.page_no, o.sha256 in used) for o in originals],
-            parser_version=parsers.PARSER_VERSION,
-            source_url=_source_url(originals, best),
-            has_images=best.has_images,
-            extra_warnings=notes,
-        )
-        return write(archive.db, prepared, index=index)
+        return write(archive.db, reading.best, index=index)
 
 
 def _source_url(originals: list[Original], best: Candidate) -> str:
@@ -322,19 +351,21 @@ def parse_reports(
             todo.append((key, originals))
     if workers > 0 and len(todo) > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            jobs = [(archive.store.root, originals) for _, originals in todo]
-            _load_all(archive, todo, pool.map(_read_in_worker, jobs), summary, progress)
+            jobs = [(archive.store.root, key, originals) for key, originals in todo]
+            keys = [key for key, _ in todo]
+            write_readings(archive, zip(keys, pool.map(_read_in_worker, jobs)), summary, progress)
     else:
-        readings = (read_candidates(archive.store, originals) for _, originals in todo)
-        _load_all(archive, todo, readings, summary, progress)
+        readings = ((key, read_report(archive.store, key, originals)) for key, originals in todo)
+        write_readings(archive, readings, summary, progress)
     if summary.loaded:
         with archive.lock:
             refresh_statistics(archive.db)
     return summary
 
 
-def _load_all(archive, todo, readings, summary: ParseSummary, progress) -> None:
-    """Write the readings as they come, up to ``REPORTS_PER_COMMIT`` reports per commit.
+def write_readings(archive: Archive, readings: Iterable[tuple[str, Reading]], summary: ParseSummary,
+                   progress: Callable[[str, int | None], None] | None = None) -> None:
+    """Write ``(report_key, reading)`` pairs as they come, up to ``REPORTS_PER_COMMIT`` reports per commit.
 
     Reports are parsed before their batch's transaction opens (parsing can take
     minutes; the write lock is held only to write), and each is written in its own
@@ -342,12 +373,12 @@ def _load_all(archive, todo, readings, summary: ParseSummary, progress) -> None:
     its oldest reading has waited ``COMMIT_EVERY_SECONDS``, so slow parses still commit
     report by report. A crash loses at most the uncommitted batch, never part of a
     report, and those reports stay pending for the next run."""
-    batch: list[tuple[str, list[Original], list[Candidate]]] = []
+    batch: list[tuple[str, Reading]] = []
     oldest = 0.0
-    for (key, originals), tried in zip(todo, readings):
+    for key, reading in readings:
         if not batch:
             oldest = time.monotonic()
-        batch.append((key, originals, tried))
+        batch.append((key, reading))
         if len(batch) >= REPORTS_PER_COMMIT or time.monotonic() - oldest >= COMMIT_EVERY_SECONDS:
             _write_batch(archive, batch, summary, progress)
             batch = []
@@ -360,13 +391,21 @@ REPORTS_PER_COMMIT = 50
 COMMIT_EVERY_SECONDS = 2.0
 
 
+class _Unloadable(Exception):
+    """The best record could not be turned into rows; the message says why."""
+
+
 class _TransactionLost(Exception):
     """A report's error ended the batch's whole transaction (SQLite does so for e.g. a full disk)."""
 
 
-def _load_one(archive, key, originals, tried, outcomes: dict, errors: dict, *, index: bool = True) -> None:
+def _load_one(archive, key, reading: Reading, outcomes: dict, errors: dict, *, index: bool = True) -> None:
     try:
-        outcomes[key] = load_best(archive, key, originals, tried, index=index)
+        outcomes[key] = load_best(archive, key, reading, index=index)
+    except _Unloadable as exc:
+        log.warning("loading %s failed: %s", key, exc)
+        outcomes[key] = None
+        errors[key] = str(exc)
     except Exception as exc:  # e.g. a record the database refuses; the next report still loads
         log.exception("loading %s failed", key)
         outcomes[key] = None
@@ -379,19 +418,19 @@ def _write_batch(archive, batch, summary: ParseSummary, progress) -> None:
     with archive.lock:
         try:
             with archive.db.atomic():
-                for key, originals, tried in batch:
+                for key, reading in batch:
                     # its own savepoint; its sections are indexed with the batch's (FTS5
                     # flushes a segment at every savepoint: once per batch, not per report)
-                    _load_one(archive, key, originals, tried, outcomes, errors, index=False)
+                    _load_one(archive, key, reading, outcomes, errors, index=False)
                     if not archive.db.conn.in_transaction:
                         raise _TransactionLost
                 index_sections(archive.db, [i for i in outcomes.values() if i is not None])
         except _TransactionLost:
             # The reports written before the error went with it: each is written again, alone.
-            for key, originals, tried in batch:
+            for key, reading in batch:
                 if key not in errors:
-                    _load_one(archive, key, originals, tried, outcomes, errors)
-    for key, _, _ in batch:
+                    _load_one(archive, key, reading, outcomes, errors)
+    for key, _ in batch:
         report_id = outcomes.get(key)
         if key in errors:
             summary.failed[key] = errors[key]

@@ -140,25 +140,13 @@ def test_bulk_load_keeps_each_report_atomic_within_a_commit(archive):
     assert archive.db["checks"].count == 4 * len(EXAMPLE["checks"])  # nothing of r2 survives
 
 
-def test_rows_prepared_in_a_worker_process_are_the_same(tmp_path):
-    jobs = [(EXAMPLE, {"report_key": "k", "sources": [], "parser_version": "1"})]
-    tables = ("reports", "sections", "applications", "active_disclosure", "checks")
-    loaded = []
-    for workers in (0, 1):
-        with Archive(tmp_path / f"w{workers}") as archive:
-            load_records(archive.db, jobs, workers=workers)
-            loaded.append({t: [{k: v for k, v in row.items() if k != "parsed_at"} for row in archive.db[t].rows]
-                           for t in tables})
-    assert loaded[0] == loaded[1]
-
-
 def parsed(archive, key: str, record: dict):
     """One report as ``nianbao parse`` has it before writing: its archived original and what was read."""
-    from archive.reparse import Candidate, Original
+    from archive.reparse import Candidate, Original, choose
 
     source = fetched(archive, f"page of {key}".encode())
     original = Original(source.sha256, f"http://127.0.0.1/{key}.html", "report_page", None, None, "text/html")
-    return (key, [original]), [Candidate("report_page", [original], record=record)]
+    return key, choose(key, [original], [Candidate("report_page", [original], record=record)])
 
 
 def test_parse_writes_reports_in_batches_and_a_refused_report_alone_rolls_back(archive, monkeypatch):
@@ -172,7 +160,7 @@ def test_parse_writes_reports_in_batches_and_a_refused_report_alone_rolls_back(a
     monkeypatch.setattr(reparse, "REPORTS_PER_COMMIT", 10)
     summary = reparse.ParseSummary()
 
-    reparse._load_all(archive, [todo for todo, _ in readings], [tried for _, tried in readings], summary, None)
+    reparse.write_readings(archive, readings, summary)
 
     assert len(commits) == 1  # three reports, one commit
     assert summary.loaded == ["a", "c"]
@@ -187,8 +175,8 @@ def test_parse_commits_a_batch_when_it_is_full(archive, monkeypatch):
     readings = [parsed(archive, f"r{n}", EXAMPLE) for n in range(5)]
     committed = []
     monkeypatch.setattr(reparse, "REPORTS_PER_COMMIT", 2)
-    reparse._load_all(archive, [todo for todo, _ in readings], [tried for _, tried in readings],
-                      reparse.ParseSummary(), lambda key, report_id: committed.append(archive.db["reports"].count))
+    reparse.write_readings(archive, readings, reparse.ParseSummary(),
+                           lambda key, report_id: committed.append(archive.db["reports"].count))
 
     # Progress is told after each batch's commit: 2, 2, 4, 4, 5 reports in the database.
     assert committed == [2, 2, 4, 4, 5]
@@ -230,3 +218,18 @@ def test_migration_7_keeps_the_cells_of_an_existing_archive(tmp_path):
         db.execute("INSERT INTO applications SELECT * FROM applications LIMIT 1")
     assert load_record(db, EXAMPLE, report_key="k", sources=[], parser_version="2") == report_id
     assert db["applications"].count == 25 * 7
+
+
+def test_a_record_that_cannot_become_rows_fails_alone_with_its_reason(archive):
+    from archive import reparse
+
+    malformed = copy.deepcopy(EXAMPLE)
+    malformed["checks"].append({"ok": True})  # a check without its code
+    readings = [parsed(archive, key, record) for key, record in (("a", EXAMPLE), ("b", malformed))]
+    summary = reparse.ParseSummary()
+
+    reparse.write_readings(archive, readings, summary)
+
+    assert summary.loaded == ["a"]
+    assert summary.failed == {"b": "KeyError: 'code'"}
+    assert [row["report_key"] for row in archive.db["reports"].rows] == ["a"]

@@ -269,5 +269,6 @@ def test_parsing_in_worker_processes_loads_the_same_reports(tmp_path):
             loaded.append([
                 {k: v for k, v in row.items() if k not in ("parsed_at",)}
                 for row in archive.db.query("SELECT * FROM reports ORDER BY report_key")
-            ] + list(archive.db.query("SELECT * FROM applications ORDER BY report_id, row_code, column_code")))
+            ] + list(archive.db.query("SELECT * FROM applications ORDER BY report_id, row_code, column_code"))
+              + list(archive.db.query("SELECT * FROM sections ORDER BY id")))
     assert loaded[0] == loaded[1]
