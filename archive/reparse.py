@@ -24,6 +24,7 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterable
 from urllib.parse import unquote, urlsplit
@@ -62,7 +63,7 @@ class Candidate:
     has_images: bool = False
     error: str | None = None
 
-    @property
+    @cached_property  # asked once per comparison and once per note: a record is read once
     def values(self) -> int:
         return table_values(self.record) if self.record else -1
 
