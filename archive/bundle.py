@@ -28,6 +28,8 @@ MANIFEST = "SHA256SUMS"
 class Verification:
     checked: int = 0
     problems: list[str] = field(default_factory=list)
+    # Not damage: what interrupted writes left (``Store.temp_files``); nothing reads them.
+    leftovers: list[Path] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -76,6 +78,7 @@ def verify(data_dir: str | Path) -> Verification:
     data_dir = Path(data_dir)
     result = Verification()
     store = Store(data_dir / "originals")
+    result.leftovers = store.temp_files()
     for sha256 in store:
         result.checked += 1
         actual = store.hash_file(sha256)

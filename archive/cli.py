@@ -201,6 +201,9 @@ def verify_command(data_dir, bundle):
     result = verify(bundle or data_dir)
     for problem in result.problems:
         click.echo(f"nianbao verify: {problem}", err=True)
+    for path in result.leftovers:
+        click.echo(f"nianbao verify: note: {path} was left by an interrupted write; nothing reads it "
+                   "(nianbao run removes such files once they are a day old)", err=True)
     click.echo(f"{result.checked} originals checked, {len(result.problems)} problems")
     if not result.ok:
         raise SystemExit(1)

@@ -168,6 +168,8 @@ def run_job(
         with Archive(data_dir) as archive:
             before = _latest_versions(archive)
             last_run = _last_crawl_run(archive)
+            if removed := archive.store.remove_temp_files():
+                log.info("removed %d temporary files left by interrupted writes", removed)
         try:
             crawl(data_dir, sites, sites_file, overrides)
         except Exception as exc:  # the parse step still loads whatever was archived

@@ -5,7 +5,8 @@ folders, so no folder grows past 65,536 entries). A file appears under its
 final name only complete: it is written to a temporary file in the same
 file system, fsynced, then moved into place with ``os.replace`` (atomic on
 POSIX), and the folder is fsynced. A crash leaves at most a ``.tmp-*`` file
-that nothing reads and ``remove_temp_files`` clears. Content addressing
+that nothing reads; ``remove_temp_files`` clears those a day old (``nianbao run``
+does at its start) and ``nianbao verify`` names them. Content addressing
 makes writes idempotent and deduplicating, and safe from several threads or
 processes at once: two writers of the same bytes produce the same file.
 """
@@ -16,11 +17,15 @@ import hashlib
 import os
 import re
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
 CHUNK = 1 << 20
+# A temporary file untouched this long is a leftover: the largest body allowed (200 MB by
+# default) is written in seconds, and a write touches its file until it is renamed.
+TEMP_FILE_EXPIRY = 24 * 3600
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -120,15 +125,28 @@ class Store:
                 digest.update(chunk)
         return digest.hexdigest()
 
-    def temp_files(self) -> list[Path]:
-        return sorted(self.root.glob(".tmp-*")) + sorted(self.root.glob("??/??/.tmp-*"))
+    def temp_files(self, older_than: float = 0) -> list[Path]:
+        """``.tmp-*`` files not written to for ``older_than`` seconds: a write in progress
+        touches its file every moment, so an old one is the leftover of an interrupted write."""
+        cutoff = time.time() - older_than
+        found = sorted(self.root.glob(".tmp-*")) + sorted(self.root.glob("??/??/.tmp-*"))
+        return [path for path in found if _modified(path) <= cutoff]
 
-    def remove_temp_files(self) -> int:
-        """Clear leftovers of interrupted writes; returns how many were removed."""
-        leftovers = self.temp_files()
+    def remove_temp_files(self, older_than: float = TEMP_FILE_EXPIRY) -> int:
+        """Clear leftovers of interrupted writes older than ``older_than`` seconds; returns how many.
+
+        Safe while another process archives: its temporary file is younger."""
+        leftovers = self.temp_files(older_than)
         for path in leftovers:
             _unlink_quietly(path)
         return len(leftovers)
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:  # renamed into place or removed meanwhile
+        return float("inf")
 
 
 def _unlink_quietly(path) -> None:

@@ -251,17 +251,16 @@ def _js_object(body: str) -> dict[str, str]:
 @dataclass
 class ProxyPage:
     total_record: int | None
-    total_page: int | None
     records: list[Record]
 
 
 def parse_proxy_response(xml_text: str, base_url: str) -> ProxyPage:
-    """A data-proxy answer: ``<datastore><totalrecord>…<recordset><record>…``."""
+    """A data-proxy answer: ``<datastore><totalrecord>…<recordset><record>…``.
+
+    ``<totalpage>`` is not read: the crawler stops on ``totalrecord`` or an empty recordset."""
     total = re.search(r"<totalrecord>\s*(\d+)\s*</totalrecord>", xml_text, re.I)
-    pages = re.search(r"<totalpage>\s*(\d+)\s*</totalpage>", xml_text, re.I)
     return ProxyPage(
         int(total.group(1)) if total else None,
-        int(pages.group(1)) if pages else None,
         [r for f in record_fragments(xml_text) if (r := parse_record(f, base_url))],
     )
 

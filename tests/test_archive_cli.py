@@ -4,6 +4,7 @@ import subprocess
 
 from click.testing import CliRunner
 
+from archive import Archive
 from archive.cli import cli
 from archive.db import MIGRATIONS
 from tests.conftest import NIANBAO, SEEDS
@@ -58,6 +59,19 @@ def test_import_parse_export_verify(tmp_path):
     damaged = run("verify", "--data-dir", data)
     assert damaged.exit_code == 1
     assert damaged.stderr.startswith(f"nianbao verify: originals: {original.name} is damaged")
+
+
+def test_verify_names_what_an_interrupted_write_left_and_still_passes(tmp_path):
+    with Archive(tmp_path) as archive:
+        archive.record_fetch(url="http://127.0.0.1/a.html", status=200, body=b"<p>a</p>", role="report_page")
+        leftover = archive.store.root / "ab" / "cd" / ".tmp-x1y2"
+    leftover.parent.mkdir(parents=True, exist_ok=True)
+    leftover.write_bytes(b"half a fi")
+
+    result = run("verify", "--data-dir", tmp_path)
+
+    assert (result.exit_code, result.stdout.strip()) == (0, "1 originals checked, 0 problems")
+    assert result.stderr.startswith(f"nianbao verify: note: {leftover} was left by an interrupted write")
 
 
 def test_export_needs_a_target(tmp_path):

@@ -3,10 +3,11 @@
 import hashlib
 import io
 import os
+import time
 
 import pytest
 
-from archive.store import BodyTooLarge, Store
+from archive.store import TEMP_FILE_EXPIRY, BodyTooLarge, Store
 
 
 def test_put_bytes_files_by_sha256_and_dedupes(tmp_path):
@@ -60,9 +61,14 @@ def test_crash_between_write_and_rename_leaves_no_partial_file(tmp_path, monkeyp
     assert digest not in store
     assert list(store) == []
     # A hard kill would skip the cleanup: leftovers are only ever .tmp-* files, which nothing reads.
-    (store.path_for(digest).parent / ".tmp-leftover").write_bytes(data[:5])
+    leftover = store.path_for(digest).parent / ".tmp-leftover"
+    leftover.write_bytes(data[:5])
     assert list(store) == []
-    assert store.remove_temp_files() == 1
+    assert store.temp_files() == [leftover]
+    assert store.remove_temp_files() == 0  # as young as a write in progress: kept
+    a_day_ago = time.time() - TEMP_FILE_EXPIRY
+    os.utime(leftover, (a_day_ago, a_day_ago))
+    assert store.remove_temp_files() == 1 and not leftover.exists()
 
     assert store.put_bytes(data).new is True
     assert store.hash_file(digest) == digest

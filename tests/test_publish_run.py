@@ -6,6 +6,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -83,9 +84,16 @@ def test_the_run_logs_to_a_file_under_the_data_dir(first_run, data_dir):
 
 def test_a_second_run_finds_everything_unchanged(first_run, data_dir, sites_file):
     _, (new, *_rest) = summary(first_run)
+    # What a killed write left a day ago goes; a younger one may be a crawl writing now, and stays.
+    old, young = data_dir / "originals" / ".tmp-old", data_dir / "originals" / ".tmp-young"
+    old.write_bytes(b"half"), young.write_bytes(b"half")
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(old, (two_days_ago, two_days_ago))
+
     again = nianbao(*run_args(data_dir, sites_file))
     assert again.returncode == 0, again.stderr[-2000:]
     assert summary(again) == ("ok", (0, 0, new, 0))
+    assert (old.exists(), young.exists()) == (False, True)
 
 
 def test_a_revised_report_is_counted_as_changed(first_run, data_dir, sites_file, portal):
