@@ -23,7 +23,7 @@ import sqlite3
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from itertools import islice
+from itertools import chain, islice
 from typing import Iterable
 
 import sqlite_utils
@@ -189,17 +189,37 @@ def _wide_row(cells: dict | None, table: str) -> list[tuple]:
     return [tuple(value if value is None or type(value) is int else _value(value) for value in row)]
 
 
-def _insert_rows(db: sqlite_utils.Database, table: str, values: list[tuple], report_id: int) -> None:
-    """Plain executemany: the derived tables' columns are fixed, and sqlite-utils' per-value
-    type handling in insert_all would cost more than everything else in a load."""
-    db.conn.executemany(_insert_sql(table), [(report_id, *row) for row in values])
+@dataclass(frozen=True)
+class Rows:
+    """One table's rows of a report, flat: ``count`` rows of ``DERIVED_COLUMNS[table]``
+    one after another in ``values`` (flat, they bind as they are)."""
+
+    count: int
+    values: list
 
 
-@lru_cache(maxsize=None)
-def _insert_sql(table: str) -> str:
+def _insert_rows(db: sqlite_utils.Database, table: str, rows: Rows, report_id: int) -> None:
+    """A report's rows of one table in as few statements as SQLite's parameter limit allows.
+
+    One ``INSERT … SELECT ?1, … FROM (VALUES …)`` of all of a report's ``applications``
+    cells was 2.5 times faster than ``executemany`` over them (a step, a reset and a
+    Python round trip per row), and the values bind as prepared, with ``report_id`` once."""
+    width = len(DERIVED_COLUMNS[table])
+    per_statement = max(1, (db.conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) - 1) // width)
+    for start in range(0, rows.count, per_statement):
+        count = min(per_statement, rows.count - start)
+        db.conn.execute(_insert_sql(table, count),
+                        [report_id, *rows.values[start * width:(start + count) * width]])
+
+
+@lru_cache(maxsize=256)
+def _insert_sql(table: str, count: int) -> str:
     columns = ("report_id", *DERIVED_COLUMNS[table])
+    width = len(columns) - 1
+    row = f"({', '.join('?' * width)})"
     return (f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
-            f"VALUES ({', '.join('?' * len(columns))})")
+            f"SELECT ?1, {', '.join(f'column{n}' for n in range(1, width + 1))} "
+            f"FROM (VALUES {', '.join([row] * count)})")
 
 
 @dataclass
@@ -208,8 +228,7 @@ class Prepared:
 
     report_key: str
     report: dict
-    # table -> one tuple of values per row, columns as ``DERIVED_COLUMNS[table]``
-    rows: dict[str, list[tuple]]
+    rows: dict[str, Rows]
     sources: list[Source]
 
 
@@ -252,8 +271,9 @@ def prepare(
         "parsed_at": utc_now(),
         "sources_digest": sources_digest(s.sha256 for s in sources),
     }
-    return Prepared(report_key, report, {table: rows for table, rows in derived_rows(record).items() if rows},
-                    list(sources))
+    rows = {table: Rows(len(tuples), list(chain.from_iterable(tuples)))
+            for table, tuples in derived_rows(record).items() if tuples}
+    return Prepared(report_key, report, rows, list(sources))
 
 
 def index_sections(db: sqlite_utils.Database, report_ids: list[int]) -> None:

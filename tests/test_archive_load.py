@@ -53,6 +53,19 @@ def test_example_record_becomes_long_form_rows(archive):
     assert [row["no"] for row in db["sections"].rows] == [1, 2, 3, 4, 5, 6]
 
 
+def test_a_table_larger_than_one_statement_allows_is_written_whole(archive):
+    import sqlite3
+
+    # 66 cells of applications a statement (a wide-cells row needs 176 parameters)
+    archive.db.conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 200)
+    report_id = load_record(archive.db, EXAMPLE, report_key="k", sources=[], parser_version="test")
+
+    cells = archive.db.execute("SELECT row_code, column_code, value FROM applications WHERE report_id = ? "
+                               "ORDER BY row_code, column_code", [report_id]).fetchall()
+    assert cells == sorted((row, column, value) for row, columns in EXAMPLE["applications"].items()
+                           for column, value in columns.items())
+
+
 def test_blank_cells_stay_null_and_decimals_stay_decimal(archive):
     record = copy.deepcopy(EXAMPLE)
     record["applications"]["granted"]["research"] = None
