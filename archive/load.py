@@ -191,8 +191,8 @@ def _wide_row(cells: dict | None, table: str) -> list[tuple]:
 
 @dataclass(frozen=True)
 class Rows:
-    """One table's rows of a report, flat: ``count`` rows of ``DERIVED_COLUMNS[table]``
-    one after another in ``values`` (flat, they bind as they are)."""
+    """One table's rows of a report: ``count`` rows of ``DERIVED_COLUMNS[table]``, their
+    values one row after another in one flat list, as the insert binds them."""
 
     count: int
     values: list
@@ -322,8 +322,8 @@ def write(db: sqlite_utils.Database, prepared: Prepared, *, index: bool = True) 
                 [*report.values(), version, 1],
             )
             report_id = cursor.lastrowid
-        for table, values in prepared.rows.items():
-            _insert_rows(db, table, values, report_id)
+        for table, rows in prepared.rows.items():
+            _insert_rows(db, table, rows, report_id)
         db.conn.executemany(
             # OR IGNORE: a file fetched under two URLs is one source.
             "INSERT OR IGNORE INTO report_documents (report_id, sha256, role, page_no, used) VALUES (?, ?, ?, ?, ?)",
