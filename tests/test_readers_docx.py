@@ -203,6 +203,49 @@ def test_zip_bomb_refused_before_inflating(monkeypatch):
         read_docx(out.getvalue())
 
 
+def rewritten(data: bytes, **members: bytes | None) -> bytes:
+    """The package with members replaced (None: left out)."""
+    original = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy:
+        for member in original.infolist():
+            content = members.get(member.filename, original.read(member))
+            if content is not None:
+                copy.writestr(member, content)
+    return out.getvalue()
+
+
+def test_a_picture_the_package_lacks_is_a_warning_and_the_text_is_still_read():
+    document = docx.Document()
+    document.add_paragraph("三、收到和处理政府信息公开申请情况")
+    document.add_picture(io.BytesIO(tiny_png()))
+    data = saved(document)
+    (picture,) = [n for n in zipfile.ZipFile(io.BytesIO(data)).namelist() if n.startswith("word/media/")]
+
+    result = read_docx(rewritten(data, **{picture: None}))
+
+    assert [p.text for p in result.paragraphs()] == ["三、收到和处理政府信息公开申请情况"]
+    assert result.images() == []
+    assert result.warnings == [f"DOCX: part /{picture} cannot be read (KeyError); skipped"]
+
+
+def test_a_spreadsheet_is_not_read_as_a_word_document():
+    data = rewritten(applications_docx(), **{"[Content_Types].xml": zipfile.ZipFile(
+        io.BytesIO(applications_docx())).read("[Content_Types].xml").replace(
+        DOCUMENT_MAIN_TYPE, b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml")})
+    with pytest.raises(ParseError, match="corrupt DOCX: its main part is not a Word document"):
+        read_docx(data)
+
+
+def test_entities_in_the_document_are_not_resolved(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("机密", encoding="utf-8")
+    body = (f'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "{secret.as_uri()}">]>'
+            f'<w:document xmlns:w="{W[1:-1]}"><w:body><w:p><w:r><w:t>a&x;</w:t></w:r></w:p></w:body></w:document>')
+    result = read_docx(rewritten(applications_docx(), **{"word/document.xml": body.encode()}))
+    assert "机密" not in "".join(p.text for p in result.paragraphs())
+
+
 def test_truncated_docx_through_read_document_names_the_damage():
     with pytest.raises(ParseError, match="corrupt"):
         read_document(applications_docx()[:-300], filename="年报.docx")
