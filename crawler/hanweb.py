@@ -306,6 +306,24 @@ def proxy_call(config: JpageConfig, column_url: str, group: int) -> ProxyCall | 
     return ProxyCall(url, form, first, last)
 
 
+def config_from_proxy_call(url: str, body: str | None) -> JpageConfig | None:
+    """The pager configuration behind a data-proxy call a browser made (style A:
+    ``?startrecord=1&endrecord=45&perpage=15`` with the ``ajaxParam`` form POSTed).
+
+    A list whose ids are computed by its scripts is seen by the crawler only through
+    the browser, which renders the first group; this call is how to ask for the rest."""
+    query = dict(parse_qsl(urlsplit(url).query))
+    try:
+        first, last, per_page = (int(query[k]) for k in ("startrecord", "endrecord", "perpage"))
+    except (KeyError, ValueError):
+        return None
+    if first != 1 or per_page < 1 or last < per_page:
+        return None
+    form = dict(parse_qsl(body or "", keep_blank_values=True))
+    return JpageConfig(unitid=form.get("unitid", ""), per_page=per_page, group_size=last // per_page,
+                       proxy_url=urlsplit(url).path, ajax_params=form)
+
+
 def more_groups(page: ProxyPage, call: ProxyCall, known_total: int | None) -> bool:
     """Whether to ask for the next group: stop on an empty recordset or on totalrecord."""
     if not page.records:

@@ -191,3 +191,18 @@ def test_js_only_list_is_detected_and_its_rendered_records_read():
     title="环翠区人民政府2023年政府信息公开工作年度报告">环翠区...</a><span>2024-01-09</span></li></ul></div></div>"""
     (record,) = hanweb.rendered_records(rendered, "http://www.huancui.gov.cn/col/col7/index.html")
     assert record.url == "http://www.huancui.gov.cn/art/2024/1/9/art_7_8.html"
+
+
+def test_the_browser_s_proxy_call_tells_how_to_ask_for_the_next_groups():
+    config = hanweb.config_from_proxy_call(
+        "http://www.huancui.gov.cn/module/web/jpage/dataproxy.jsp?startrecord=1&endrecord=45&perpage=15",
+        "col=1&appid=1&webid=3&path=%2F&columnid=4003&unitid=9&permissiontype=0")
+    assert (config.per_page, config.group_size, config.unitid) == (15, 3, "9")
+    call = hanweb.proxy_call(config, "http://www.huancui.gov.cn/col/col4003/index.html", 2)
+    assert call.url == ("http://www.huancui.gov.cn/module/web/jpage/dataproxy.jsp"
+                        "?startrecord=46&endrecord=90&perpage=15")
+    assert call.form["columnid"] == "4003" and call.form["path"] == "/"
+    # Not a first group of the classic style: nothing to go on.
+    assert hanweb.config_from_proxy_call("http://h/module/web/jpage/dataproxy.jsp?page=2&perpage=15", None) is None
+    assert hanweb.config_from_proxy_call(
+        "http://h/module/web/jpage/dataproxy.jsp?startrecord=46&endrecord=90&perpage=15", None) is None

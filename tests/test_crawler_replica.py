@@ -147,6 +147,9 @@ def test_js_only_list_is_rendered_with_playwright_and_chromium(portal, tmp_path,
     # The browser's own requests name nianbao too.
     assert all("nianbao" in {k.lower(): v for k, v in r.headers.items()}["user-agent"] for r in portal.requests)
     assert "/module/web/jpage/dataproxy.jsp" in by_browser
+    # The browser rendered the first group; the crawler asked the proxy for the others itself.
+    by_crawler = [r.path for r in portal.requests if "Sec-Fetch-Mode" not in r.headers]
+    assert any(p.startswith("/module/web/jpage/dataproxy.jsp?startrecord=2&") for p in by_crawler)
     assert ("/module/xxgk/search.jsp" in by_browser) == (render_js is True)
 
 

@@ -229,14 +229,20 @@ def column_page(site: Site, column: Column, links: Links) -> str:
     return _column_shell(site, column, body)
 
 
+# A JS-only list renders one group, as jpage does; the replica's groups are small enough
+# that its few reports need more than one (the crawler must ask the proxy for the rest).
+JS_GROUP_SIZE = 1
+
+
 def js_column_page(site: Site, column: Column) -> str:
-    """A column whose list only a browser sees: no datastore, ids computed at run time."""
+    """A column whose list only a browser sees: no datastore, ids computed at run time.
+    The browser renders the first group; the rest are only in the data proxy."""
     offset = column.column_id - 4000
     body = (f'<div id="{column.unit_id}"></div>\n<script type="text/javascript">\n'
             f"var cid = 4000 + {offset}; var uid = '{column.unit_id}';\n"
             "function jpage(el, o) {\n"
             "  var xhr = new XMLHttpRequest();\n"
-            "  xhr.open('POST', o.proxyUrl + '?startrecord=1&endrecord=' + (3 * o.perPage) + '&perpage=' + o.perPage, true);\n"
+            "  xhr.open('POST', o.proxyUrl + '?startrecord=1&endrecord=' + (o.groupSize * o.perPage) + '&perpage=' + o.perPage, true);\n"
             "  xhr.setRequestHeader('Content-Type', 'application/x-www-form-urlencoded; charset=UTF-8');\n"
             "  xhr.setRequestHeader('X-Requested-With', 'XMLHttpRequest');\n"
             "  xhr.onload = function () {\n"
@@ -246,7 +252,8 @@ def js_column_page(site: Site, column: Column) -> str:
             "  };\n"
             "  var p = []; for (var k in o.ajaxParam) p.push(k + '=' + encodeURIComponent(o.ajaxParam[k]));\n"
             "  xhr.send(p.join('&'));\n}\n"
-            f"jpage(document.getElementById(uid), {{perPage:{column.per_page},proxyUrl:'/module/web/jpage/dataproxy.jsp',"
+            f"jpage(document.getElementById(uid), {{perPage:{column.per_page},groupSize:{JS_GROUP_SIZE},"
+            "proxyUrl:'/module/web/jpage/dataproxy.jsp',"
             f"ajaxParam:{{col:1,appid:1,webid:{site.profile.webid},path:'/',columnid:cid,unitid:uid,"
             "permissiontype:0}});\n</script>\n")
     return _column_shell(site, column, body)

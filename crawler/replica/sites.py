@@ -404,7 +404,8 @@ def _build_huancui(site: Site, rng: random.Random, ids: _Ids) -> None:
     # 区人民政府's own reports: articles in a column only a browser can list.
     gov = Body("人民政府", site.profile.site_name, uscc(site.profile.county_code, rng), "zhengfu",
                ids.column(), ids.column())
-    column = Column(site.annual_column, ids.unit(), "区政府信息公开年度报告", 10, "span_after", js_only=True)
+    # One record a page (and a group: pages.JS_GROUP_SIZE): the browser sees one report of three.
+    column = Column(site.annual_column, ids.unit(), "区政府信息公开年度报告", 1, "span_after", js_only=True)
     site.columns[column.column_id] = column
     for year in site.years:
         report = _new_report(site, gov, year, "html", rng)

@@ -117,6 +117,8 @@ class HanwebSpider(scrapy.Spider):
         settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
 
         self.browser = False
+        # page URL -> (URL, form body) of the data-proxy call its scripts made in the browser
+        self.browser_proxy_calls: dict[str, tuple[str, str | None]] = {}
         if any(s.render_js for s in self.sites):
             launch = launch_options()
             if launch:
@@ -164,6 +166,7 @@ class HanwebSpider(scrapy.Spider):
             # render_js = true: every column page through the browser, its scripts run.
             meta.setdefault("playwright", True)
             meta.setdefault("playwright_page_methods", [page_method("wait_for_load_state", "networkidle")])
+            meta.setdefault("playwright_page_event_handlers", {"request": "record_proxy_call"})
         kwargs = dict(callback=callback, errback=self.failed, meta=meta, headers=headers,
                       priority=PRIORITY[role])
         if formdata is not None:
@@ -249,7 +252,10 @@ class HanwebSpider(scrapy.Spider):
             yield item
             return
         text, url = page.text, page.url
-        records = list(hanweb.rendered_records(text, url)) if response.meta.get("playwright") else []
+        records = []
+        if response.meta.get("playwright"):
+            records = hanweb.rendered_records(text, url)
+            yield from self.groups_after_rendered(response.url, url, site, records)
         for store in hanweb.parse_datastores(text, url):
             records += store.records
             config = store.config
@@ -286,12 +292,31 @@ class HanwebSpider(scrapy.Spider):
         request = self.request(
             response.url, self.parse_list, LIST, site,
             meta={"playwright": True, FP_META: fps,
+                  "playwright_page_event_handlers": {"request": "record_proxy_call"},
                   "playwright_page_methods": [page_method("wait_for_selector", ".default_pgContainer li, "
                                                           ".default_pgContainer tr", timeout=20_000)]},
         )
         request.dont_filter = True  # same URL as the static page, on purpose
         yield request
         yield item
+
+    async def record_proxy_call(self, request) -> None:
+        """Playwright's ``request`` event: note the data-proxy call of a page's list script."""
+        if "dataproxy" in request.url and request.frame.url not in self.browser_proxy_calls:
+            self.browser_proxy_calls[request.frame.url] = (request.url, request.post_data)
+
+    def groups_after_rendered(self, page_url: str, column_url: str, site: Site, rendered: list):
+        """The groups after the first, which the browser rendered: from the data proxy,
+        asked the way the page's script asked it (its ids exist only at run time)."""
+        call = self.browser_proxy_calls.pop(page_url, None)
+        if call is None:
+            return
+        config = hanweb.config_from_proxy_call(urljoin(page_url, call[0]), call[1])
+        if config is None:
+            logger.warning("rendered list %s: its script's proxy call %s is not one the crawler can page "
+                           "(startrecord/endrecord/perpage); only its first group is read", page_url, call[0])
+        elif len(rendered) >= config.per_page * config.group_size:
+            yield from self.proxy_group(config, column_url, 2, site, None)
 
     def follow_link(self, link: hanweb.Link, site: Site):
         if not site.owns(link.url):
