@@ -252,11 +252,14 @@ class HanwebSpider(scrapy.Spider):
             yield item
             return
         text, url = page.text, page.url
+        stores = hanweb.parse_datastores(text, url)
         records = []
         if response.meta.get("playwright"):
             records = hanweb.rendered_records(text, url)
-            yield from self.groups_after_rendered(response.url, url, site, records)
-        for store in hanweb.parse_datastores(text, url):
+            call = self.browser_proxy_calls.pop(response.url, None)
+            if call and not stores:  # a datastore's own pager configuration asks for its later groups
+                yield from self.groups_after_rendered(call, url, site, records)
+        for store in stores:
             records += store.records
             config = store.config
             if config.total_record is None or config.total_record > len(store.records):
@@ -305,16 +308,14 @@ class HanwebSpider(scrapy.Spider):
         if "dataproxy" in request.url and request.frame.url not in self.browser_proxy_calls:
             self.browser_proxy_calls[request.frame.url] = (request.url, request.post_data)
 
-    def groups_after_rendered(self, page_url: str, column_url: str, site: Site, rendered: list):
+    def groups_after_rendered(self, call: tuple[str, str | None], column_url: str, site: Site, rendered: list):
         """The groups after the first, which the browser rendered: from the data proxy,
         asked the way the page's script asked it (its ids exist only at run time)."""
-        call = self.browser_proxy_calls.pop(page_url, None)
-        if call is None:
-            return
-        config = hanweb.config_from_proxy_call(urljoin(page_url, call[0]), call[1])
+        proxy_url, body = call
+        config = hanweb.config_from_proxy_call(urljoin(column_url, proxy_url), body)
         if config is None:
             logger.warning("rendered list %s: its script's proxy call %s is not one the crawler can page "
-                           "(startrecord/endrecord/perpage); only its first group is read", page_url, call[0])
+                           "(startrecord/endrecord/perpage); only its first group is read", column_url, proxy_url)
         elif len(rendered) >= config.per_page * config.group_size:
             yield from self.proxy_group(config, column_url, 2, site, None)
 
