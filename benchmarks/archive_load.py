@@ -85,12 +85,16 @@ def _archive_with_originals(data_dir: Path, count: int) -> Archive:
     return archive
 
 
-def _timed(data_dir: Path, batch: list[dict], load) -> tuple[float, float, int]:
-    """Wall seconds, CPU seconds of this process, derived rows written."""
-    # Every run loads the same records: each starts with the loader's caches cold, as a real
-    # load of new reports would, or the later runs would skip the segmentation the first paid.
+def _cold_caches() -> None:
+    """Every load prepares the same records: each starts with the loader's caches cold, as a
+    real load of new reports would, or the later loads would skip the segmentation the first paid."""
     _segment_piece.cache_clear()
     _place.cache_clear()
+
+
+def _timed(data_dir: Path, batch: list[dict], load) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds of this process, derived rows written."""
+    _cold_caches()
     with _archive_with_originals(data_dir, len(batch)) as archive:
         started, cpu_started = time.perf_counter(), time.process_time()
         load(archive)
@@ -132,8 +136,7 @@ def _write(archive: Archive, readings) -> None:
 
 
 def _prepared_by_workers(batch: list[dict]) -> list[bytes]:
-    _segment_piece.cache_clear()
-    _place.cache_clear()
+    _cold_caches()
     return [pickle.dumps(_reading(n, parsed)) for n, parsed in enumerate(batch)]
 
 
