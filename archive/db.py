@@ -91,7 +91,7 @@ def _initial(db: sqlite_utils.Database) -> None:
             "county": str,
             "region_code": str,
             "body_type": str,
-            # Why the region is unknown or only partly known (archive.regions.locate).
+            # Why the region is unknown or only partly known (parsers.regions.locate).
             "region_note": str,
             "year": int,
             "published": str,

@@ -119,10 +119,8 @@ def fts_query(query: str) -> str:
 
 
 def _locate(organization, region) -> dict:
-    try:
-        from .regions import locate
-    except ImportError:  # the regions module is optional: columns stay NULL without it
-        return {}
+    from parsers.regions import locate  # loads cpca's gazetteer: only when a report is prepared
+
     return locate(organization, region)
 
 

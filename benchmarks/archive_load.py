@@ -2,7 +2,7 @@
 
     python3 -m benchmarks.archive_load [--reports 10000] [--rounds 3]
 
-Records come from ``parsers.synthetic.random_record`` with varied bodies,
+Records come from ``nianbao.testbed.synthetic.random_record`` with varied bodies,
 years and both templates. Each load starts from an empty archive holding one
 original per report (a ``documents`` row, written before the clock starts)
 and goes as ``nianbao parse`` goes once a report's files are parsed: the
@@ -40,7 +40,7 @@ from archive.load import Source, _place, _segment_piece, load_record, segment
 from archive.reparse import (
     REPORTS_PER_COMMIT, Candidate, Original, ParseSummary, Reading, choose, write_readings,
 )
-from parsers.synthetic import random_record
+from nianbao.testbed.synthetic import random_record
 
 ORGANIZATIONS = [
     ("威海市文登区统计局", "山东省威海市文登区"),

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from crawler.replica import ReplicaPortal
+from nianbao.testbed.replica import ReplicaPortal
 
 ROOT = Path(__file__).resolve().parent.parent
 POLITENESS_OFF = ["DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False", "CONCURRENT_REQUESTS=32",
@@ -52,7 +52,7 @@ def main(argv=None) -> None:
             ReplicaPortal(seed=0, bodies_per_site=args.bodies, years=years) as portal:
         tmp = Path(tmp)
         expected = [e for e in portal.expected_reports if not e["disallowed"] and not e["needs_js"]]
-        command = [sys.executable, "-c", "from archive.cli import cli; cli(prog_name='nianbao')", "crawl",
+        command = [sys.executable, "-c", "from nianbao.cli import cli; cli(prog_name='nianbao')", "crawl",
                    "--sites-file", str(registry(portal, tmp / "sites.toml")), "--data-dir", str(tmp / "data")]
         for setting in POLITENESS_OFF:
             command += ["-s", setting]

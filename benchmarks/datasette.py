@@ -5,9 +5,9 @@
 Builds (or reuses: cached under ``~/.cache/nianbao/bench/``, keyed by the
 number of reports, the schema version and the build's own version) an archive with the real schema
 (``archive.db.migrate``) filled by bulk inserts: a few dozen distinct
-synthetic records (``parsers.synthetic.random_record``, turned into rows by
+synthetic records (``nianbao.testbed.synthetic.random_record``, turned into rows by
 ``archive.load.derived_rows``) repeated over bodies named after every county
-of cpca's gazetteer and placed by ``archive.regions.locate``, years
+of cpca's gazetteer and placed by ``parsers.regions.locate``, years
 2019-2023. Then serves it as ``nianbao serve`` does (immutable, inspect data)
 and prints the median and 90th-percentile time of each page through
 Datasette's in-process ASGI client (no network; target: median <= 300 ms).
@@ -33,7 +33,7 @@ def _organizations(count: int) -> list[tuple[str, dict]]:
     """Distinct body names: every county of the gazetteer with a few department suffixes."""
     import cpca
 
-    from archive.regions import locate
+    from parsers.regions import locate
 
     counties = [p for p in cpca.ad_2_addr_dict.values() if p.rank == 2 and p.name not in ("市辖区", "县")]
     names = []
@@ -68,7 +68,7 @@ def build(db_path: Path, reports: int) -> float:
 def _fill(db_path: Path, reports: int) -> float:
     from archive.db import connect, migrate
     from archive.load import DERIVED_COLUMNS, derived_rows
-    from parsers.synthetic import random_record
+    from nianbao.testbed.synthetic import random_record
 
     started = time.perf_counter()
     db = connect(db_path)
@@ -143,7 +143,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=15)
     args = parser.parse_args()
 
-    from archive.serve import build_datasette
+    from nianbao.serve import build_datasette
 
     workdir = args.dir or cache_dir(args.reports)
     workdir.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,7 @@
 
     python3 -m benchmarks.parsers [--reports 200]
 
-Inputs are synthetic reports (``parsers.synthetic``): varied seeds, both
+Inputs are synthetic reports (``nianbao.testbed.synthetic``): varied seeds, both
 templates, one- and three-row （六）, the seeds' label variants; HTML as
 Hanweb article pages (half of them GBK), DOCX as the filled official
 template, text in the seeds' two layouts. Rendering happens before the
@@ -24,7 +24,7 @@ import statistics
 import time
 
 from parsers import parse_bytes, read_document
-from parsers.synthetic import random_record, render_docx, render_html, render_text
+from nianbao.testbed.synthetic import random_record, render_docx, render_html, render_text
 
 TARGET_PER_SECOND = 50
 

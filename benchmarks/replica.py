@@ -16,7 +16,7 @@ import http.client
 import time
 from urllib.parse import urlsplit
 
-from crawler.replica import ReplicaPortal
+from nianbao.testbed.replica import ReplicaPortal
 
 
 def _get_all(urls: list[str]) -> int:

@@ -20,7 +20,7 @@ import argparse
 import time
 
 from parsers import read_document
-from parsers.synthetic import random_record, render_docx, render_html, render_text, with_blanks
+from nianbao.testbed.synthetic import random_record, render_docx, render_html, render_text, with_blanks
 from parsers.template import read_record
 from parsers.text import read_text
 from tests.conftest import SEEDS

@@ -3,7 +3,7 @@
 Everything is read from what the document prints: the title lines before
 the first section, the date line at the end (else the page's 发布日期), the
 year in the title (else the 统计期限 sentence, else the year the first
-section opens with). The region is the body's name resolved by ``cpca``.
+section opens with). The region is the body's name placed by ``regions.locate``.
 """
 
 from __future__ import annotations
@@ -121,15 +121,11 @@ def read_published(closing: list[str], page_date: str | None) -> str | None:
 
 @lru_cache(maxsize=4096)
 def read_region(organization: str | None) -> str | None:
-    """Province + city + county named by the body (best effort, via cpca)."""
+    """Province + city + county named by the body, as far as ``regions.locate`` places it unambiguously."""
     if not organization:
         return None
-    import cpca  # loads its address tables: only when a region is wanted
+    from .regions import locate  # loads cpca's gazetteer: only when a region is wanted
 
-    row = cpca.transform([organization]).iloc[0]
-    parts = []
-    for key in ("省", "市", "区"):
-        value = row[key]
-        if isinstance(value, str) and value and value != "市辖区" and value not in parts:
-            parts.append(value)
-    return "".join(parts) or None
+    placed = locate(organization, None)
+    parts = (placed["province"], placed["city"], placed["county"])
+    return "".join(dict.fromkeys(p for p in parts if p)) or None

@@ -28,9 +28,9 @@ def seed_text():
 
 @pytest.fixture(scope="module")
 def sample_archive(tmp_path_factory):
-    """A data directory holding ``archive.demo``'s sample reports (originals and
+    """A data directory holding ``nianbao.demo``'s sample reports (originals and
     ``nianbao.db``), built once per test module."""
-    from archive.demo import load_sample_reports
+    from nianbao.testbed.sample import load_sample_reports
 
     data_dir = tmp_path_factory.mktemp("sample-archive")
     load_sample_reports(data_dir)

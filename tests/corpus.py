@@ -1,6 +1,6 @@
 """The accuracy corpus for the hard formats.
 
-Consistent random reports (``parsers.synthetic``: both templates, one- and
+Consistent random reports (``nianbao.testbed.synthetic``: both templates, one- and
 three-row （六）) are rendered the way they reach us: the filled official
 DOCX template converted by LibreOffice to PDF and to legacy .doc; the PDF
 printed to page images with scan noise and a slight rotation, bound back
@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from parsers import synthetic
+from nianbao.testbed import synthetic
 from parsers.document import Table
 
 FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"

@@ -87,7 +87,7 @@ def test_export_refuses_a_non_empty_folder(archive, tmp_path):
 def test_a_bundle_can_be_published_as_it_is(archive, tmp_path):
     import asyncio
 
-    from archive.serve import build_datasette
+    from nianbao.serve import build_datasette
 
     bundle = tmp_path / "bundle"
     export_bundle(archive, bundle)

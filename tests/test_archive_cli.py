@@ -5,7 +5,7 @@ import subprocess
 from click.testing import CliRunner
 
 from archive import Archive
-from archive.cli import cli
+from nianbao.cli import cli
 from archive.db import MIGRATIONS
 from tests.conftest import NIANBAO, SEEDS
 

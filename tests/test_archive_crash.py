@@ -12,7 +12,7 @@ LOADER = """
 import sys
 from archive import Archive
 from archive.load import load_record
-from parsers.synthetic import random_record
+from nianbao.testbed.synthetic import random_record
 
 with Archive(sys.argv[1]) as archive:
     for n in range(100000):

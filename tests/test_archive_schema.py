@@ -92,7 +92,7 @@ def test_readers_see_the_last_commit_while_a_load_is_writing(tmp_path):
 
 def test_facets_read_an_index_and_statistics_follow_a_load(tmp_path):
     from archive.load import load_records
-    from parsers.synthetic import random_record
+    from nianbao.testbed.synthetic import random_record
 
     archive = Archive(tmp_path)
     assert_loader_finds_reports_by_key(archive.db)

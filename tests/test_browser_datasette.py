@@ -37,7 +37,7 @@ def server(sample_archive):
     """``nianbao serve`` in a subprocess, until the module's tests are done."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-c", "from archive.cli import cli; cli()", "serve", "--data-dir", str(sample_archive),
+        [sys.executable, "-c", "from nianbao.cli import cli; cli()", "serve", "--data-dir", str(sample_archive),
          "--port", str(port)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
     )

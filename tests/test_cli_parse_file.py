@@ -6,7 +6,7 @@ import subprocess
 import pytest
 from click.testing import CliRunner
 
-from archive.cli import cli
+from nianbao.cli import cli
 from tests.conftest import NIANBAO, SEEDS, SPEC
 
 SEED_002 = next(SEEDS.glob("002_*.txt"))
@@ -95,7 +95,7 @@ def test_a_directory_is_read_as_one_flip_book(tmp_path):
     """A FlipBuilder book's files/basic-html/pageN.html: one line per printed line or table cell."""
     import html
 
-    from parsers.synthetic import random_record, render_text
+    from nianbao.testbed.synthetic import random_record, render_text
 
     record = random_record(6)
     lines = [line.strip() for line in render_text(record, "tabs").replace("\t", "\n").splitlines() if line.strip()]

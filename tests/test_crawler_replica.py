@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 import pytest
 
 from crawler.browser import launch_options
-from crawler.replica import ReplicaPortal
+from nianbao.testbed.replica import ReplicaPortal
 
 ROOT = Path(__file__).resolve().parent.parent
-CLI = "from archive.cli import cli; cli(prog_name='nianbao')"
+CLI = "from nianbao.cli import cli; cli(prog_name='nianbao')"
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "NIANBAO_RETRY_BACKOFF_BASE=0"]
 
 

@@ -107,7 +107,7 @@ def test_unanswerable_challenges_say_why():
 
 def test_crawl_command_rejects_unknown_sites_before_starting(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-c", "from archive.cli import cli; cli(prog_name='nianbao')", "crawl", "nowhere",
+        [sys.executable, "-c", "from nianbao.cli import cli; cli(prog_name='nianbao')", "crawl", "nowhere",
          "--data-dir", str(tmp_path)],
         capture_output=True, text=True, timeout=60,
     )

@@ -5,7 +5,7 @@ import pytest
 import parsers
 from parsers.errors import ParseError
 from parsers.flipbook import read_pages
-from parsers.synthetic import random_record, render_text
+from nianbao.testbed.synthetic import random_record, render_text
 from tests import corpus
 
 
@@ -78,7 +78,7 @@ def test_parse_file_reads_a_book_folder_or_its_page_files_as_one_report(record, 
 
     from click.testing import CliRunner
 
-    from archive.cli import cli
+    from nianbao.cli import cli
 
     root = corpus.write_flipbook(record, tmp_path / "book")
     pages = sorted((root / "files" / "basic-html").glob("page*.html"), key=lambda p: -len(p.name))

@@ -8,9 +8,10 @@ import unicodedata
 import pytest
 
 import parsers
-from parsers import ocr, synthetic
+from parsers import ocr
+from nianbao.testbed import synthetic
 from parsers.document import Cell, Document, Image, Paragraph, Table
-from parsers.synthetic import random_record
+from nianbao.testbed.synthetic import random_record
 from tests import corpus
 
 

@@ -8,7 +8,7 @@ import pytest
 import parsers
 from parsers.errors import MissingTool, ParseError
 from parsers.office import convert, read_office
-from parsers.synthetic import random_record, render_docx
+from nianbao.testbed.synthetic import random_record, render_docx
 from tests import corpus
 
 RTF = (

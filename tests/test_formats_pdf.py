@@ -14,7 +14,7 @@ from parsers import limits
 from parsers.document import Paragraph, Table
 from parsers.errors import ParseError
 from parsers.pdf import read_pdf
-from parsers.synthetic import random_record
+from nianbao.testbed.synthetic import random_record
 from tests import corpus
 
 FEATURES = (corpus.FIXTURES / "features.pdf").read_bytes()

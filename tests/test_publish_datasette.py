@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from archive.serve import build_datasette
+from nianbao.serve import build_datasette
 
 WENDENG = "威海市文登区统计局"
 
@@ -253,7 +253,7 @@ def test_a_report_page_shows_its_originals_totals_and_failed_checks(ds, sample_d
 def test_the_refusals_query_lists_every_refusal_code_of_the_spec():
     import re
 
-    from archive.serve import load_metadata
+    from nianbao.serve import load_metadata
     from parsers.model import APPLICATION_ROWS
 
     sql = load_metadata(None)["databases"]["nianbao"]["queries"]["refusals_by_reason"]["sql"]
@@ -268,7 +268,7 @@ def test_live_mode_serves_a_mutable_database_without_the_download(sample_archive
 
 
 def test_table_counts_come_from_inspect_data_rebuilt_when_the_database_changes(tmp_path):
-    from archive.serve import inspect_data
+    from nianbao.serve import inspect_data
 
     source = tmp_path / "nianbao.db"
     conn = sqlite3.connect(source)

@@ -8,7 +8,7 @@ import zipfile
 import pytest
 from click.testing import CliRunner
 
-from archive.cli import cli
+from nianbao.cli import cli
 from archive.export_csv import KEY_COLUMNS, STANDARD_TABLES, export_csv
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from archive.run import RunLocked, RunSummary, run_lock
+from nianbao.run import RunLocked, RunSummary, run_lock
 
 
 def test_the_lock_admits_one_run_at_a_time_and_names_the_holder(tmp_path):

@@ -1,10 +1,11 @@
-"""archive.regions: real body names placed through cpca's gazetteer, never guessed."""
+"""parsers.regions: real body names placed through cpca's gazetteer, never guessed."""
 
 import sqlite3
 
 import pytest
 
-from archive.regions import locate, unmapped_organizations
+from nianbao.serve import load_metadata
+from parsers.regions import locate
 
 
 @pytest.mark.parametrize(
@@ -90,11 +91,12 @@ def test_nothing_printed_gives_nothing():
 
 def test_unmapped_organizations_lists_unknown_and_partial_places():
     conn = sqlite3.connect(":memory:")
-    conn.execute("create table reports (organization, region_code, region_note)")
+    conn.row_factory = sqlite3.Row
+    conn.execute("create table reports (organization, region_code, region_note, is_latest)")
     for name in ["威海市文登区统计局", "上庄镇人民政府", "上庄镇人民政府", "西宁市湟中区统计局"]:
         placed = locate(name, None)
-        conn.execute("insert into reports values (?, ?, ?)", (name, placed["region_code"], placed["region_note"]))
-    listed = unmapped_organizations(conn)
+        conn.execute("insert into reports values (?, ?, ?, 1)", (name, placed["region_code"], placed["region_note"]))
+    listed = conn.execute(load_metadata(None)["databases"]["nianbao"]["queries"]["unmapped_organizations"]["sql"]).fetchall()
     assert [row["organization"] for row in listed] == ["上庄镇人民政府", "西宁市湟中区统计局"]
     assert listed[0]["reports"] == 2
 

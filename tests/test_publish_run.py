@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-from archive.demo import POLITENESS_OFF, replica_sites_toml
-from archive.run import EXIT_LOCKED, run_lock
-from crawler.replica import ReplicaPortal
+from nianbao.demo import POLITENESS_OFF, replica_sites_toml
+from nianbao.run import EXIT_LOCKED, run_lock
+from nianbao.testbed.replica import ReplicaPortal
 
 # Real crawls in subprocesses: about a minute and a half in all.
 pytestmark = pytest.mark.slow
@@ -22,7 +22,7 @@ SUMMARY = re.compile(r"nianbao run (ok|FAILED): (\d+) new, (\d+) changed, (\d+) 
 
 def nianbao(*args, timeout=240):
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    return subprocess.run([sys.executable, "-c", "from archive.cli import cli; cli()", *args],
+    return subprocess.run([sys.executable, "-c", "from nianbao.cli import cli; cli()", *args],
                           capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, env=env)
 
 

@@ -162,7 +162,7 @@ def test_word_templates_and_macro_enabled_files_are_read_as_documents(main_type)
 
 
 def test_filled_official_template_reads_back_its_printed_values():
-    from parsers.synthetic import random_record, render_docx
+    from nianbao.testbed.synthetic import random_record, render_docx
 
     record = random_record(21)
     tables = read_docx(render_docx(record)).tables()

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from parsers import parse_bytes
-from parsers.synthetic import as_printed, random_record, render_docx, render_html, render_text, with_blanks
+from nianbao.testbed.synthetic import as_printed, random_record, render_docx, render_html, render_text, with_blanks
 from tests.conftest import SPEC
 
 LIAOCHENG = json.loads((SPEC / "example-liaocheng-2022.json").read_text(encoding="utf-8"))

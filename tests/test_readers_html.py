@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from parsers import ParseError, read_document
 from parsers.document import Image, Paragraph, Table
 from parsers.html import read_html
-from parsers.synthetic import random_record, render_html
+from nianbao.testbed.synthetic import random_record, render_html
 
 REPORT = "<p>一、总体情况</p><p>本机关共收到政府信息公开申请3件。</p>"
 

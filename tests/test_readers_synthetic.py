@@ -7,7 +7,7 @@ import pytest
 from lxml import html as lxml_html
 
 from parsers import model
-from parsers.synthetic import (
+from nianbao.testbed.synthetic import (
     APPLICANTS,
     application_rows,
     random_record,
@@ -68,7 +68,7 @@ def test_active_disclosure_follows_the_template_layout():
 def test_docx_keeps_the_official_templates_merged_cells():
     from importlib import resources
 
-    blank = docx.Document(resources.files("parsers.templates").joinpath("template-2021-blank.docx").open("rb"))
+    blank = docx.Document(resources.files("nianbao.testbed.templates").joinpath("template-2021-blank.docx").open("rb"))
     filled = docx.Document(io.BytesIO(render_docx(random_record(5))))
 
     def merges(table):

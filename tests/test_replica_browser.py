@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from crawler.replica import ReplicaPortal
+from nianbao.testbed.replica import ReplicaPortal
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 

@@ -1,4 +1,4 @@
-"""``python3 -m crawler.replica`` serves in the foreground and stops cleanly on SIGTERM."""
+"""``python3 -m nianbao.testbed.replica`` serves in the foreground and stops cleanly on SIGTERM."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_foreground_server_prints_its_urls_serves_and_stops_on_sigterm():
-    process = subprocess.Popen([sys.executable, "-m", "crawler.replica", "--port", "0", "--bodies", "2",
+    process = subprocess.Popen([sys.executable, "-m", "nianbao.testbed.replica", "--port", "0", "--bodies", "2",
                                 "--years", "2022,2023"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
     try:
@@ -37,7 +37,7 @@ def test_a_taken_port_is_a_one_line_error():
         taken.bind(("127.0.0.2", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = subprocess.run([sys.executable, "-m", "crawler.replica", "--port", str(port)], cwd=ROOT,
+        result = subprocess.run([sys.executable, "-m", "nianbao.testbed.replica", "--port", str(port)], cwd=ROOT,
                                 capture_output=True, text=True, timeout=30)
     assert result.returncode == 1
     assert result.stderr.strip() == (f"cannot listen on port {port} of 127.0.0.2, 127.0.0.3, 127.0.0.4, "
@@ -45,6 +45,6 @@ def test_a_taken_port_is_a_one_line_error():
 
 
 def test_bad_years_are_refused_by_the_argument_parser():
-    result = subprocess.run([sys.executable, "-m", "crawler.replica", "--years", "2022,soon"], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-m", "nianbao.testbed.replica", "--years", "2022,soon"], cwd=ROOT,
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 2 and "not a comma-separated list of years: '2022,soon'" in result.stderr

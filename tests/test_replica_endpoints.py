@@ -10,7 +10,7 @@ from urllib.parse import quote
 import pytest
 from lxml import etree
 
-from crawler.replica import ReplicaPortal
+from nianbao.testbed.replica import ReplicaPortal
 from tests.replica_http import fetch, hrefs
 
 

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from crawler.replica import ReplicaPortal
+from nianbao.testbed.replica import ReplicaPortal
 from tests.replica_http import fetch
 
 

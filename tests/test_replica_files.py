@@ -8,7 +8,7 @@ import shutil
 import pdfplumber
 import pytest
 
-from crawler.replica import ReplicaPortal
+from nianbao.testbed.replica import ReplicaPortal
 from tests.replica_http import fetch
 
 pytestmark = [

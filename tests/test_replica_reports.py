@@ -9,8 +9,8 @@ from urllib.parse import urljoin
 
 import pytest
 
-from crawler.replica import ReplicaPortal
-from crawler.replica.sites import build_site, uscc_is_valid
+from nianbao.testbed.replica import ReplicaPortal
+from nianbao.testbed.replica.sites import build_site, uscc_is_valid
 from tests.replica_http import fetch, hrefs
 
 

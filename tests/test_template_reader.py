@@ -9,7 +9,7 @@ from parsers import read_document
 from parsers.document import Document, Image, Paragraph, Table
 from parsers.labels import read_value
 from parsers.model import APPLICATION_ROWS
-from parsers.synthetic import random_record, render_docx, render_html, render_text, with_blanks
+from nianbao.testbed.synthetic import random_record, render_docx, render_html, render_text, with_blanks
 from parsers.template import read_record
 from parsers.text import read_text
 

@@ -1,1 +1,1 @@
-"""Datasette publishing assets: metadata.yml, plugins/, templates/ (served by ``archive.serve``)."""
+"""Datasette publishing assets: metadata.yml, plugins/, templates/ (served by ``nianbao.serve``)."""

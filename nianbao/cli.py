@@ -250,7 +250,7 @@ def crawl_command(sites, url, family, sites_file, data_dir, since, jobdir, overr
               help="Serve the database mutable, to watch a load in progress (no download link then).")
 def serve_command(data_dir, host, port, live):
     """Publish the archive with Datasette (immutable, with the nianbao.db download)."""
-    from archive.serve import serve
+    from nianbao.serve import serve
 
     try:
         serve(data_dir, host=host, port=port, immutable=not live)
@@ -273,11 +273,11 @@ def run_command(data_dir, sites, sites_file, overrides, strict, then_serve, host
 
     Exit status 0 when done, 1 when the run failed, 75 when another run holds the data dir.
     """
-    from archive.run import main
+    from nianbao.run import main
 
     status = main(data_dir, tuple(sites), sites_file=sites_file, overrides=tuple(overrides), strict=strict)
     if status == 0 and then_serve:
-        from archive.serve import serve
+        from nianbao.serve import serve
 
         serve(data_dir, host=host, port=port)
     raise SystemExit(status)
@@ -296,7 +296,7 @@ def demo_command(data_dir, serve, host, port, replica_port, bodies_per_site):
 
     The demo archive goes to DATA_DIR/demo, apart from a real archive.
     """
-    from archive.demo import demo
+    from nianbao.demo import demo
 
     try:
         status = demo(data_dir / "demo", serve=serve, host=host, port=port, replica_port=replica_port,

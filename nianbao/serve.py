@@ -20,7 +20,10 @@ from pathlib import Path
 import yaml
 from datasette.app import Datasette
 
-HERE = Path(__file__).resolve().parent / "datasette"
+import archive.datasette
+
+# The publication's assets (metadata, plugins, templates) sit beside the archive they describe.
+HERE = Path(archive.datasette.__file__).resolve().parent
 METADATA = HERE / "metadata.yml"
 PLUGINS_DIR = HERE / "plugins"
 TEMPLATES_DIR = HERE / "templates"

@@ -1,16 +1,12 @@
-"""``nianbao demo``: the whole pipeline against the bundled replica portal,
-then Datasette on 127.0.0.1 — everything visible with no internet.
-
-Also ``load_sample_reports``: a small archive built without a crawl, from
-synthetic reports and a real seed, stored as originals and loaded through
-the archive's own code. The tests, the browser tests and the Datasette
-benchmark use it; it covers every page the publication has (coverage gaps,
-a failed check, an unplaced body, a report without tables, a DOCX original).
+"""A small archive built without a crawl, from synthetic reports and a real
+seed, stored as originals and loaded through the archive's own code. The
+tests, the browser tests and the Datasette benchmark use it; it covers every
+page the publication has (coverage gaps, a failed check, an unplaced body, a
+report without tables, a DOCX original).
 """
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +26,7 @@ class SampleReport:
 
 
 def _sample_originals() -> list[tuple[SampleReport, bytes]]:
-    from parsers.synthetic import random_record, render_docx, render_html, render_text
+    from .synthetic import random_record, render_docx, render_html, render_text
 
     def article(seed, year, organization, region, **kwargs):
         record = random_record(seed, year=year, organization=organization, region=region, **kwargs)
@@ -78,7 +74,7 @@ def _sample_originals() -> list[tuple[SampleReport, bytes]]:
 
 def _seed_originals() -> list[tuple[SampleReport, bytes]]:
     """The real Liaocheng 2022 report (seed 002) as an imported text file, when shared/ is beside the tree."""
-    seed = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds" / "002_ad1dcde78e54ac78.txt"
+    seed = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "002_ad1dcde78e54ac78.txt"
     if not seed.is_file():
         return []
     return [(SampleReport(seed.as_uri(), "聊城市统计局", 2022, seed.name, "text/plain; charset=utf-8", "file"),
@@ -108,59 +104,3 @@ def load_sample_reports(data_dir: str | Path) -> dict[str, int]:
         if summary.failed:
             raise RuntimeError(f"sample reports failed to load: {summary.failed}")
         return dict(archive.db.execute("SELECT report_key, id FROM reports WHERE is_latest = 1").fetchall())
-
-
-# --- nianbao demo -------------------------------------------------------------------------
-
-# Politeness is for real portals; the replica runs on this machine.
-POLITENESS_OFF = ("DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False", "CONCURRENT_REQUESTS_PER_DOMAIN=8")
-
-
-def replica_sites_toml(portal) -> str:
-    """Registry entries for the replica's two sites (the flip-book host is wendeng's extra host)."""
-    import json
-    from urllib.parse import urlsplit
-
-    wendeng, huancui = portal.sites["wendeng"], portal.sites["huancui"]
-    huancui_urls = [f"{huancui.base_url}/"] + ([f"{huancui.alias_url}/"] if huancui.alias_url else [])
-    return (
-        "# Written by `nianbao demo`: the bundled replica portal, not real sites.\n"
-        "[sites.wendeng]\n"
-        'title = "威海市文登区人民政府（replica）"\nfamily = "hanweb"\n'
-        f'base_urls = ["{wendeng.base_url}/"]\nregion_code = "371003"\n'
-        f'extra_hosts = ["{urlsplit(portal.flipbook_url).hostname}"]\n\n'
-        "[sites.huancui]\n"
-        'title = "威海市环翠区人民政府（replica）"\nfamily = "hanweb"\n'
-        f"base_urls = {json.dumps(huancui_urls)}\n"  # a JSON list of strings is a TOML array
-        'region_code = "371002"\n'
-    )
-
-
-def demo(data_dir: Path, *, serve: bool = True, host: str = "127.0.0.1", port: int = 8001,
-         replica_port: int = 8780, bodies_per_site: int = 4, years=(2021, 2022, 2023)) -> int:
-    """Start the replica, run the whole job against it, then serve Datasette (unless ``serve`` is False).
-
-    Fixed replica ports keep report URLs stable, so a second demo is an
-    incremental re-crawl of the same archive. Returns ``nianbao run``'s exit status.
-    """
-    import sys
-
-    from archive.run import main as run_main
-    from crawler.replica import ReplicaPortal
-
-    data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with ReplicaPortal(seed=0, bodies_per_site=bodies_per_site, years=years, port=replica_port) as portal:
-        sites_file = data_dir / "replica-sites.toml"
-        sites_file.write_text(replica_sites_toml(portal), encoding="utf-8")
-        print(f"nianbao demo: replica portal at {portal.sites['wendeng'].base_url}/ and "
-              f"{portal.sites['huancui'].base_url}/", flush=True)
-        status = run_main(data_dir, (), sites_file=sites_file, overrides=POLITENESS_OFF, strict=False)
-        if status != 0 or not serve:
-            return status
-        from archive.serve import serve as serve_datasette
-
-        # The replica keeps running while Datasette serves: reports link to their portal pages.
-        print("nianbao demo: press Ctrl-C to stop", file=sys.stderr, flush=True)
-        serve_datasette(data_dir, host=host, port=port)
-    return status

@@ -1,6 +1,6 @@
 """Report bodies and files, rendered lazily and cached.
 
-The text and tables of every report come from ``parsers.synthetic`` (a seeded,
+The text and tables of every report come from ``nianbao.testbed.synthetic`` (a seeded,
 self-consistent canonical record), so a crawl of the replica can be checked
 end to end against ``ReplicaContent.record(report)``. Binary originals:
 
@@ -26,7 +26,7 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
-from parsers import synthetic
+from nianbao.testbed import synthetic
 
 from .sites import PROFILES, Report
 

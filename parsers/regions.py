@@ -7,7 +7,7 @@ here is a hand-written place table. cpca itself picks the first of several
 same-named places ("鼓楼区统计局" becomes 开封's 鼓楼区 although four cities
 have one), so this module walks the matches itself and stops where a name
 is ambiguous: a place is never guessed. What could not be placed is said in
-``region_note`` and listed by ``unmapped_organizations``.
+``region_note`` (the publication lists such bodies: ``unmapped_organizations``).
 
     >>> locate("威海市文登区统计局", None)["region_code"]
     '371003'
@@ -16,7 +16,6 @@ is ambiguous: a place is never guessed. What could not be placed is said in
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections import defaultdict
 from functools import lru_cache
 
@@ -167,16 +166,3 @@ def locate(organization: str | None, region: str | None) -> dict:
         note = "township named without its county; the gazetteer (cpca) stops at county level"
     result["region_note"] = note if (organization or region) else "no organization or region printed"
     return result
-
-
-def unmapped_organizations(db: sqlite3.Connection | str, table: str = "reports") -> list[dict]:
-    """Organizations whose region is unknown or only partly known, with the reason and how many reports."""
-    conn = sqlite3.connect(db) if isinstance(db, str) else db
-    rows = conn.execute(
-        f"select organization, region_code, region_note, count(*) from [{table}] "
-        "where region_code is null or region_note is not null "
-        "group by organization, region_code, region_note order by count(*) desc, organization"
-    ).fetchall()
-    return [
-        {"organization": o, "region_code": c, "region_note": n, "reports": k} for o, c, n, k in rows
-    ]

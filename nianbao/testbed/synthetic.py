@@ -34,7 +34,7 @@ from importlib import resources
 
 from lxml import etree
 
-from . import model
+from parsers import model
 
 # --- the record -----------------------------------------------------------------------
 
@@ -649,7 +649,7 @@ def render_docx(record: dict, **variants) -> bytes:
     import docx
 
     v = Variants(**variants)
-    template = resources.files("parsers.templates").joinpath("template-2021-blank.docx")
+    template = resources.files("nianbao.testbed.templates").joinpath("template-2021-blank.docx")
     with template.open("rb") as stream:
         document = docx.Document(stream)
     _fill_paragraphs(document, record, v)

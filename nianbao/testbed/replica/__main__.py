@@ -1,4 +1,4 @@
-"""Serve the replica in the foreground: ``python3 -m crawler.replica --port 8000``."""
+"""Serve the replica in the foreground: ``python3 -m nianbao.testbed.replica --port 8000``."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def _years(text: str) -> tuple[int, ...]:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python3 -m crawler.replica", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python3 -m nianbao.testbed.replica", description=__doc__)
     parser.add_argument("--port", type=int, default=8000,
                         help="port on every host address (0 = ephemeral); the alias listens on port+443")
     parser.add_argument("--seed", type=int, default=0)

@@ -3,7 +3,7 @@
 The crawler is built and tested against it, and ``nianbao demo`` crawls it, because
 these machines cannot reach gov.cn. See README.md beside this file.
 
-    from crawler.replica import ReplicaPortal
+    from nianbao.testbed.replica import ReplicaPortal
     with ReplicaPortal(seed=0, bodies_per_site=4, years=(2021, 2022, 2023)) as portal:
         portal.sites["wendeng"].base_url   # http://127.0.0.2:<port>
 """
