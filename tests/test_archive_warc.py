@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import subprocess
+import sys
 
 from warcio.archiveiterator import ArchiveIterator
 
@@ -54,7 +55,9 @@ def test_warc_round_trip(tmp_path):
 
     assert written == 6
     # warcio's own checker recomputes every block and payload digest.
-    check = subprocess.run(["warcio", "check", "-v", str(target)], capture_output=True, text=True)
+    # Through the interpreter running the tests, never a warcio found on PATH (a fresh shell has none).
+    check = subprocess.run([sys.executable, "-c", "from warcio.cli import main; main()", "check", "-v", str(target)],
+                           capture_output=True, text=True)
     assert check.returncode == 0 and check.stdout.count("digest pass") >= 5, check.stdout + check.stderr
     assert sorted(seen) == ["request", "resource", "response", "revisit"]
     assert len(seen["response"]) == len(seen["request"]) == 2
