@@ -9,7 +9,8 @@
 Every fetch becomes a ``fetches`` row, failures included; a body becomes a
 file in the store and a ``documents`` row (once per distinct sha256). All
 database access goes through one connection guarded by a lock, so the
-Scrapy pipeline may call from its own thread.
+Scrapy pipeline may call from its own thread. The lock and the connection are
+the archive's own: callers use the methods below, never SQL of their own.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Mapping
 
+from parsers.limits import MAX_INPUT_BYTES
+
 from . import db as schema
+from .load import Reading, index_sections, write
 from .paths import filename_from_content_disposition, filename_from_url, safe_filename
 from .store import BodyTooLarge, Store
 
-DEFAULT_MAX_BODY = 200 * 1024 * 1024
 FETCH_ROLES = ("list", "report_page", "attachment", "image", "flipbook_page", "file")
 RUN_STATUSES = ("running", "ok", "partial", "failed")
 
@@ -72,7 +75,7 @@ def header_value(headers: Mapping[str, str | list[str]], name: str) -> str | Non
 
 
 class Archive:
-    def __init__(self, data_dir: str | Path, *, max_body_size: int = DEFAULT_MAX_BODY):
+    def __init__(self, data_dir: str | Path, *, max_body_size: int = MAX_INPUT_BYTES):
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         (self.data_dir / "logs").mkdir(exist_ok=True)
@@ -249,6 +252,163 @@ class Archive:
             "status": status,
             "fetched_at": fetched_at,
         }
+
+    def fetch_error(self, fetch_id: int) -> str | None:
+        """Why a recorded fetch failed (None when it did not)."""
+        with self.lock:
+            row = self.db.execute("SELECT error FROM fetches WHERE id = ?", [fetch_id]).fetchone()
+        return row[0] if row else None
+
+    def recorded_urls(self, run_id: int) -> set[str]:
+        """URLs already recorded in a crawl run (a resumed job skips their documents)."""
+        with self.lock:
+            return {url for (url,) in self.db.execute("SELECT url FROM fetches WHERE crawl_run = ?", [run_id])}
+
+    def run_fetch_counts(self, run_id: int) -> list[tuple[str | None, int, int, int]]:
+        """(role, fetches, errors, 304s) of one crawl run, per role."""
+        with self.lock:
+            return self.db.execute(
+                "SELECT role, COUNT(*), COALESCE(SUM(error IS NOT NULL), 0), COALESCE(SUM(not_modified), 0) "
+                "FROM fetches WHERE crawl_run = ? GROUP BY role",
+                [run_id],
+            ).fetchall()
+
+    def last_run_id(self) -> int:
+        """The newest crawl or import run's id (0 before the first)."""
+        with self.lock:
+            return self.db.execute("SELECT COALESCE(MAX(id), 0) FROM crawl_runs").fetchone()[0]
+
+    def runs_since(self, run_id: int) -> list[tuple[int, str, dict]]:
+        """(id, status, counts) of the runs after ``run_id``, oldest first."""
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT id, status, counts FROM crawl_runs WHERE id > ? ORDER BY id", [run_id]).fetchall()
+        return [(rid, status, json.loads(counts or "{}")) for rid, status, counts in rows]
+
+    def archived_fetches(self) -> list[tuple]:
+        """Every successful fetch with a body, oldest first (the WARC export's records)."""
+        with self.lock:
+            return self.db.execute(
+                """SELECT id, url, final_url, method, status, headers, fetched_at, sha256, size, referer,
+                          not_modified, filename, content_type
+                   FROM fetches WHERE sha256 IS NOT NULL AND error IS NULL ORDER BY id"""
+            ).fetchall()
+
+    def snapshot(self, target: str | Path) -> None:
+        """A consistent copy of the database (``VACUUM INTO``), taken while loads may run."""
+        with self.lock:
+            self.db.execute("VACUUM INTO ?", [str(target)])
+
+    # --- reports ---------------------------------------------------------------
+
+    def report_keys(self) -> list[str]:
+        """Every report key that has an archived original."""
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT DISTINCT report_key FROM fetches WHERE report_key IS NOT NULL AND sha256 IS NOT NULL "
+                "ORDER BY 1"
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    def report_sources(self, report_key: str) -> list[tuple]:
+        """(sha256, url, role, page_no, filename, content_type) of the latest successful fetch of every
+        URL recorded under ``report_key`` (list pages left out), in fetch order."""
+        with self.lock:
+            return self.db.execute(
+                """
+                SELECT f.sha256, f.url, f.role, f.page_no, COALESCE(f.filename, d.filename), f.content_type
+                FROM fetches f JOIN documents d ON d.sha256 = f.sha256
+                WHERE f.id IN (
+                    SELECT MAX(id) FROM fetches
+                    WHERE report_key = ? AND sha256 IS NOT NULL AND error IS NULL
+                          AND (status IS NULL OR status < 400) AND COALESCE(role, '') != 'list'
+                    GROUP BY url)
+                ORDER BY f.id
+                """,
+                [report_key],
+            ).fetchall()
+
+    def latest_reading(self, report_key: str) -> tuple[str, str] | None:
+        """(sources_digest, parser_version) of the report's latest version, None if it has none."""
+        with self.lock:
+            return self.db.execute(
+                "SELECT sources_digest, parser_version FROM reports WHERE report_key = ? AND is_latest = 1",
+                [report_key],
+            ).fetchone()
+
+    def latest_report_ids(self) -> dict[str, int]:
+        """report_key -> id of its latest version."""
+        with self.lock:
+            return dict(self.db.execute("SELECT report_key, id FROM reports WHERE is_latest = 1").fetchall())
+
+    def parse_failures(self, report_key: str, parser_version: str) -> dict[str, str]:
+        """sha256 -> why it could not be parsed, of a report's originals under one parser version."""
+        with self.lock:
+            return dict(self.db.execute(
+                "SELECT sha256, error FROM parse_errors WHERE report_key = ? AND parser_version = ?",
+                [report_key, parser_version],
+            ).fetchall())
+
+    def write_readings(self, batch: list[tuple[str, Reading]], parser_version: str) -> dict[str, tuple]:
+        """Write a batch of read reports in ONE commit; returns key -> (report id or None, error or None).
+
+        Each report goes in its own savepoint, so one that fails rolls back alone;
+        the failures of its candidates become ``parse_errors`` rows. The batch's
+        sections enter the search index once, after the savepoints (FTS5 flushes
+        a segment at every savepoint). Should SQLite end the whole transaction
+        (e.g. a full disk), each report is written again on its own.
+        """
+        outcomes: dict[str, tuple] = {}
+        with self.lock:
+            try:
+                with self.db.atomic():
+                    for key, reading in batch:
+                        outcomes[key] = self._write_reading(key, reading, parser_version, index=False)
+                        if not self.db.conn.in_transaction:
+                            raise _TransactionLost
+                    index_sections(self.db, [rid for rid, _ in outcomes.values() if rid is not None])
+            except _TransactionLost:
+                # The reports written before the error went with it: each is written again, alone.
+                for key, reading in batch:
+                    if outcomes.get(key, (None, None))[1] is None:
+                        outcomes[key] = self._write_reading(key, reading, parser_version, index=True)
+        return outcomes
+
+    def _write_reading(self, key: str, reading: Reading, parser_version: str, *, index: bool) -> tuple:
+        try:
+            with self.db.atomic():
+                for sha256, error in reading.failures:
+                    self.db["parse_errors"].upsert(
+                        {"report_key": key, "sha256": sha256, "parser_version": parser_version,
+                         "error": error, "failed_at": schema.utc_now()},
+                        pk=("report_key", "sha256", "parser_version"),
+                    )
+                if reading.error:
+                    raise _Unloadable(reading.error)
+                if reading.best is None:
+                    return None, None
+                return write(self.db, reading.best, index=index), None
+        except _Unloadable as exc:
+            return None, str(exc)
+        except Exception as exc:  # e.g. a record the database refuses; the next report still loads
+            return None, f"{type(exc).__name__}: {_one_line(exc)}"
+
+    def refresh_statistics(self) -> None:
+        """Refresh the query planner's statistics after loads (see ``db.refresh_statistics``)."""
+        with self.lock:
+            schema.refresh_statistics(self.db)
+
+
+class _Unloadable(Exception):
+    """The best record could not be turned into rows; the message says why."""
+
+
+class _TransactionLost(Exception):
+    """A report's error ended the batch's whole transaction (SQLite does so for e.g. a full disk)."""
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 def _join_errors(first: str | None, second: str) -> str:

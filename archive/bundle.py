@@ -43,8 +43,7 @@ def export_bundle(archive: Archive, out_dir: str | Path) -> int:
         raise FileExistsError(f"export folder is not empty: {out_dir}")
     out_dir.mkdir(parents=True, exist_ok=True)
     snapshot = out_dir / DB_NAME
-    with archive.lock:
-        archive.db.execute("VACUUM INTO ?", [str(snapshot)])
+    archive.snapshot(snapshot)
     conn = sqlite3.connect(snapshot)
     try:
         # The copy is a file to download: no WAL side files needed to read it.

@@ -69,7 +69,7 @@ def import_file(archive: Archive, path: Path, crawl_run: int | None = None) -> I
             result = archive.record_fetch(
                 url=url, body=body, crawl_run=crawl_run, role=role, report_key=report_key, filename=path.name
             )
-        error = archive.db["fetches"].get(result.fetch_id)["error"]
+        error = archive.fetch_error(result.fetch_id)
     except OSError as exc:
         error = f"cannot read: {exc.strerror or exc}"
         result = archive.record_fetch(url=url, crawl_run=crawl_run, error=error, role=role, report_key=report_key)

@@ -8,9 +8,9 @@ and the old ones stay, no longer ``is_latest``.
 
 ``prepare`` turns a record into rows (regions located, sections segmented
 for search) without the database; ``write`` writes them atomically;
-``load_record`` does both; ``load_records`` loads many, grouping reports
-per commit. ``nianbao parse`` prepares where it parses (worker processes with
-``--workers``) and writes with ``write`` (``archive.reparse``).
+``load_record`` does both. ``nianbao parse`` prepares where it parses (worker
+processes with ``--workers``) and hands the ``Reading`` to
+``Archive.write_readings``, which writes a batch per commit.
 """
 
 from __future__ import annotations
@@ -23,12 +23,11 @@ import sqlite3
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from itertools import chain, islice
-from typing import Iterable
+from itertools import chain
 
 import sqlite_utils
 
-from .db import WIDE_TABLES, refresh_statistics, utc_now, wide_columns
+from .db import WIDE_TABLES, utc_now, wide_columns
 
 DERIVED_TABLES = (
     "sections", "active_disclosure", "applications", "reviews_litigation", "checks", "report_documents",
@@ -230,6 +229,19 @@ class Prepared:
     sources: list[Source]
 
 
+@dataclass
+class Reading:
+    """A report read and ready to write: the originals whose candidate failed, and the best one's rows.
+
+    Made where parsing runs (a worker process with ``--workers``), so the writer,
+    the one process a parse run cannot multiply, only writes. The records read
+    stay there: the rows carry everything the database gets."""
+
+    failures: list[tuple[str, str]]  # (sha256, reason) of each original of a candidate that failed
+    best: Prepared | None = None
+    error: str | None = None  # the best record could not be turned into rows
+
+
 @lru_cache(maxsize=4096)
 def _place(organization, region) -> tuple:
     # Cached: an archive holds the same bodies year after year.
@@ -295,7 +307,7 @@ def write(db: sqlite_utils.Database, prepared: Prepared, *, index: bool = True) 
     The same sources as the latest version: that version's derived rows are
     replaced. Other sources: a new version, and the previous one stays.
     ``index=False`` leaves its sections out of the search index: the caller must
-    ``index_sections`` them in the same transaction (``load_records`` does, per batch).
+    ``index_sections`` them in the same transaction (``Archive.write_readings`` does, per batch).
     """
     report, key = prepared.report, prepared.report_key
     columns = list(report)
@@ -339,43 +351,3 @@ def load_record(db: sqlite_utils.Database, record: dict, **version) -> int:
     source_url, has_images, extra_warnings.
     """
     return write(db, prepare(record, **version))
-
-
-class LoadFailures(Exception):
-    """Some reports of a bulk load were refused; every other report was loaded."""
-
-    def __init__(self, failures: dict[str, str]):
-        self.failures = failures
-        super().__init__(f"{len(failures)} reports not loaded: " + "; ".join(f"{k}: {v}" for k, v in failures.items()))
-
-
-def load_records(
-    db: sqlite_utils.Database,
-    jobs: Iterable[tuple[dict, dict]],
-    *,
-    reports_per_commit: int = 1,
-) -> list[int]:
-    """Load many ``(record, version keywords)`` pairs; returns the report ids loaded.
-
-    Each report is written atomically (its own transaction, or its own savepoint
-    inside a commit of ``reports_per_commit`` reports: a report that fails
-    rolls back alone and the others are kept, then ``LoadFailures`` names it).
-    """
-    failures: dict[str, str] = {}
-    ids: list[int] = []
-    pending = (prepare(record, **version) for record, version in jobs)
-    while chunk := list(islice(pending, max(1, reports_per_commit))):
-        with db.atomic():
-            written = []
-            for prepared in chunk:
-                try:
-                    written.append(write(db, prepared, index=False))
-                except sqlite3.DatabaseError as exc:
-                    failures[prepared.report_key] = f"{type(exc).__name__}: {exc}"
-            index_sections(db, written)  # once per batch: see index_sections
-        ids.extend(written)
-    if ids:
-        refresh_statistics(db)
-    if failures:
-        raise LoadFailures(failures)
-    return ids

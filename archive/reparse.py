@@ -30,11 +30,9 @@ from typing import Callable, Iterable
 from urllib.parse import unquote, urlsplit
 
 import parsers
-from parsers.flipbook import read_pages
 
 from .archive import Archive
-from .db import refresh_statistics, utc_now
-from .load import Prepared, Source, index_sections, prepare, sources_digest, table_values, write
+from .load import Reading, Source, prepare, sources_digest, table_values
 from .paths import safe_filename, safe_join
 from .store import Store
 
@@ -77,50 +75,17 @@ class ParseSummary:
 
 def sources(archive: Archive, report_key: str) -> list[Original]:
     """The latest successful fetch of every URL recorded under ``report_key``, in fetch order."""
-    with archive.lock:
-        rows = archive.db.execute(
-            """
-            SELECT f.sha256, f.url, f.role, f.page_no, COALESCE(f.filename, d.filename), f.content_type
-            FROM fetches f JOIN documents d ON d.sha256 = f.sha256
-            WHERE f.id IN (
-                SELECT MAX(id) FROM fetches
-                WHERE report_key = ? AND sha256 IS NOT NULL AND error IS NULL
-                      AND (status IS NULL OR status < 400) AND COALESCE(role, '') != 'list'
-                GROUP BY url)
-            ORDER BY f.id
-            """,
-            [report_key],
-        ).fetchall()
-    return [Original(*row) for row in rows]
-
-
-def report_keys(archive: Archive) -> list[str]:
-    with archive.lock:
-        rows = archive.db.execute(
-            "SELECT DISTINCT report_key FROM fetches WHERE report_key IS NOT NULL AND sha256 IS NOT NULL ORDER BY 1"
-        ).fetchall()
-    return [row[0] for row in rows]
+    return [Original(*row) for row in archive.report_sources(report_key)]
 
 
 def is_pending(archive: Archive, report_key: str, originals: list[Original] | None = None) -> bool:
     originals = sources(archive, report_key) if originals is None else originals
     if not originals:
         return False
-    digest = sources_digest(o.sha256 for o in originals)
-    with archive.lock:
-        latest = archive.db.execute(
-            "SELECT sources_digest, parser_version FROM reports WHERE report_key = ? AND is_latest = 1", [report_key]
-        ).fetchone()
-        if latest == (digest, parsers.PARSER_VERSION):
-            return False
-        failed = {
-            row[0]
-            for row in archive.db.execute(
-                "SELECT sha256 FROM parse_errors WHERE report_key = ? AND parser_version = ?",
-                [report_key, parsers.PARSER_VERSION],
-            )
-        }
-    return not {o.sha256 for o in originals} <= failed
+    if archive.latest_reading(report_key) == (sources_digest(o.sha256 for o in originals), parsers.PARSER_VERSION):
+        return False
+    failed = archive.parse_failures(report_key, parsers.PARSER_VERSION)
+    return not {o.sha256 for o in originals} <= failed.keys()
 
 
 def candidates(originals: list[Original]) -> list[Candidate]:
@@ -203,17 +168,15 @@ def _parse(store: Store, candidate: Candidate, originals: list[Original], root: 
            placed: dict[str, Path]) -> None:
     """Fill ``candidate.record`` or ``candidate.error`` (one line: the reason)."""
     try:
-        if len(candidate.originals) == 1:
-            original = candidate.originals[0]
-            document = parsers.read_document(
-                store.read_bytes(original.sha256),
-                filename=original.filename,
-                content_type=original.content_type,
-                base_dir=_base_dir(originals, original, root, placed),
-            )
-        else:
-            pages = [placed.get(o.sha256) or store.read_bytes(o.sha256) for o in candidate.originals]
-            document = read_pages(pages)
+        single = len(candidate.originals) == 1
+        first = candidate.originals[0]
+        document = parsers.read_originals(
+            [store.read_bytes(first.sha256)] if single
+            else [placed.get(o.sha256) or store.read_bytes(o.sha256) for o in candidate.originals],
+            filename=first.filename if single else None,
+            content_type=first.content_type if single else None,
+            base_dir=_base_dir(originals, first, root, placed) if single else None,
+        )
         candidate.has_images = bool(document.images())
         candidate.record = parsers.parse_document(document)
     except parsers.ParseError as exc:
@@ -237,19 +200,6 @@ def read_candidates(store: Store, originals: list[Original]) -> list[Candidate]:
     return tried
 
 
-@dataclass
-class Reading:
-    """A report read and ready to write: the candidates that failed, and the best one's rows.
-
-    Made where parsing runs (a worker process with ``--workers``), so the writer,
-    the one process a parse run cannot multiply, only writes. The records read
-    stay there: the rows carry everything the database gets."""
-
-    failed: list[Candidate]
-    best: Prepared | None = None
-    error: str | None = None  # the best record could not be turned into rows
-
-
 def read_report(store: Store, report_key: str, originals: list[Original]) -> Reading:
     """Parse every candidate of a report and prepare the rows of the one with most table values."""
     return choose(report_key, originals, read_candidates(store, originals))
@@ -257,7 +207,7 @@ def read_report(store: Store, report_key: str, originals: list[Original]) -> Rea
 
 def choose(report_key: str, originals: list[Original], tried: list[Candidate]) -> Reading:
     """The candidates that failed, and the rows of the one with most table values."""
-    reading = Reading([c for c in tried if c.record is None])
+    reading = Reading([(o.sha256, c.error) for c in tried if c.record is None for o in c.originals])
     parsed = [c for c in tried if c.record is not None]
     if not parsed:
         return reading
@@ -292,37 +242,6 @@ def _read_in_worker(job: tuple[Path, str, list[Original]]) -> Reading:
     return read_report(Store(store_root), report_key, originals)
 
 
-def parse_report(archive: Archive, report_key: str, originals: list[Original] | None = None) -> int | None:
-    """Parse one report's candidates and load the best; returns the report id, None if nothing parsed."""
-    originals = sources(archive, report_key) if originals is None else originals
-    return load_best(archive, report_key, read_report(archive.store, report_key, originals))
-
-
-def load_best(archive: Archive, report_key: str, reading: Reading, *, index: bool = True) -> int | None:
-    """Record the candidates that failed and write the best one's rows (one transaction).
-
-    ``index=False`` leaves the report's sections for the caller to add to the search
-    index with the rest of its batch (``load.index_sections``), in the same transaction."""
-    with archive.lock, archive.db.atomic():
-        for candidate in reading.failed:
-            for original in candidate.originals:
-                archive.db["parse_errors"].upsert(
-                    {
-                        "report_key": report_key,
-                        "sha256": original.sha256,
-                        "parser_version": parsers.PARSER_VERSION,
-                        "error": candidate.error,
-                        "failed_at": utc_now(),
-                    },
-                    pk=("report_key", "sha256", "parser_version"),
-                )
-        if reading.error:
-            raise _Unloadable(reading.error)
-        if reading.best is None:
-            return None
-        return write(archive.db, reading.best, index=index)
-
-
 def _source_url(originals: list[Original], best: Candidate) -> str:
     """The report's page where there is one (people read reports there), else the file that was read."""
     pages = [o.url for o in originals if o.role == "report_page"]
@@ -344,7 +263,7 @@ def parse_reports(
     """
     summary = ParseSummary()
     todo: list[tuple[str, list[Original]]] = []
-    for key in report_keys(archive) if keys is None else keys:
+    for key in archive.report_keys() if keys is None else keys:
         originals = sources(archive, key)
         if not originals or (only_pending and not is_pending(archive, key, originals)):
             summary.skipped.append(key)
@@ -359,8 +278,7 @@ def parse_reports(
         readings = ((key, read_report(archive.store, key, originals)) for key, originals in todo)
         write_readings(archive, readings, summary, progress)
     if summary.loaded:
-        with archive.lock:
-            refresh_statistics(archive.db)
+        archive.refresh_statistics()
     return summary
 
 
@@ -392,61 +310,17 @@ REPORTS_PER_COMMIT = 50
 COMMIT_EVERY_SECONDS = 2.0
 
 
-class _Unloadable(Exception):
-    """The best record could not be turned into rows; the message says why."""
-
-
-class _TransactionLost(Exception):
-    """A report's error ended the batch's whole transaction (SQLite does so for e.g. a full disk)."""
-
-
-def _load_one(archive, key, reading: Reading, outcomes: dict, errors: dict, *, index: bool = True) -> None:
-    try:
-        outcomes[key] = load_best(archive, key, reading, index=index)
-    except _Unloadable as exc:
-        log.warning("loading %s failed: %s", key, exc)
-        outcomes[key] = None
-        errors[key] = str(exc)
-    except Exception as exc:  # e.g. a record the database refuses; the next report still loads
-        log.exception("loading %s failed", key)
-        outcomes[key] = None
-        errors[key] = f"{type(exc).__name__}: {_one_line(exc)}"
-
-
-def _write_batch(archive, batch, summary: ParseSummary, progress) -> None:
-    outcomes: dict[str, int | None] = {}
-    errors: dict[str, str] = {}
-    with archive.lock:
-        try:
-            with archive.db.atomic():
-                for key, reading in batch:
-                    # its own savepoint; its sections are indexed with the batch's (FTS5
-                    # flushes a segment at every savepoint: once per batch, not per report)
-                    _load_one(archive, key, reading, outcomes, errors, index=False)
-                    if not archive.db.conn.in_transaction:
-                        raise _TransactionLost
-                index_sections(archive.db, [i for i in outcomes.values() if i is not None])
-        except _TransactionLost:
-            # The reports written before the error went with it: each is written again, alone.
-            for key, reading in batch:
-                if key not in errors:
-                    _load_one(archive, key, reading, outcomes, errors)
+def _write_batch(archive: Archive, batch: list[tuple[str, Reading]], summary: ParseSummary, progress) -> None:
+    outcomes = archive.write_readings(batch, parsers.PARSER_VERSION)
     for key, _ in batch:
-        report_id = outcomes.get(key)
-        if key in errors:
-            summary.failed[key] = errors[key]
+        report_id, error = outcomes[key]
+        if error:
+            log.warning("loading %s failed: %s", key, error)
+            summary.failed[key] = error
         elif report_id is None:
-            summary.failed[key] = _failure_reason(archive, key)
-        if report_id is not None:
+            reasons = dict.fromkeys(archive.parse_failures(key, parsers.PARSER_VERSION).values())
+            summary.failed[key] = "; ".join(reasons) or "no readable original"
+        else:
             summary.loaded.append(key)
         if progress:
             progress(key, report_id)
-
-
-def _failure_reason(archive: Archive, report_key: str) -> str:
-    with archive.lock:
-        rows = archive.db.execute(
-            "SELECT DISTINCT error FROM parse_errors WHERE report_key = ? AND parser_version = ?",
-            [report_key, parsers.PARSER_VERSION],
-        ).fetchall()
-    return "; ".join(row[0] for row in rows) or "no readable original"

@@ -68,12 +68,7 @@ def write_warc(archive: Archive, target: str | Path) -> int:
     ``.warc.gz`` (or any name but ``.warc``) writes gzip per record, as is usual.
     """
     target = Path(target)
-    with archive.lock:
-        fetches = archive.db.execute(
-            """SELECT id, url, final_url, method, status, headers, fetched_at, sha256, size, referer,
-                      not_modified, filename, content_type
-               FROM fetches WHERE sha256 IS NOT NULL AND error IS NULL ORDER BY id"""
-        ).fetchall()
+    fetches = archive.archived_fetches()
     records = 0
     first_capture: dict[str, tuple[str, str]] = {}  # sha256 -> (uri, WARC-Date) of its first response
     with target.open("wb") as out:

@@ -2,7 +2,7 @@
 
 Everything the Hanweb spider knows about the family's markup lives here, so it
 can be tested on small inline samples without a network (see
-``/work/shared/research-hanweb-portals.md`` for where each shape was seen):
+``../shared/research-hanweb-portals.md`` (beside the project) for where each shape was seen):
 
 * column pages hold the first group of records in a ``<script type="text/xml">``
   datastore and a ``$('#unitid').jpage({...})`` call naming the data proxy;

@@ -5,7 +5,7 @@ Scrapy's own JOBDIR persistence does not survive SIGKILL: queuelib writes a
 disk queue's bookkeeping only on close, and a request popped from the queue
 but still in flight is in neither the queue nor anywhere else. So with a JOBDIR
 the crawler keeps its own append-only journal instead (and Scrapy's scheduler
-runs in memory, see ``HanwebSpider.update_settings``):
+runs in memory, see ``HanwebSpider.configure``):
 
 * ``requests.journal`` — every new request, serialised when it is scheduled;
 * ``requests.done``    — the fingerprint of every request whose fetch has been

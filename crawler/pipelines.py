@@ -15,7 +15,7 @@ from .journal import JobJournal
 
 logger = logging.getLogger(__name__)
 
-DATA_DIR_SETTING = "NIANBAO_DATA_DIR"
+DATA_DIR_SETTING = "NIANBAO_DATA"
 
 
 def archive_for(crawler) -> Archive:
@@ -87,23 +87,15 @@ class ArchivePipeline:
     def run_counts(self) -> dict[str, int]:
         """Fetches per role, errors and 304s of the whole run, counted in the
         archive so a resumed job reports what all its processes did."""
-        with self.archive.lock:
-            rows = self.archive.db.execute(
-                "SELECT role, COUNT(*), SUM(error IS NOT NULL), SUM(not_modified) "
-                "FROM fetches WHERE crawl_run = ? GROUP BY role",
-                [self.run_id],
-            ).fetchall()
         counts = Counter()
-        for role, n, errors, not_modified in rows:
+        for role, n, errors, not_modified in self.archive.run_fetch_counts(self.run_id):
             counts[role or "other"] += n
             counts["fetches"] += n
-            counts["errors"] += errors or 0
-            counts["not_modified"] += not_modified or 0
+            counts["errors"] += errors
+            counts["not_modified"] += not_modified
         return dict(counts)
 
 
 def recorded_urls(crawler, run_id: int) -> set[str]:
     """URLs already recorded in a crawl run (a resumed job skips their documents)."""
-    archive = archive_for(crawler)
-    with archive.lock:
-        return {url for (url,) in archive.db.execute("SELECT url FROM fetches WHERE crawl_run = ?", [run_id])}
+    return archive_for(crawler).recorded_urls(run_id)

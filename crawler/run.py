@@ -18,7 +18,7 @@ def crawl_settings(*, data_dir: Path | str, sites_file=None, jobdir=None, overri
     """Project settings, then these options, then ``NAME=VALUE`` overrides (as ``scrapy -s``)."""
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
-    settings.set("NIANBAO_DATA_DIR", str(data_dir), priority="cmdline")
+    settings.set("NIANBAO_DATA", str(data_dir), priority="cmdline")
     if sites_file:
         settings.set("NIANBAO_SITES_FILE", str(sites_file), priority="cmdline")
     if jobdir:

@@ -6,12 +6,15 @@ of them per run with ``nianbao crawl -s NAME=VALUE`` (or ``scrapy crawl -s``),
 and per site with ``politeness`` in ``crawler/sites.toml``.
 """
 
+from parsers.limits import MAX_INPUT_BYTES
+
 BOT_NAME = "nianbao"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
-# Where the archive lives (nianbao.db, originals/). ``nianbao crawl --data-dir`` sets it.
-NIANBAO_DATA_DIR = "data"
+# Where the archive lives (nianbao.db, originals/): the same name as the environment
+# variable the command line reads. ``nianbao crawl --data-dir`` sets it.
+NIANBAO_DATA = "data"
 # Site registry; None = $NIANBAO_SITES_FILE or the packaged crawler/sites.toml.
 NIANBAO_SITES_FILE = None
 # Who to contact about the crawler; part of the User-Agent (set from it by the
@@ -41,8 +44,9 @@ RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 NIANBAO_RETRY_BACKOFF_BASE = 2.0  # seconds before the first retry, doubled each time
 NIANBAO_RETRY_BACKOFF_MAX = 60.0
-# Per-file size cap: a bigger body is abandoned and recorded as an error.
-DOWNLOAD_MAXSIZE = 200 * 1024 * 1024
+# Per-file size cap: a bigger body is abandoned and recorded as an error. The one
+# cap on an original, shared with the archive and the parsers.
+DOWNLOAD_MAXSIZE = MAX_INPUT_BYTES
 DOWNLOAD_WARNSIZE = 50 * 1024 * 1024
 # A body shorter than its Content-Length is a failure (retried, then recorded
 # as an error), never archived as if complete.

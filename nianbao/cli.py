@@ -43,18 +43,15 @@ def parse_file(paths, as_json):
     """
     import json
 
-    from parsers import ParseError, parse_document, read_document
-    from parsers.flipbook import BookPages, group_pages, read_pages
+    from parsers import ParseError, parse_document, read_originals
+    from parsers.flipbook import group_pages
     from parsers.summary import summary
 
     failed = False
     for path in group_pages(paths):
         try:
-            if isinstance(path, BookPages) or path.is_dir():  # a flip-book's pages (files/basic-html/pageN.html)
-                document = read_pages(path)
-            else:
-                document = read_document(path.read_bytes(), filename=path.name, base_dir=path.parent)
-            record = parse_document(document)
+            # A file, a folder of a flip-book's pages, or its page files given together (files/basic-html/pageN.html)
+            record = parse_document(read_originals(path))
         except ParseError as error:
             reason = _one_line(error)
         except OSError as error:

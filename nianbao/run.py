@@ -91,29 +91,15 @@ class RunSummary:
         return text
 
 
-def _last_crawl_run(archive) -> int:
-    with archive.lock:
-        return archive.db.execute("SELECT COALESCE(MAX(id), 0) FROM crawl_runs").fetchone()[0]
-
-
 def _failed_crawl_runs(archive, after_id: int) -> list[str]:
     """Crawl runs since ``after_id`` that got nothing: failed by the crawler's verdict, or every fetch an error
     (site down, blocked, wrong URL). A run with some errors among good fetches is partial, not failed."""
-    with archive.lock:
-        rows = archive.db.execute(
-            "SELECT id, status, counts FROM crawl_runs WHERE id > ? ORDER BY id", [after_id]).fetchall()
     failed = []
-    for run_id, status, counts_json in rows:
-        counts = json.loads(counts_json or "{}")
+    for run_id, status, counts in archive.runs_since(after_id):
         fetches, errors = counts.get("fetches", 0), counts.get("errors", 0)
         if status == "failed" or (fetches and errors >= fetches):
             failed.append(f"crawl run {run_id} failed ({errors} of {fetches} fetches were errors)")
     return failed
-
-
-def _latest_versions(archive) -> dict[str, int]:
-    with archive.lock:
-        return dict(archive.db.execute("SELECT report_key, id FROM reports WHERE is_latest = 1").fetchall())
 
 
 @contextmanager
@@ -157,7 +143,6 @@ def run_job(
 ) -> RunSummary:
     """Crawl, then parse and load what changed. Raises ``RunLocked`` if a run is in progress."""
     from archive import Archive
-    from archive.reparse import report_keys
 
     data_dir = Path(data_dir)
     started = time.monotonic()
@@ -166,8 +151,8 @@ def run_job(
         summary.log_file = log_file
         log.info("run started: sites %s, data dir %s", list(sites) or "all", data_dir)
         with Archive(data_dir) as archive:
-            before = _latest_versions(archive)
-            last_run = _last_crawl_run(archive)
+            before = archive.latest_report_ids()
+            last_run = archive.last_run_id()
             if removed := archive.store.remove_temp_files():
                 log.info("removed %d temporary files left by interrupted writes", removed)
         try:
@@ -180,9 +165,9 @@ def run_job(
         if failed_runs and summary.crawl_error is None:
             summary.crawl_error = "; ".join(failed_runs)
         with Archive(data_dir) as archive:
-            keys = report_keys(archive)
+            keys = archive.report_keys()
             parsed = _parse(archive, keys, show_progress)
-            after = _latest_versions(archive)
+            after = archive.latest_report_ids()
         summary.failed = dict(parsed.failed)
         loaded = set(parsed.loaded)
         for key in keys:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
+from typing import Sequence
 
 from .document import Document
 from .errors import MissingTool, ParseError, UnsupportedFormat
@@ -71,6 +72,32 @@ def read_document(
     return resolve_images(document)
 
 
+def read_originals(
+    originals: Path | Sequence[Path | bytes],
+    *,
+    filename: str | None = None,
+    content_type: str | None = None,
+    base_dir: Path | None = None,
+) -> Document:
+    """Read one candidate of a report into a Document: a single original by its own
+    format, or a flip-book's pages (several originals, a folder of them, or the
+    ``BookPages`` of ``flipbook.group_pages``) joined in page order. The one place that makes this choice, for files on disk and
+    archived originals alike.
+    """
+    from .flipbook import BookPages, read_pages
+
+    if isinstance(originals, BookPages) or (isinstance(originals, Path) and originals.is_dir()):
+        return read_pages(originals)
+    if isinstance(originals, Path):
+        return read_document(originals.read_bytes(), filename=filename or originals.name,
+                             content_type=content_type, base_dir=base_dir or originals.parent)
+    if len(originals) == 1:
+        single = originals[0]
+        data = single.read_bytes() if isinstance(single, Path) else single
+        return read_document(data, filename=filename, content_type=content_type, base_dir=base_dir)
+    return read_pages(originals)
+
+
 def parse_document(document: Document) -> dict:
     """Map an intermediate Document to the canonical record."""
     from .template import read_record
@@ -83,8 +110,8 @@ def parse_bytes(data: bytes, **context) -> dict:
 
 
 def parse_path(path: str | Path) -> dict:
-    path = Path(path)
-    return parse_bytes(path.read_bytes(), filename=path.name, base_dir=path.parent)
+    """A file, or a folder of a flip-book's pages, to the canonical record."""
+    return parse_document(read_originals(Path(path)))
 
 
 __all__ = [
@@ -99,4 +126,5 @@ __all__ = [
     "parse_document",
     "parse_path",
     "read_document",
+    "read_originals",
 ]

@@ -19,7 +19,7 @@ MAX_PDF_PAGES = 100
 MAX_OCR_PAGES = 40
 # Pixels per image we decode: an A3 page at 300 dpi is ~17 Mpx.
 MAX_IMAGE_PIXELS = 40_000_000
-# Bytes of an original we accept at all.
+# Bytes of an original we accept at all: also the crawler's DOWNLOAD_MAXSIZE and the archive's cap.
 MAX_INPUT_BYTES = 200 * 1024 * 1024
 # Total uncompressed size of a ZIP container (DOCX, ODT) and its ratio to the file.
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024

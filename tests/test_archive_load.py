@@ -6,7 +6,7 @@ import json
 import pytest
 
 from archive import Archive
-from archive.load import LoadFailures, Source, fts_query, load_record, load_records, table_values
+from archive.load import Source, fts_query, load_record, table_values
 from tests.conftest import SPEC
 
 EXAMPLE = json.loads((SPEC / "example-liaocheng-2022.json").read_text(encoding="utf-8"))
@@ -138,17 +138,19 @@ def test_two_character_chinese_queries_find_their_sections(archive):
         "SELECT rowid FROM sections_fts WHERE sections_fts MATCH '\"诉讼\"'")] == [4]
 
 
-def test_bulk_load_keeps_each_report_atomic_within_a_commit(archive):
+def test_bulk_load_keeps_each_report_atomic_within_a_commit(archive, monkeypatch):
+    from archive import reparse
+
     good = [copy.deepcopy(EXAMPLE) for _ in range(4)]
     broken = copy.deepcopy(EXAMPLE)
     broken["checks"].append(dict(broken["checks"][0]))
-    jobs = [(record, {"report_key": f"r{n}", "sources": [], "parser_version": "1"})
-            for n, record in enumerate(good[:2] + [broken] + good[2:])]
+    readings = [parsed(archive, f"r{n}", record) for n, record in enumerate(good[:2] + [broken] + good[2:])]
+    monkeypatch.setattr(reparse, "REPORTS_PER_COMMIT", 10)
+    summary = reparse.ParseSummary()
 
-    with pytest.raises(LoadFailures) as raised:
-        load_records(archive.db, jobs, reports_per_commit=10)
+    reparse.write_readings(archive, readings, summary)
 
-    assert list(raised.value.failures) == ["r2"]
+    assert list(summary.failed) == ["r2"]
     assert [row["report_key"] for row in archive.db["reports"].rows] == ["r0", "r1", "r3", "r4"]
     assert archive.db["checks"].count == 4 * len(EXAMPLE["checks"])  # nothing of r2 survives
 
@@ -195,12 +197,15 @@ def test_parse_commits_a_batch_when_it_is_full(archive, monkeypatch):
     assert committed == [2, 2, 4, 4, 5]
 
 
-def test_bulk_loaded_and_reloaded_sections_are_found_once(archive):
+def test_bulk_loaded_and_reloaded_sections_are_found_once(archive, monkeypatch):
+    from archive import reparse
+
     record = copy.deepcopy(EXAMPLE)
     record["sections"][3]["text"] = "本年度未发生因政府信息公开引起的行政复议和行政诉讼案件。"
-    jobs = [(record, {"report_key": f"r{n}", "sources": [], "parser_version": "1"}) for n in range(3)]
-    load_records(archive.db, jobs, reports_per_commit=2)
-    load_records(archive.db, jobs[:1], reports_per_commit=2)  # the same sources: replaced in place
+    readings = [parsed(archive, f"r{n}", record) for n in range(3)]
+    monkeypatch.setattr(reparse, "REPORTS_PER_COMMIT", 2)
+    reparse.write_readings(archive, readings, reparse.ParseSummary())
+    reparse.write_readings(archive, readings[:1], reparse.ParseSummary())  # the same sources: replaced in place
 
     assert search(archive, "诉讼") == [4, 4, 4]  # one section per report, none indexed twice
     assert archive.db.execute("SELECT COUNT(*) FROM sections_fts").fetchone()[0] == archive.db["sections"].count

@@ -103,4 +103,4 @@ def load_sample_reports(data_dir: str | Path) -> dict[str, int]:
                            status="ok" if not summary.failed else "partial")
         if summary.failed:
             raise RuntimeError(f"sample reports failed to load: {summary.failed}")
-        return dict(archive.db.execute("SELECT report_key, id FROM reports WHERE is_latest = 1").fetchall())
+        return archive.latest_report_ids()
