@@ -9,7 +9,7 @@ in its ``page_files/`` folder, drawn here with PIL from the printed table
 structure (spans included), clean or degraded. Each sample keeps the record
 it came from, so accuracy is "cells read exactly" over every table cell.
 
-Used by ``tests/test_formats_corpus.py`` (a few documents per format) and
+Used by ``tests/test_accuracy_corpus.py`` (a few documents per format) and
 ``benchmarks/formats.py`` (more).
 """
 

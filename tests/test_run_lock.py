@@ -1,4 +1,4 @@
-"""The cron job's lock and summary, in-process (the subprocess runs are in test_publish_run.py)."""
+"""The cron job's lock and summary, in-process (the subprocess runs are in test_run.py)."""
 
 import pytest
 
