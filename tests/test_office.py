@@ -2,6 +2,7 @@
 
 import os
 import subprocess
+import tempfile
 
 import pytest
 
@@ -64,10 +65,12 @@ def test_a_corrupt_doc_is_a_one_line_parse_error():
 
 
 @pytest.mark.slow
-def test_a_conversion_past_its_timeout_is_stopped_and_leaves_no_process():
+def test_a_conversion_past_its_timeout_is_stopped_and_leaves_no_process(tmp_path, monkeypatch):
+    # This conversion's own temporary folder, so other LibreOffice runs on the machine do not count.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     with pytest.raises(ParseError, match="timed out after 0 s"):
         convert(render_docx(random_record(1)), ".docx", target="pdf", timeout=0.3)
-    mine = subprocess.run(["pgrep", "-f", "nianbao-soffice-"], capture_output=True, text=True).stdout.split()
+    mine = subprocess.run(["pgrep", "-f", f"{tmp_path}/nianbao-soffice-"], capture_output=True, text=True).stdout.split()
     assert [pid for pid in mine if int(pid) != os.getpid()] == []
 
 
