@@ -34,6 +34,10 @@ READERS: dict[str, str] = {
     "rtf": "parsers.office:read_office",
     "odt": "parsers.office:read_office",
     "image": "parsers.image:read_image_file",
+    "xlsx": "parsers.spreadsheet:read_spreadsheet",
+    "xls": "parsers.spreadsheet:read_spreadsheet",
+    "et": "parsers.spreadsheet:read_spreadsheet",
+    "ods": "parsers.spreadsheet:read_spreadsheet",
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 
 from .errors import ParseError
 
@@ -61,3 +62,45 @@ def check_pixels(width: int, height: int, what: str = "image") -> None:
         raise ParseError(
             f"{what} of {width} x {height} px exceeds the {MAX_IMAGE_PIXELS // 1_000_000} Mpx cap"
         )
+
+
+# Bytes a spreadsheet (XLSX, ODS) may inflate to: a report's tables take well
+# under 1 MB; a sheet of 10^6 rows takes ~100 MB and seconds to load.
+MAX_SPREADSHEET_UNZIPPED = 40 * 1024 * 1024
+# Rows and sheets read from one workbook; past these the rest is left out with a warning.
+MAX_SHEET_ROWS = 5_000
+MAX_SHEETS = 50
+
+
+def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> bytes:
+    """A ZIP member's bytes, counted while inflating: the central directory's
+    sizes can lie, so a member is refused once it has produced ``budget`` bytes."""
+    chunks, size = [], 0
+    with archive.open(info) as stream:
+        while chunk := stream.read(1 << 20):
+            size += len(chunk)
+            if size > budget:
+                raise ParseError(
+                    f"{info.filename!r} decompresses to more than {budget // 2**20} MB (cap); not read"
+                )
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def check_inflated_total(data: bytes, budget: int, what: str) -> None:
+    """Inflate every member of a ZIP container, counting bytes (nothing kept),
+    and refuse the container once the total passes ``budget``."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            total = 0
+            for info in archive.infolist():
+                with archive.open(info) as stream:
+                    while chunk := stream.read(1 << 20):
+                        total += len(chunk)
+                        if total > budget:
+                            raise ParseError(
+                                f"{what} decompresses to more than {budget // 2**20} MB (cap); "
+                                "a report's tables take well under 1 MB"
+                            )
+    except (zipfile.BadZipFile, ValueError, EOFError, zlib.error) as exc:
+        raise ParseError(f"corrupt {what}: {exc}") from None
