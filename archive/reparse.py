@@ -3,7 +3,9 @@
 For each ``report_key`` the sources are the latest successful fetch of each
 of its URLs. Candidates: the report page alone, each attachment (or imported
 file) alone, and the flip-book pages joined in page order. Every candidate
-is parsed; the record with the most table values wins, and ``warnings``
+is parsed (a ZIP/7z attachment through its members); the record with the
+most table values wins, merged with another candidate's text where the
+report is split over two documents (``parsers.merge``), and ``warnings``
 says which won and what else was tried. A file that cannot be parsed gets a
 ``parse_errors`` row with the reason, and the run goes on.
 
@@ -30,6 +32,7 @@ from typing import Callable, Iterable
 from urllib.parse import unquote, urlsplit
 
 import parsers
+from parsers import merge
 
 from .archive import Archive
 from .load import Reading, Source, prepare, sources_digest, table_values
@@ -170,15 +173,14 @@ def _parse(store: Store, candidate: Candidate, originals: list[Original], root: 
     try:
         single = len(candidate.originals) == 1
         first = candidate.originals[0]
-        document = parsers.read_originals(
+        # a ZIP/7z attachment is read through its members (parsers.parse_archive)
+        candidate.record, candidate.has_images = parsers.parse_originals(
             [store.read_bytes(first.sha256)] if single
             else [placed.get(o.sha256) or store.read_bytes(o.sha256) for o in candidate.originals],
             filename=first.filename if single else None,
             content_type=first.content_type if single else None,
             base_dir=_base_dir(originals, first, root, placed) if single else None,
         )
-        candidate.has_images = bool(document.images())
-        candidate.record = parsers.parse_document(document)
     except parsers.ParseError as exc:
         candidate.error = _one_line(exc)
     except Exception as exc:  # a reader's bug must not stop the run; the reason is kept
@@ -212,8 +214,11 @@ def choose(report_key: str, originals: list[Original], tried: list[Candidate]) -
     if not parsed:
         return reading
     # Most table values wins; on a tie the earlier candidate (attachment before page) does.
-    best = max(parsed, key=lambda c: c.values)
-    notes = []
+    # A report split over two documents (text on the page, tables attached) is merged.
+    choice = merge.choose([(c.label, c.record) for c in parsed])
+    best = parsed[choice.tables_from]
+    merged_text = parsed[choice.text_from] if choice.text_from is not None else None
+    notes = list(choice.notes)
     if len(tried) > 1:
         others = "; ".join(
             f"{c.label}: {c.values} values" if c.record else f"{c.label}: failed ({c.error})"
@@ -221,10 +226,10 @@ def choose(report_key: str, originals: list[Original], tried: list[Candidate]) -
             if c is not best
         )
         notes.append(f"record read from {best.label} with {best.values} table values; also tried {others}")
-    used = {o.sha256 for o in best.originals}
+    used = {o.sha256 for c in (best, merged_text) if c is not None for o in c.originals}
     try:
         reading.best = prepare(
-            best.record,
+            choice.record,
             report_key=report_key,
             sources=[Source(o.sha256, o.role, o.page_no, o.sha256 in used) for o in originals],
             parser_version=parsers.PARSER_VERSION,

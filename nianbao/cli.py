@@ -43,15 +43,16 @@ def parse_file(paths, as_json):
     """
     import json
 
-    from parsers import ParseError, parse_document, read_originals
+    from parsers import ParseError, parse_originals
     from parsers.flipbook import group_pages
     from parsers.summary import summary
 
     failed = False
     for path in group_pages(paths):
         try:
-            # A file, a folder of a flip-book's pages, or its page files given together (files/basic-html/pageN.html)
-            record = parse_document(read_originals(path))
+            # A file (a ZIP/7z through its members), a folder of a flip-book's pages, or its
+            # page files given together (files/basic-html/pageN.html)
+            record = parse_originals(path)[0]
         except ParseError as error:
             reason = _one_line(error)
         except OSError as error:

@@ -65,6 +65,8 @@ def read_document(
         raise ParseError("empty file")
     fmt = detect_format(data, filename)
     target = READERS.get(fmt)
+    if fmt in ("zip", "7z"):
+        raise UnsupportedFormat(f"a {fmt.upper()} archive holds several documents: parse_bytes reads its members")
     if target is None:
         raise UnsupportedFormat(f"unsupported format: {fmt}")
     module_name, function_name = target.split(":")
@@ -102,6 +104,30 @@ def read_originals(
     return read_pages(originals)
 
 
+def parse_originals(
+    originals: Path | Sequence[Path | bytes],
+    *,
+    filename: str | None = None,
+    content_type: str | None = None,
+    base_dir: Path | None = None,
+) -> tuple[dict, bool]:
+    """The canonical record of one candidate (as for ``read_originals``) and whether its
+    document holds pictures. A single ZIP/7z original is read through its members
+    (``parse_archive``): an archive is several documents, so it has no one Document."""
+    from .containers import is_container
+
+    if isinstance(originals, Path) and originals.is_file():
+        originals, filename, base_dir = [originals], filename or originals.name, base_dir or originals.parent
+    if isinstance(originals, (list, tuple)) and len(originals) == 1:
+        single = originals[0]
+        data = single.read_bytes() if isinstance(single, Path) else single
+        if is_container(data, filename):
+            return parse_archive(data, filename=filename)
+        originals = [data]
+    document = read_originals(originals, filename=filename, content_type=content_type, base_dir=base_dir)
+    return parse_document(document), bool(document.images())
+
+
 def parse_document(document: Document) -> dict:
     """Map an intermediate Document to the canonical record."""
     from .template import read_record
@@ -110,7 +136,52 @@ def parse_document(document: Document) -> dict:
 
 
 def parse_bytes(data: bytes, **context) -> dict:
+    """The canonical record of one original; a ZIP or 7z archive gives the record of
+    its members (``parse_archive``)."""
+    from .containers import is_container
+
+    if is_container(data):
+        return parse_archive(data, **context)[0]
     return parse_document(read_document(data, **context))
+
+
+def parse_archive(data: bytes, *, filename: str | None = None, **context) -> tuple[dict, bool]:
+    """Read every member of a ZIP/7z archive and keep the best record (merged where the
+    report is split over two members, see ``parsers.merge``); also whether the record's
+    document holds pictures. Members that fail are named in ``warnings``; an archive no
+    member of which can be read raises ``ParseError`` naming each member's reason."""
+    from .containers import unpack
+    from .merge import choose, table_values
+
+    parsed: list[tuple[str, dict, bool]] = []
+    failed: list[str] = []
+    for member in unpack(data, filename):
+        if member.data is None:
+            failed.append(f"{member.name}: {member.error}")
+            continue
+        try:
+            document = read_document(member.data, filename=member.name.rpartition("/")[2])
+            parsed.append((member.name, parse_document(document), bool(document.images())))
+        except ParseError as exc:
+            failed.append(f"{member.name}: {_one_line(exc)}")
+        except Exception as exc:  # a reader's bug costs this member only
+            failed.append(f"{member.name}: {type(exc).__name__}: {_one_line(exc)}")
+    if not parsed:
+        reasons = "; ".join(failed) if failed else "the archive holds no files"
+        raise ParseError(f"no member of the archive could be read: {reasons}")
+    choice = choose([(name, record) for name, record, _ in parsed])
+    used = {choice.tables_from, choice.text_from}
+    notes = [f"archive member {parsed[choice.tables_from][0]} read"]
+    notes += [f"also in the archive: {name} ({table_values(record)} table values)"
+              for i, (name, record, _) in enumerate(parsed) if i not in used]
+    notes += [f"archive member {reason}" for reason in failed]
+    record = choice.record
+    record["warnings"] = notes + choice.notes + record["warnings"]
+    return record, parsed[choice.tables_from][2]
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 def parse_path(path: str | Path) -> dict:
@@ -126,7 +197,9 @@ __all__ = [
     "ParseError",
     "UnsupportedFormat",
     "detect_format",
+    "parse_archive",
     "parse_bytes",
+    "parse_originals",
     "parse_document",
     "parse_path",
     "read_document",

@@ -5,7 +5,7 @@ Portals serve PDFs as ``application/octet-stream``, error pages under a
 consulted only where the content cannot tell (a Kingsoft ``.wps`` and a Word
 ``.doc`` are the same OLE2 container; a ZIP too broken to list).
 
-Formats: pdf, docx, xlsx, odt, ods, ofd, zip, doc, wps, xls, et, ppt, rtf,
+Formats: pdf, docx, xlsx, odt, ods, ofd, zip, 7z, doc, wps, xls, et, ppt, rtf,
 image, html, text. Anything else raises ``UnsupportedFormat`` with the reason.
 """
 
@@ -57,6 +57,10 @@ def detect_format(data: bytes, filename: str | None = None) -> str:
         return _zip_kind(data, extension)
     if data.startswith(_OLE_MAGIC):
         return _ole_kind(data, extension)
+    if data.startswith(b"7z\xbc\xaf\x27\x1c"):
+        return "7z"
+    if data.startswith(b"Rar!\x1a\x07"):
+        raise UnsupportedFormat("RAR archive: not read (no free RAR reader); re-pack it as ZIP or 7z")
     if data.startswith(b"{\\rtf"):
         return "rtf"
     if data.startswith(_IMAGE_MAGIC) or _is_bmp(data) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
