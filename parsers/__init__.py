@@ -38,6 +38,7 @@ READERS: dict[str, str] = {
     "xls": "parsers.spreadsheet:read_spreadsheet",
     "et": "parsers.spreadsheet:read_spreadsheet",
     "ods": "parsers.spreadsheet:read_spreadsheet",
+    "ofd": "parsers.ofd:read_ofd",
 }
 
 

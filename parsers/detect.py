@@ -92,7 +92,7 @@ def _zip_kind(data: bytes, extension: str) -> str:
         return "xlsx"
     if mimetype in _ODF_TYPES:
         return _ODF_TYPES[mimetype]
-    if "OFD.xml" in names:
+    if "OFD.xml" in names or extension == "ofd":  # an .ofd without OFD.xml: its reader names what is missing
         return "ofd"
     return "zip"
 
