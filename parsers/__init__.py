@@ -141,7 +141,7 @@ def parse_bytes(data: bytes, **context) -> dict:
     its members (``parse_archive``)."""
     from .containers import is_container
 
-    if is_container(data):
+    if is_container(data, context.get("filename")):
         return parse_archive(data, **context)[0]
     return parse_document(read_document(data, **context))
 

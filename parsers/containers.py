@@ -68,14 +68,15 @@ class _Budget:
             )
 
 
-def is_container(data: bytes) -> bool:
-    """A ZIP or 7z archive that is not itself a document package (DOCX, XLSX, OFD …)."""
+def is_container(data: bytes, filename: str | None = None) -> bool:
+    """A ZIP or 7z archive that is not itself a document package (DOCX, XLSX, OFD …;
+    a package too broken to list is what its name says)."""
     from .detect import detect_format
 
     if not data.startswith((b"PK\x03\x04", b"PK\x05\x06", SEVEN_ZIP_MAGIC)):
         return False
     try:
-        return detect_format(data) in ("zip", "7z")
+        return detect_format(data, filename) in ("zip", "7z")
     except ParseError:
         return False
 
@@ -99,7 +100,7 @@ def _unpack(data: bytes, prefix: str, depth: int, budget: _Budget) -> list[Membe
     out: list[Member] = []
     for member in entries:
         member.name = prefix + member.name
-        if member.data is not None and is_container(member.data):
+        if member.data is not None and is_container(member.data, member.name.rpartition("/")[2]):
             if depth >= MAX_DEPTH:
                 member.data, member.error = None, f"archive nested more than {MAX_DEPTH} levels deep; not read"
             else:
