@@ -6,8 +6,10 @@ row of two or more printed cells, and rows whose one printed cell is merged
 across the whole sheet, are paragraphs (titles, section headings); the other
 rows, up to a blank row, are a ``Table`` whose merged cells are spans, as in
 an HTML table. Values are the cells' cached values (a formula's last computed
-result, as Excel and WPS save it); numbers print as the sheet shows them
-(``5.0`` -> ``5``).
+result, as Excel, WPS and LibreOffice save it); a formula saved without a
+result (by a writer that does not compute, e.g. openpyxl) reads as blank and
+is counted in ``warnings``, never computed here. Numbers print as the sheet
+shows them (``5.0`` -> ``5``).
 
 calamine gives merged regions for XLSX and XLS; for ODS it gives none, so
 they are read from ``content.xml`` (``table:number-rows-spanned`` /
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 import zipfile
 
 from . import limits
@@ -50,7 +53,14 @@ def read_spreadsheet(data: bytes, *, filename=None, content_type=None, base_dir=
         raise ParseError(f"encrypted {kind.upper()}: a password is required") from None
     except Exception as exc:  # calamine raises its own error types, and ValueError for garbage
         raise ParseError(f"corrupt {kind.upper()}: {_one_line(exc)}") from None
-    ods_merges = _ods_merges(data) if kind == "ods" else {}
+    ods_merges, uncomputed = _ods_layout(data) if kind == "ods" else ({}, 0)
+    if kind == "xlsx":
+        uncomputed = _xlsx_uncomputed(data)
+    if uncomputed:
+        doc.warnings.append(
+            f"{uncomputed} formula cell{'s' if uncomputed > 1 else ''} without a saved result (the program that "
+            "wrote the file does not compute formulas): read as blank"
+        )
     try:
         sheets = workbook.sheets_metadata
         if len(sheets) > limits.MAX_SHEETS:
@@ -166,8 +176,24 @@ _ODF_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 _ODF_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
 
 
-def _ods_merges(data: bytes) -> dict[str, list[Merge]]:
-    """Merged regions per sheet from an ODS file's content.xml (calamine gives none for ODS)."""
+# A formula cell whose saved result is missing or empty (<v/>, <v></v>): openpyxl and
+# other writers that do not compute save formulas so; calamine then reads a blank.
+_UNCOMPUTED = re.compile(rb"<f\b[^>]*?(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>")
+
+
+def _xlsx_uncomputed(data: bytes) -> int:
+    """Formula cells without a saved result in an XLSX's worksheets."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return sum(
+            len(_UNCOMPUTED.findall(limits.read_member(archive, info, limits.MAX_SPREADSHEET_UNZIPPED)))
+            for info in archive.infolist()
+            if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
+        )
+
+
+def _ods_layout(data: bytes) -> tuple[dict[str, list[Merge]], int]:
+    """Merged regions per sheet from an ODS file's content.xml (calamine gives none for
+    ODS), and the count of formula cells saved without a result."""
     from lxml import etree
 
     try:
@@ -178,8 +204,9 @@ def _ods_merges(data: bytes) -> dict[str, list[Merge]]:
         )
     except (KeyError, zipfile.BadZipFile, etree.XMLSyntaxError) as exc:
         raise ParseError(f"corrupt ODS: {_one_line(exc)}") from None
-    t = "{%s}" % _ODF_TABLE
+    t, office = "{%s}" % _ODF_TABLE, "{%s}" % _ODF_OFFICE
     merges: dict[str, list[Merge]] = {}
+    uncomputed = 0
     for table in root.iter(t + "table"):
         found = merges.setdefault(table.get(t + "name", ""), [])
         r = 0
@@ -192,8 +219,10 @@ def _ods_merges(data: bytes) -> dict[str, list[Merge]]:
                 cols_spanned = int(cell.get(t + "number-columns-spanned", "1"))
                 if rows_spanned > 1 or cols_spanned > 1:
                     found.append((r, c, r + rows_spanned - 1, c + cols_spanned - 1))
+                if cell.get(t + "formula") is not None and cell.get(office + "value-type") is None:
+                    uncomputed += 1
                 c += int(cell.get(t + "number-columns-repeated", "1"))
             r += int(row.get(t + "number-rows-repeated", "1"))
             if r > limits.MAX_SHEET_ROWS:
                 break
-    return merges
+    return merges, uncomputed

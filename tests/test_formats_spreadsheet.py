@@ -69,9 +69,13 @@ def test_formula_cells_read_their_cached_values():
     computed = convert(written, "xlsx")  # LibreOffice computes and saves each formula's result
     result = parsers.parse_bytes(computed, filename="统计表.xlsx")
     assert result["applications"] == as_printed(record)["applications"]
+    assert not any("formula" in w for w in result["warnings"])
     uncomputed = parsers.parse_bytes(written, filename="统计表.xlsx")
-    # no cached value: the total is printed blank, never computed by the reader
+    # no cached value: the total is printed blank, never computed by the reader, and said
     assert {row["total"] for row in uncomputed["applications"].values()} == {None}
+    rows = len(uncomputed["applications"])
+    assert f"{rows} formula cells without a saved result (the program that wrote the file does not compute " \
+           "formulas): read as blank" in uncomputed["warnings"]
 
 
 def test_a_hidden_sheet_is_read_with_a_warning():
