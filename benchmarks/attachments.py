@@ -19,7 +19,7 @@ import os
 import time
 
 from parsers import parse_bytes
-from parsers.synthetic import as_printed
+from nianbao.testbed.synthetic import as_printed
 from tests import corpus
 from tests.archives import seven_zip_of, text_only_page, zip_of
 from tests.ofd_writer import render_ofd

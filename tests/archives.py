@@ -7,7 +7,7 @@ import io
 import re
 import zipfile
 
-from parsers.synthetic import render_html
+from nianbao.testbed.synthetic import render_html
 
 
 def text_only_page(record: dict) -> bytes:

@@ -15,7 +15,7 @@ import io
 import zipfile
 from xml.sax.saxutils import escape
 
-from parsers.synthetic import Variants, printed_tables
+from nianbao.testbed.synthetic import Variants, printed_tables
 
 NS = "http://www.ofdspec.org/2016"
 PAGE_W, PAGE_H, MARGIN = 210.0, 297.0, 20.0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 
-from parsers.synthetic import Variants, printed_tables
+from nianbao.testbed.synthetic import Variants, printed_tables
 
 HEADINGS = {2: "二、主动公开政府信息情况", 3: "三、收到和处理政府信息公开申请情况", 4: "四、政府信息公开行政复议、行政诉讼情况"}
 

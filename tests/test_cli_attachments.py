@@ -13,14 +13,14 @@ import pytest
 from click.testing import CliRunner
 
 from archive import Archive
-from archive.cli import cli
+from nianbao.cli import cli
 from archive.reparse import parse_reports
 from parsers import limits
-from parsers.synthetic import as_printed, random_record, render_docx, render_html
+from nianbao.testbed.synthetic import as_printed, random_record, render_docx, render_html
 
 from .archives import seven_zip_of, text_only_page, with_flag_bits, zip_of
 from .ofd_writer import render_ofd
-from .test_formats_spreadsheet import _with_sheet_rows
+from .test_spreadsheet import _with_sheet_rows
 from .workbooks import convert, workbook_xlsx
 
 

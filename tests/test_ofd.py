@@ -12,7 +12,7 @@ import parsers
 from parsers.document import Table
 from parsers.errors import ParseError
 from parsers.ofd import _deltas
-from parsers.synthetic import as_printed, random_record
+from nianbao.testbed.synthetic import as_printed, random_record
 
 from .ofd_writer import render_ofd
 

@@ -8,7 +8,7 @@ import pytest
 from parsers.checks import apps_balance, apps_results_sum, chinese_number, prose_count, review_totals, run_checks
 from parsers.model import APPLICANT_COLUMNS, APPLICATION_ROWS, OTHER_HANDLING_ROWS, REVIEW_GROUPS
 
-from .test_template_reader import applications_grid, report
+from .test_template import applications_grid, report
 from parsers.template import read_record
 
 

@@ -1,5 +1,5 @@
-"""ZIP and 7z attachments: members as candidates, the split report merged, and every
-limit of the issue's bad-input list (bombs, nesting, traversal, encrypted, corrupt)."""
+"""ZIP and 7z attachments (parsers.containers, parsers.parse_archive): members as
+candidates, the split report merged, and every limit of the issue's bad-input list (bombs, nesting, traversal, encrypted, corrupt)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 import parsers
 from parsers import containers, limits
 from parsers.errors import ParseError, UnsupportedFormat
-from parsers.merge import MIN_PROSE, choose, table_values
-from parsers.synthetic import as_printed, random_record, render_docx, render_html
+from parsers.merge import table_values
+from nianbao.testbed.synthetic import as_printed, random_record, render_docx, render_html
 
 from .archives import gbk_named_zip, seven_zip_of, text_only_page, with_flag_bits, zip_of
 from .workbooks import workbook_xlsx
@@ -158,33 +158,3 @@ def test_a_7z_bomb_is_stopped(monkeypatch):
 def test_rar_is_refused_with_the_reason():
     with pytest.raises(UnsupportedFormat, match="^RAR archive: not read"):
         parsers.detect_format(b"Rar!\x1a\x07\x01\x00" + b"\0" * 100, "a.rar")
-
-
-# --- merge, the pure function ---------------------------------------------------------
-
-
-def _tables_only(record):
-    result = parsers.parse_bytes(workbook_xlsx(record), filename="t.xlsx")
-    assert sum(len(s["text"]) for s in result["sections"]) < MIN_PROSE
-    return result
-
-
-def test_merge_needs_a_tables_only_candidate(record):
-    whole = parsers.parse_bytes(render_html(record))
-    choice = choose([("page", whole), ("tables", _tables_only(record))])
-    assert (choice.tables_from, choice.text_from, choice.record is whole) == (0, None, True)
-
-
-def test_merge_refuses_candidates_of_different_years(record):
-    text = parsers.parse_bytes(text_only_page(record))
-    other_year = dict(_tables_only(record), year=record["year"] - 1)
-    choice = choose([("page", text), ("统计表.xlsx", other_year)])
-    assert choice.text_from is None and choice.record is other_year
-    assert choice.notes == [f"统计表.xlsx prints the tables and page the text, but they name different years "
-                            f"({record['year'] - 1}, {record['year']}); not merged"]  # fmt: skip
-
-
-def test_merge_without_a_text_keeps_the_tables(record):
-    tables = _tables_only(record)
-    choice = choose([("a", tables), ("b", parsers.parse_bytes(b"<html><body><p>short</p></body></html>"))])
-    assert (choice.tables_from, choice.text_from) == (0, None)

@@ -12,7 +12,7 @@ import parsers
 from parsers import limits
 from parsers.document import Table
 from parsers.errors import ParseError
-from parsers.synthetic import as_printed, random_record
+from nianbao.testbed.synthetic import as_printed, random_record
 
 from .workbooks import convert, workbook_xlsx
 

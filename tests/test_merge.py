@@ -1,0 +1,58 @@
+"""parsers.merge: one record from a report's candidates, merged where the report is split
+into a text document and a tables document."""
+
+from __future__ import annotations
+
+import pytest
+
+import parsers
+from nianbao.testbed.synthetic import random_record, render_html
+from parsers.merge import MIN_PROSE, choose, merge, table_values
+
+from .archives import text_only_page
+from .workbooks import workbook_xlsx
+
+
+@pytest.fixture(scope="module")
+def record():
+    return random_record(31)
+
+
+def _tables_only(record):
+    result = parsers.parse_bytes(workbook_xlsx(record), filename="t.xlsx")
+    assert sum(len(s["text"]) for s in result["sections"]) < MIN_PROSE
+    return result
+
+
+def test_merge_needs_a_tables_only_candidate(record):
+    whole = parsers.parse_bytes(render_html(record))
+    choice = choose([("page", whole), ("tables", _tables_only(record))])
+    assert (choice.tables_from, choice.text_from, choice.record is whole) == (0, None, True)
+
+
+def test_merge_refuses_candidates_of_different_years(record):
+    text = parsers.parse_bytes(text_only_page(record))
+    other_year = dict(_tables_only(record), year=record["year"] - 1)
+    choice = choose([("page", text), ("统计表.xlsx", other_year)])
+    assert choice.text_from is None and choice.record is other_year
+    assert choice.notes == [f"统计表.xlsx prints the tables and page the text, but they name different years "
+                            f"({record['year'] - 1}, {record['year']}); not merged"]  # fmt: skip
+
+
+def test_merge_without_a_text_keeps_the_tables(record):
+    tables = _tables_only(record)
+    choice = choose([("a", tables), ("b", parsers.parse_bytes(b"<html><body><p>short</p></body></html>"))])
+    assert (choice.tables_from, choice.text_from) == (0, None)
+
+
+def test_merge_takes_text_from_one_and_tables_from_the_other():
+    record = random_record(33)
+    text = parsers.parse_bytes(text_only_page(record))
+    tables = _tables_only(record)
+    merged = merge(text, tables, text_label="page", tables_label="统计表.xlsx")
+    assert merged["sections"] == text["sections"] and merged["title"] == text["title"]
+    assert merged["applications"] == tables["applications"] and table_values(merged) == table_values(tables)
+    assert merged["warnings"][0] == "report split over two documents: text and metadata from page, tables from 统计表.xlsx"
+    # the page alone has no table to compare its prose with; merged, its prose meets the spreadsheet's table
+    assert not any(c["code"] == "text_vs_table" for c in text["checks"])
+    assert next(c for c in merged["checks"] if c["code"] == "text_vs_table")["ok"] is True
