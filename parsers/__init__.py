@@ -65,9 +65,9 @@ def read_document(
     if not data:
         raise ParseError("empty file")
     fmt = detect_format(data, filename)
-    target = READERS.get(fmt)
     if fmt in ("zip", "7z"):
         raise UnsupportedFormat(f"a {fmt.upper()} archive holds several documents: parse_bytes reads its members")
+    target = READERS.get(fmt)
     if target is None:
         raise UnsupportedFormat(f"unsupported format: {fmt}")
     module_name, function_name = target.split(":")
@@ -139,11 +139,7 @@ def parse_document(document: Document) -> dict:
 def parse_bytes(data: bytes, **context) -> dict:
     """The canonical record of one original; a ZIP or 7z archive gives the record of
     its members (``parse_archive``)."""
-    from .containers import is_container
-
-    if is_container(data, context.get("filename")):
-        return parse_archive(data, **context)[0]
-    return parse_document(read_document(data, **context))
+    return parse_originals([data], **context)[0]
 
 
 def parse_archive(data: bytes, *, filename: str | None = None, **context) -> tuple[dict, bool]:
@@ -186,8 +182,8 @@ def _one_line(error: BaseException) -> str:
 
 
 def parse_path(path: str | Path) -> dict:
-    """A file, or a folder of a flip-book's pages, to the canonical record."""
-    return parse_document(read_originals(Path(path)))
+    """A file (a ZIP/7z through its members), or a folder of a flip-book's pages, to the canonical record."""
+    return parse_originals(Path(path))[0]
 
 
 __all__ = [

@@ -156,8 +156,10 @@ def _zip(data: bytes, budget: _Budget) -> list[Member]:
             else:
                 try:
                     member.data = _inflate(archive, info, name, budget)
-                except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
+                except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
                     member.error = f"corrupt member: {' '.join(str(exc).split()) or type(exc).__name__}"
+                except NotImplementedError as exc:  # e.g. Deflate64, which zipfile cannot inflate
+                    member.error = f"unsupported member: {' '.join(str(exc).split())}"
                 except RuntimeError as exc:  # zipfile's word for an encrypted entry it found late
                     member.error = f"unreadable member: {' '.join(str(exc).split())}"
     return members

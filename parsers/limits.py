@@ -102,5 +102,6 @@ def check_inflated_total(data: bytes, budget: int, what: str) -> None:
                                 f"{what} decompresses to more than {budget // 2**20} MB (cap); "
                                 "a report's tables take well under 1 MB"
                             )
-    except (zipfile.BadZipFile, ValueError, EOFError, zlib.error) as exc:
-        raise ParseError(f"corrupt {what}: {exc}") from None
+    except (zipfile.BadZipFile, ValueError, EOFError, zlib.error, RuntimeError, NotImplementedError) as exc:
+        # RuntimeError: an encrypted part; NotImplementedError: a compression zipfile lacks
+        raise ParseError(f"corrupt {what}: {' '.join(str(exc).split())}") from None
