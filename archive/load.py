@@ -27,6 +27,8 @@ from itertools import chain
 
 import sqlite_utils
 
+from parsers.merge import table_values
+
 from .db import WIDE_TABLES, utc_now, wide_columns
 
 DERIVED_TABLES = (
@@ -48,16 +50,6 @@ class Source:
 
 def sources_digest(sha256s) -> str:
     return hashlib.sha256("\n".join(sorted(set(sha256s))).encode()).hexdigest()
-
-
-def table_values(record: dict) -> int:
-    """How many table cells the record read (blank cells do not count)."""
-    count = sum(cell.get("value") is not None for cell in record.get("active_disclosure") or [])
-    for table in ("applications", "reviews_litigation"):
-        for row in (record.get(table) or {}).values():
-            values = list(row.values())
-            count += len(values) - values.count(None)  # counted in C: a report has 200 cells
-    return count
 
 
 def tables_status(record: dict, has_images: bool = False) -> str:

@@ -34,7 +34,8 @@ def table_values(record: dict) -> int:
     count = sum(cell.get("value") is not None for cell in record.get("active_disclosure") or [])
     for table in ("applications", "reviews_litigation"):
         for row in (record.get(table) or {}).values():
-            count += sum(value is not None for value in row.values())
+            values = list(row.values())
+            count += len(values) - values.count(None)  # counted in C: a report has 200 cells
     return count
 
 
