@@ -4,12 +4,14 @@ into a text document and a tables document."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import parsers
-from nianbao.testbed.synthetic import random_record, render_html
+from nianbao.testbed.synthetic import as_printed, random_record, render_html
 from parsers.merge import MIN_PROSE, choose, merge, table_values
 
-from .archives import text_only_page
+from .archives import text_only_page, zip_of
 from .workbooks import workbook_xlsx
 
 
@@ -56,3 +58,19 @@ def test_merge_takes_text_from_one_and_tables_from_the_other():
     # the page alone has no table to compare its prose with; merged, its prose meets the spreadsheet's table
     assert not any(c["code"] == "text_vs_table" for c in text["checks"])
     assert next(c for c in merged["checks"] if c["code"] == "text_vs_table")["ok"] is True
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), template=st.sampled_from(["2021", "2019"]), other_rows=st.sampled_from([1, 3]),
+       tables_first=st.booleans())  # fmt: skip
+def test_any_report_split_into_page_and_spreadsheet_merges_to_the_whole(seed, template, other_rows, tables_first):
+    record = random_record(seed, template=template, other_rows=other_rows)
+    members = {"报告.html": text_only_page(record), "统计表.xlsx": workbook_xlsx(record)}
+    if tables_first:
+        members = dict(reversed(members.items()))
+    result = parsers.parse_bytes(zip_of(members), filename="年报.zip")
+    expected = as_printed(record)
+    for key in ("title", "organization", "region", "year", "published", "template",
+                "active_disclosure", "applications", "reviews_litigation"):  # fmt: skip
+        assert result[key] == expected[key], key
+    assert {c["code"]: c["ok"] for c in result["checks"]} == {c["code"]: True for c in expected["checks"]}

@@ -7,6 +7,8 @@ import io
 import zipfile
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import parsers
 from parsers.document import Table
@@ -100,3 +102,21 @@ def test_entities_are_not_resolved(tmp_path):
 def test_delta_x_abbreviations():
     assert _deltas("g 3 2.5 1 g 2 0.5") == [2.5, 2.5, 2.5, 1.0, 0.5, 0.5]
     assert _deltas("") == []
+
+
+VARIANTS = st.fixed_dictionaries({"split_labels": st.booleans(), "spaced_labels": st.booleans(), "typos": st.booleans()})
+BLANKABLE = st.sampled_from(
+    [("new_received", "commercial"), ("granted", "natural_person"), ("results_total", "total"), "carried_forward",
+     ("review", "upheld"), ("litigation_after_review", "total"), ("regulations", "issued"), ("penalty", "decisions")]
+)  # fmt: skip
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), template=st.sampled_from(["2021", "2019"]), other_rows=st.sampled_from([1, 3]),
+       variant=VARIANTS, blank_cells=st.lists(BLANKABLE, max_size=3, unique=True))  # fmt: skip
+def test_random_records_read_back_from_ofd(seed, template, other_rows, variant, blank_cells):
+    record = random_record(seed, template=template, other_rows=other_rows)
+    result = parsers.parse_bytes(render_ofd(record, blank_cells=blank_cells, **variant), filename="a.ofd")
+    expected = as_printed(record, typos=variant["typos"], blank_cells=blank_cells)
+    for key in COMPARED:
+        assert result[key] == expected[key], key

@@ -7,6 +7,8 @@ import io
 import zipfile
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import parsers
 from parsers import limits
@@ -126,3 +128,23 @@ def test_corrupt_spreadsheets_fail_with_one_line(name, data, message):
     with pytest.raises(ParseError) as error:
         parsers.read_document(data, filename=name)
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+VARIANTS = st.fixed_dictionaries({"split_labels": st.booleans(), "spaced_labels": st.booleans(), "typos": st.booleans()})
+BLANKABLE = st.sampled_from(
+    [("new_received", "commercial"), ("granted", "natural_person"), ("results_total", "total"), "carried_forward",
+     ("review", "upheld"), ("litigation_after_review", "total"), ("regulations", "issued"), ("penalty", "decisions")]
+)  # fmt: skip
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), template=st.sampled_from(["2021", "2019"]), other_rows=st.sampled_from([1, 3]),
+       variant=VARIANTS, blank_cells=st.lists(BLANKABLE, max_size=3, unique=True),
+       sheet_per_table=st.booleans())  # fmt: skip
+def test_random_records_read_back_from_xlsx(seed, template, other_rows, variant, blank_cells, sheet_per_table):
+    record = random_record(seed, template=template, other_rows=other_rows)
+    data = workbook_xlsx(record, sheet_per_table=sheet_per_table, blank_cells=blank_cells, **variant)
+    result = parsers.parse_bytes(data, filename="统计表.xlsx")
+    expected = as_printed(record, typos=variant["typos"], blank_cells=blank_cells)
+    for table in TABLES:
+        assert result[table] == expected[table], table

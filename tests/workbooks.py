@@ -22,18 +22,19 @@ def workbook_xlsx(
     formulas: bool = False,
     hidden_sheet: bool = False,
     sheet_per_table: bool = False,
-    blank_cells=(),
+    **variants,
 ) -> bytes:
     """The record's tables as an XLSX workbook. ``formulas``: section 三's 总计 column
     is a SUM formula (openpyxl stores no cached value; LibreOffice computes one on
-    conversion). ``hidden_sheet``: a hidden sheet of notes after the tables."""
+    conversion). ``hidden_sheet``: a hidden sheet of notes after the tables.
+    ``variants``: how labels and values print (``synthetic.Variants``)."""
     import openpyxl
 
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     sheet.title = "统计表"
     row = 1
-    tables = printed_tables(record, Variants(blank_cells=tuple(blank_cells)))
+    tables = printed_tables(record, Variants(**variants))
     width = 15
     if title:
         sheet.cell(row, 1, f"{record['title']}统计表")
