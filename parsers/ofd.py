@@ -21,8 +21,11 @@ runs but reads no PathObjects, so tables would lose their rules. Neither
 bounds what it inflates. This reader is lxml (no entities resolved, no
 network) on parts inflated with their bytes counted.
 
-Scanned OFDs (pages that are only ``ImageObject``s) are named in warnings,
-not read by OCR. Page templates (running headers) are not read.
+Pictures (``ImageObject``: a scanned page, a table pasted as a picture) become
+``Image`` blocks with their bytes from the ``MultiMedia`` resources after
+their page's text, and OCR reads those holding a table or prose, as for a
+DOCX (``ocr.resolve_images``); a picture whose resource is missing is a
+warning. Page templates (running headers) are not read.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ import zipfile
 from lxml import etree
 
 from . import limits
-from .document import Document
+from .document import Document, Image
 from .errors import ParseError
 from .layout import Box, group_lines
 from .pdfium_page import LINE_WIDTH, WORD_GAP, PageGeometry, Segment, _edges
@@ -80,6 +83,15 @@ class _Package:
         # Part names are case-insensitive in practice (writers differ), so look them up so.
         self.names = {info.filename.lstrip("/").lower(): info for info in self.zip.infolist()}
 
+    def read(self, path: str, cap: int = MAX_PART_BYTES) -> bytes | None:
+        info = self.names.get(path.lstrip("/").lower())
+        if info is None:
+            return None
+        try:
+            return limits.read_member(self.zip, info, cap)
+        except (zipfile.BadZipFile, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
+            raise ParseError(f"corrupt OFD part {path}: {' '.join(str(exc).split())}") from None
+
     def xml(self, path: str):
         info = self.names.get(path.lstrip("/").lower())
         if info is None:
@@ -122,14 +134,16 @@ def read_ofd(data: bytes, *, filename=None, content_type=None, base_dir=None) ->
     if document is None:
         raise ParseError(f"corrupt OFD: its document {document_path} is missing")
     document_dir = posixpath.dirname(document_path)
-    default_box = _page_box(_child(document, "CommonData"))
+    common = _child(document, "CommonData")
+    default_box = _page_box(common)
+    media = _media(package, document_dir, common, doc.warnings)
     pages_element = _child(document, "Pages")
     pages = _children(pages_element, "Page") if pages_element is not None else []
     if not pages:
         raise ParseError("corrupt OFD: the document lists no pages")
     if len(pages) > limits.MAX_PDF_PAGES:
         doc.warnings.append(f"OFD has {len(pages)} pages; read the first {limits.MAX_PDF_PAGES} only")
-    geometries: list[PageGeometry] = []
+    run: list[PageGeometry] = []  # consecutive pages read as one text layer (tables may cross them)
     for number, page in enumerate(pages[: limits.MAX_PDF_PAGES], start=1):
         location = page.get("BaseLoc") or ""
         try:
@@ -142,11 +156,58 @@ def read_ofd(data: bytes, *, filename=None, content_type=None, base_dir=None) ->
                 doc.warnings.append(f"OFD page {number}: its content {location} is missing; skipped")
             continue
         geometry, images = page_geometry(content, default_box)
-        if images and not geometry.words:
-            doc.warnings.append(f"OFD page {number} is a picture (a scan); OFD scans are not read by OCR")
-        geometries.append(geometry)
-    doc.blocks = blocks_from_pages(geometries)
+        run.append(geometry)
+        if images:
+            # A scan, or a picture pasted on the page: an Image block after the page's text,
+            # read by OCR where it holds a table or prose (parsers.ocr.resolve_images).
+            doc.blocks += blocks_from_pages(run)
+            run = []
+            doc.blocks += _images(package, media, images, number, doc.warnings)
+    doc.blocks += blocks_from_pages(run)
     return doc
+
+
+def _media(package: _Package, document_dir: str, common, warnings: list[str]) -> dict[str, str]:
+    """Resource ID -> part name of every image the document's resource files declare."""
+    found: dict[str, str] = {}
+    for element in [*_children(common, "PublicRes"), *_children(common, "DocumentRes")] if common is not None else []:
+        if not (element.text or "").strip():
+            continue
+        try:
+            path = _resolve(document_dir, element.text)
+            res = package.xml(path)
+        except ParseError as exc:
+            warnings.append(f"OFD resources: {exc}")
+            continue
+        if res is None:
+            warnings.append(f"OFD resources: {path} is missing")
+            continue
+        base = _resolve(posixpath.dirname(path), res.get("BaseLoc") or ".")
+        for item in res.iter():
+            if _local(item.tag) == "MultiMedia" and (file := _child(item, "MediaFile")) is not None:
+                try:
+                    found[item.get("ID", "")] = _resolve(base, file.text or "")
+                except ParseError as exc:
+                    warnings.append(f"OFD resources: {exc}")
+    return found
+
+
+def _images(package: _Package, media: dict[str, str], images: list[str], number: int,
+            warnings: list[str]) -> list[Image]:
+    out = []
+    for resource in images:
+        path = media.get(resource)
+        name = f"OFD page {number} image {resource}"
+        try:
+            data = package.read(path, limits.MAX_INPUT_BYTES) if path else None
+        except ParseError as exc:
+            warnings.append(f"{name}: {exc}")
+            continue
+        if data is None:
+            warnings.append(f"{name}: its resource {path or '(undeclared)'} is missing; not read")
+            continue
+        out.append(Image(src=name, data=data))
+    return out
 
 
 def _page_box(element) -> tuple[float, float]:
@@ -156,13 +217,13 @@ def _page_box(element) -> tuple[float, float]:
     return (box[2], box[3]) if len(box) == 4 else (210.0, 297.0)
 
 
-def page_geometry(page, default_box: tuple[float, float]) -> tuple[PageGeometry, int]:
-    """One page's words, ruling lines (points, top-down) and its count of images."""
+def page_geometry(page, default_box: tuple[float, float]) -> tuple[PageGeometry, list[str]]:
+    """One page's words and ruling lines (points, top-down), and its pictures' resource IDs."""
     width, height = _area_box(page, default_box)
     chars: list[tuple[Box, bool]] = []  # (character, starts a word)
     horizontal: list[Segment] = []
     vertical: list[Segment] = []
-    images = 0
+    images: list[str] = []  # resource IDs of the page's pictures
     content = _child(page, "Content")
     for layer in _children(content, "Layer") if content is not None else []:
         for element in layer.iter():
@@ -174,7 +235,7 @@ def page_geometry(page, default_box: tuple[float, float]) -> tuple[PageGeometry,
                     horizontal += h
                     vertical += v
             elif name == "ImageObject":
-                images += 1
+                images.append(element.get("ResourceID", ""))
     k = POINTS_PER_MM
     return PageGeometry(
         width * k, height * k, _words(chars), horizontal, vertical, pictures=[], paths=0

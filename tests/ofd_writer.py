@@ -46,6 +46,12 @@ class _Page:
             "</ofd:PathObject>"
         )
 
+    def image(self, x: float, y: float, w: float, h: float, resource: int, ids) -> None:
+        self.objects.append(
+            f'<ofd:ImageObject ID="{next(ids)}" Boundary="{x:.2f} {y:.2f} {w:.2f} {h:.2f}" '
+            f'CTM="{w:.2f} 0 0 {h:.2f} 0 0" ResourceID="{resource}"/>'
+        )
+
     def xml(self) -> str:
         return (
             f'<?xml version="1.0" encoding="UTF-8"?><ofd:Page xmlns:ofd="{NS}"><ofd:Content>'
@@ -130,19 +136,31 @@ def _paragraph(pages: list[_Page], text: str, ids, indent: bool = True, right: b
         page.y += LINE
 
 
-def render_ofd(record: dict, *, drop_page_content: bool = False, **variants) -> bytes:
+def render_ofd(
+    record: dict,
+    *,
+    drop_page_content: bool = False,
+    tables_as_images: bool = False,
+    drop_images: bool = False,
+    **variants,
+) -> bytes:
     """The report as an OFD package. ``drop_page_content`` leaves the last page's
-    Content.xml out (an OFD with a missing resource)."""
+    Content.xml out (an OFD with a missing resource). ``tables_as_images``: each
+    table is a PNG picture (a ``MultiMedia`` resource) alone on its page, as a
+    scanned table is; ``drop_images`` leaves those pictures' files out."""
     ids = iter(range(1, 10**6))
     pages = [_Page()]
     tables = printed_tables(record, Variants(**variants))
+    pictures: dict[int, bytes] = {}
     _paragraph(pages, record["title"], ids, indent=False)
     for section in record["sections"]:
         _paragraph(pages, f"{'一二三四五六'[section['no'] - 1]}、{section['title']}", ids, indent=False)
         for paragraph in section["text"].split("\n"):
             if paragraph.strip():
                 _paragraph(pages, paragraph, ids)
-        if section["no"] in tables:
+        if section["no"] in tables and tables_as_images:
+            _picture(pages, tables[section["no"]], pictures, ids)
+        elif section["no"] in tables:
             _table(pages, tables[section["no"]], ids)
     year, month, day = (int(part) for part in record["published"].split("-"))
     for line in (record["organization"], f"{year}年{month}月{day}日"):  # the closing signature, right-aligned
@@ -164,12 +182,39 @@ def render_ofd(record: dict, *, drop_page_content: bool = False, **variants) -> 
             f'<?xml version="1.0" encoding="UTF-8"?><ofd:Res xmlns:ofd="{NS}" BaseLoc="Res"><ofd:Fonts>'
             '<ofd:Font ID="1" FontName="宋体" FamilyName="宋体"/></ofd:Fonts></ofd:Res>'
         ),
+        "Doc_0/DocumentRes.xml": (
+            f'<?xml version="1.0" encoding="UTF-8"?><ofd:Res xmlns:ofd="{NS}" BaseLoc="Res"><ofd:MultiMedias>'
+            + "".join(f'<ofd:MultiMedia ID="{rid}" Type="Image" Format="PNG"><ofd:MediaFile>table_{rid}.png'
+                      "</ofd:MediaFile></ofd:MultiMedia>" for rid in pictures)
+            + "</ofd:MultiMedias></ofd:Res>"
+        ),
     }
+    package["Doc_0/Document.xml"] = package["Doc_0/Document.xml"].replace(
+        "</ofd:PublicRes>", "</ofd:PublicRes><ofd:DocumentRes>DocumentRes.xml</ofd:DocumentRes>")
+    if not drop_images:
+        for rid, png in pictures.items():
+            package[f"Doc_0/Res/table_{rid}.png"] = png
     for n, page in enumerate(pages):
         if not (drop_page_content and n == len(pages) - 1):
             package[f"Doc_0/Pages/Page_{n}/Content.xml"] = page.xml()
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, text in package.items():
-            archive.writestr(name, text.encode("utf-8"))
+        for name, content in package.items():
+            archive.writestr(name, content.encode("utf-8") if isinstance(content, str) else content)
     return out.getvalue()
+
+
+def _picture(pages: list[_Page], rows, pictures: dict[int, bytes], ids) -> None:
+    """The table drawn as a PNG (``tests.corpus.table_image``), alone on a new page."""
+    from tests.corpus import table_image
+
+    image = table_image(rows)
+    png = io.BytesIO()
+    image.save(png, "PNG")
+    resource = next(ids)
+    pictures[resource] = png.getvalue()
+    width = PAGE_W - 2 * MARGIN
+    height = min(width * image.height / image.width, PAGE_H - 2 * MARGIN)
+    page = _Page()
+    page.image(MARGIN, MARGIN, width, height, resource, ids)
+    pages += [page, _Page()]

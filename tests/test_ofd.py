@@ -85,6 +85,25 @@ def test_broken_packages_fail_with_one_line(change, message):
     assert str(error.value).startswith(message) and "\n" not in str(error.value)
 
 
+@pytest.mark.slow
+def test_tables_printed_as_pictures_are_read_by_ocr():
+    record = random_record(9)
+    result = parsers.parse_bytes(render_ofd(record, tables_as_images=True), filename="scan.ofd")
+    expected = as_printed(record)
+    for key in COMPARED:
+        assert result[key] == expected[key], key
+    assert sum("text read by OCR" in w for w in result["warnings"]) == 3
+
+
+def test_a_missing_picture_resource_is_a_warning_not_a_zero():
+    record = random_record(9)
+    result = parsers.parse_bytes(render_ofd(record, tables_as_images=True, drop_images=True), filename="a.ofd")
+    missing = [w for w in result["warnings"] if w.endswith(".png is missing; not read")]
+    assert len(missing) == 3 and missing[0].startswith("OFD page 2 image ")
+    assert result["applications"] == {} and result["active_disclosure"] == []
+    assert result["title"] == record["title"]
+
+
 def test_entities_are_not_resolved(tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET")
