@@ -148,3 +148,27 @@ def test_random_records_read_back_from_xlsx(seed, template, other_rows, variant,
     expected = as_printed(record, typos=variant["typos"], blank_cells=blank_cells)
     for table in TABLES:
         assert result[table] == expected[table], table
+
+
+def test_ods_merges_and_formulas_without_results_come_from_content_xml():
+    """calamine gives no merged regions for ODS: they are read from content.xml, repeated
+    rows and columns counted; a formula cell saved without a value type has no result."""
+    from parsers.spreadsheet import _ods_layout
+
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet>'
+        '<table:table table:name="表"><table:table-row table:number-rows-repeated="2">'
+        '<table:table-cell table:number-columns-repeated="3"/></table:table-row><table:table-row>'
+        '<table:table-cell table:number-columns-repeated="2"/>'
+        '<table:table-cell table:number-rows-spanned="4" table:number-columns-spanned="2"><text:p>合并</text:p>'
+        '</table:table-cell><table:covered-table-cell/><table:table-cell table:formula="of:=[.A1]+1"/>'
+        '</table:table-row></table:table></office:spreadsheet></office:body></office:document-content>'
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", content)
+    assert _ods_layout(out.getvalue()) == ({"表": [(2, 2, 5, 3)]}, 1)
