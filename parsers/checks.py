@@ -125,6 +125,10 @@ def _sum_check(code: str, lines, failure: str) -> dict | None:
     return {"code": code, "ok": not failures, "detail": _detail(failures, blanks)}
 
 
+# Counts of other requests that share the verbs: 收到行政复议申请3件, 受理信访投诉12件.
+_OTHER_REQUESTS = re.compile("复议|诉讼|信访|投诉|举报|听证|许可|赔偿")
+
+
 def prose_count(texts: list[str]) -> tuple[str, str, int] | None:
     """The count of applications the prose states, as ``(row, phrase, count)``: row
     ``new_received`` for a count received (the first such statement), ``results_total``
@@ -134,13 +138,15 @@ def prose_count(texts: list[str]) -> tuple[str, str, int] | None:
         found = []
         for pattern in (_RECEIVED_FIRST, _RECEIVED_AFTER):
             found += [(m.start(), m.group(0), m.groups()[-1]) for m in pattern.finditer(text)
-                      if pattern is _RECEIVED_FIRST or "申请" in m.group(1)]
-        found += [(m.start(), m.group(0), "0") for m in _NONE.finditer(text)]
+                      if (pattern is _RECEIVED_FIRST or "申请" in m.group(1))
+                      and not _OTHER_REQUESTS.search(m.group(0))]
+        found += [(m.start(), m.group(0), "0") for m in _NONE.finditer(text) if not _OTHER_REQUESTS.search(m.group(0))]
         if found:
             _, phrase, number = min(found)
             return "new_received", phrase, chinese_number(number)
         if handled is None:
-            match = next((m for m in _HANDLED.finditer(text) if "申请" in m.group(1)), None)
+            match = next((m for m in _HANDLED.finditer(text)
+                          if "申请" in m.group(1) and not _OTHER_REQUESTS.search(m.group(0))), None)
             if match:
                 handled = ("results_total", match.group(0), chinese_number(match.group(2)))
     return handled

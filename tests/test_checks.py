@@ -110,6 +110,12 @@ def test_prose_without_a_count_states_nothing():
     assert prose_count(["三、收到和处理政府信息公开申请情况", "申请数量较去年增加35.1%", "办理了3场培训"]) is None
 
 
+def test_counts_of_other_requests_are_not_the_disclosure_applications():
+    prose = ["本年度收到行政复议申请3件，未收到信访投诉申请。", "全年共收到政府信息公开申请12件。"]
+    assert prose_count(prose) == ("new_received", "全年共收到政府信息公开申请12件", 12)
+    assert prose_count(["受理行政许可申请1200件。"]) is None
+
+
 def test_a_count_received_wins_over_a_count_handled():
     assert prose_count(["全年共办理依申请公开9件。", "全年共收到政府信息公开申请10件。"])[0] == "new_received"
 
