@@ -1,5 +1,5 @@
 """Downloader middlewares: WAF challenges, conditional re-fetches, retry backoff,
-and the per-site https→http fallback."""
+the per-site https→http fallback and the per-site page budget."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import re
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.httpobj import urlparse_cached
 
-from .items import DOCUMENT_ROLES
-from .pipelines import archive_for
+from .archive_access import archive_for
+from .items import DOCUMENT_ROLES, LIST, REPORT_PAGE
 
 logger = logging.getLogger(__name__)
 
@@ -228,6 +228,59 @@ class ConditionalRequestMiddleware:
             if previous.get("last_modified"):
                 request.headers.setdefault("If-Modified-Since", previous["last_modified"])
         return None
+
+
+# --- page budget --------------------------------------------------------------------------
+
+BUDGET_ROLES = (LIST, REPORT_PAGE)
+
+
+class PageBudgetMiddleware:
+    """Stops a site's crawl from running forever in a calendar or search trap:
+    each site may request at most ``spider.page_budget(site)`` pages (lists,
+    probes, searches and report pages; a report's files are bounded by its
+    reports and not counted). Requests over budget are dropped (IgnoreRequest,
+    logged once per site). Stats: ``nianbao/pages/SITE`` (pages requested),
+    ``nianbao/budget/SITE`` and ``nianbao/over_budget/SITE`` (pages dropped).
+
+    Placed after robots.txt (a disallowed page costs nothing) and counted once
+    per request (retries and challenge repeats carry the mark)."""
+
+    COUNTED = "budget_counted"
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.used: dict[str, int] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request):
+        site = request.meta.get("site")
+        if site is None or request.meta.get("role") not in BUDGET_ROLES or request.meta.get(self.COUNTED):
+            return None
+        stats, spider = self.crawler.stats, self.crawler.spider
+        budget = spider.page_budget(site)
+        stats.set_value(f"nianbao/budget/{site}", budget)
+        used = self.used.get(site, 0)
+        if used >= budget:
+            if not stats.get_value(f"nianbao/over_budget/{site}"):
+                logger.warning("site %s used its page budget (%d pages): further pages are not requested",
+                               site, budget)
+            stats.inc_value(f"nianbao/over_budget/{site}")
+            raise IgnoreRequest(f"page budget of site {site} used ({budget} pages)")
+        self.used[site] = used + 1
+        stats.set_value(f"nianbao/pages/{site}", used + 1)
+        request.meta[self.COUNTED] = True
+        return None
+
+
+def budget_use(stats: dict) -> dict[str, tuple[int, int, int]]:
+    """Per site: (pages requested, budget, pages dropped over budget), from a crawl's stats."""
+    sites = {k.split("/", 2)[2] for k in stats if k.startswith("nianbao/budget/")}
+    return {site: (stats.get(f"nianbao/pages/{site}", 0), stats[f"nianbao/budget/{site}"],
+                   stats.get(f"nianbao/over_budget/{site}", 0)) for site in sorted(sites)}
 
 
 # --- retries: exponential backoff --------------------------------------------------------

@@ -8,24 +8,11 @@ from collections import Counter
 
 from scrapy import signals
 
-from archive import Archive
-
+from .archive_access import archive_for
 from .items import FetchItem
 from .journal import JobJournal
 
 logger = logging.getLogger(__name__)
-
-DATA_DIR_SETTING = "NIANBAO_DATA"
-
-
-def archive_for(crawler) -> Archive:
-    """The crawler's one ``Archive`` (shared with the conditional-request middleware)."""
-    if not hasattr(crawler, "_nianbao_archive"):
-        crawler._nianbao_archive = Archive(
-            crawler.settings.get(DATA_DIR_SETTING),
-            max_body_size=crawler.settings.getint("DOWNLOAD_MAXSIZE"),
-        )
-    return crawler._nianbao_archive
 
 
 class ArchivePipeline:
@@ -94,8 +81,3 @@ class ArchivePipeline:
             counts["errors"] += errors
             counts["not_modified"] += not_modified
         return dict(counts)
-
-
-def recorded_urls(crawler, run_id: int) -> set[str]:
-    """URLs already recorded in a crawl run (a resumed job skips their documents)."""
-    return archive_for(crawler).recorded_urls(run_id)

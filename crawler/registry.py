@@ -17,7 +17,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_SITES_FILE = Path(__file__).with_name("sites.toml")
 SITES_FILE_ENV = "NIANBAO_SITES_FILE"
-FAMILIES = ("hanweb",)
 RENDER_JS_CHOICES = (True, False, "auto")
 # Scrapy download-slot keys a site may override (see DOWNLOAD_SLOTS).
 POLITENESS_KEYS = {"delay", "concurrency", "randomize_delay"}
@@ -42,6 +41,8 @@ class Site:
     # Report years to try on xxgkAnnualReport.jsp for every body found, for
     # portals whose pages do not link each year (inclusive range; () = only linked years).
     probe_years: tuple[int, ...] = ()
+    # Pages this site's crawl may request (None: the NIANBAO_PAGE_BUDGET setting).
+    page_budget: int | None = None
 
     @property
     def base_url(self) -> str:
@@ -82,8 +83,15 @@ def _check_url(site: str, url: str) -> str:
     return url if parts.path else url + "/"
 
 
+def family_names() -> tuple[str, ...]:
+    # Imported here: the family spiders import this module.
+    from .families import family_names as names
+
+    return names()
+
+
 ENTRY_KEYS = {"title", "family", "base_url", "base_urls", "start_urls", "region_code", "extra_hosts",
-              "https_fallback", "render_js", "politeness", "probe_years"}
+              "https_fallback", "render_js", "politeness", "probe_years", "page_budget"}
 
 
 def site_from_entry(name: str, entry: dict) -> Site:
@@ -93,8 +101,9 @@ def site_from_entry(name: str, entry: dict) -> Site:
     if unknown:  # a typo would otherwise silently fall back to a default
         raise RegistryError(f"site {name!r}: unknown keys {sorted(unknown)}")
     family = entry.get("family")
-    if family not in FAMILIES:
-        raise RegistryError(f"site {name!r}: unknown family {family!r} (known: {', '.join(FAMILIES)})")
+    known = family_names()
+    if family not in known:
+        raise RegistryError(f"site {name!r}: unknown family {family!r} (known: {', '.join(known)})")
     base_urls = entry.get("base_urls") or ([entry["base_url"]] if "base_url" in entry else [])
     if not base_urls:
         raise RegistryError(f"site {name!r}: base_urls is required")
@@ -108,6 +117,9 @@ def site_from_entry(name: str, entry: dict) -> Site:
     probe = entry.get("probe_years", [])
     if probe and not (len(probe) == 2 and all(isinstance(y, int) for y in probe) and probe[0] <= probe[1]):
         raise RegistryError(f"site {name!r}: probe_years must be [first, last]")
+    budget = entry.get("page_budget")
+    if budget is not None and not (isinstance(budget, int) and budget > 0):
+        raise RegistryError(f"site {name!r}: page_budget must be a positive number of pages")
     region = entry.get("region_code")
     if region is not None and not re.fullmatch(r"\d{6}", str(region)):
         raise RegistryError(f"site {name!r}: region_code must be a 6-digit GB/T 2260 code")
@@ -123,6 +135,7 @@ def site_from_entry(name: str, entry: dict) -> Site:
         render_js=render_js,
         politeness=politeness,
         probe_years=tuple(range(probe[0], probe[1] + 1)) if probe else (),
+        page_budget=budget,
     )
 
 

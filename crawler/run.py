@@ -10,8 +10,9 @@ from pathlib import Path
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from .registry import FAMILIES, RegistryError, load_sites, select_sites
-from .spiders import FAMILY_SPIDERS
+from .families import family_names, family_spider
+from .middlewares import budget_use
+from .registry import RegistryError, load_sites, select_sites
 
 
 def crawl_settings(*, data_dir: Path | str, sites_file=None, jobdir=None, overrides=()) -> Settings:
@@ -34,8 +35,8 @@ def crawl_settings(*, data_dir: Path | str, sites_file=None, jobdir=None, overri
 def plan(sites: list[str], url: str | None, family: str | None, sites_file=None) -> dict[str, dict]:
     """Spider arguments per family: registry sites grouped by family, or one ad-hoc URL."""
     if url:
-        if family not in FAMILIES:
-            raise RegistryError(f"--url needs --family, one of: {', '.join(FAMILIES)}")
+        if family not in family_names():
+            raise RegistryError(f"--url needs --family, one of: {', '.join(family_names())}")
         if sites:
             raise RegistryError("give either site names or --url, not both")
         return {family: {"url": url}}
@@ -45,13 +46,25 @@ def plan(sites: list[str], url: str | None, family: str | None, sites_file=None)
     return {fam: {"sites": ",".join(names)} for fam, names in by_family.items()}
 
 
-def run(settings: Settings, spider_args: dict[str, dict], since: date | None = None) -> dict[str, dict]:
-    """Crawl (blocking) and return each family's final Scrapy stats."""
+def run(settings: Settings, spider_args: dict[str, dict], since: date | None = None,
+        full: bool = False) -> dict[str, dict]:
+    """Crawl (blocking) and return each family's final Scrapy stats. ``full``
+    probes every report year since 2008 again (else only the last two once a
+    body has been probed)."""
     process = CrawlerProcess(settings)
     crawlers = {}
     for family, args in spider_args.items():
-        crawler = process.create_crawler(FAMILY_SPIDERS[family])
+        crawler = process.create_crawler(family_spider(family))
         crawlers[family] = crawler
-        process.crawl(crawler, since=since.isoformat() if since else "", **args)
+        process.crawl(crawler, since=since.isoformat() if since else "", full=full, **args)
     process.start()
     return {family: crawler.stats.get_stats() for family, crawler in crawlers.items()}
+
+
+def budget_lines(stats: dict) -> list[str]:
+    """The crawl summary's page-budget lines, one per site."""
+    lines = []
+    for site, (used, budget, dropped) in budget_use(stats).items():
+        line = f"{site}: {used} of {budget} pages of budget used"
+        lines.append(line + (f", {dropped} pages over budget not requested" if dropped else ""))
+    return lines

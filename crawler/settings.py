@@ -57,7 +57,12 @@ REDIRECT_MAX_TIMES = 5
 HTTPERROR_ALLOW_ALL = True
 COOKIES_ENABLED = True  # the 521 challenge answer is a cookie
 
+# Pages (lists, probes, searches, report pages) one site's crawl may request, so
+# that a calendar or search trap ends; a site's ``page_budget`` overrides it.
+NIANBAO_PAGE_BUDGET = 20_000
+
 DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.PageBudgetMiddleware": 150,  # after robots.txt (100)
     "crawler.middlewares.RetryBackoffMiddleware": 540,
     "crawler.middlewares.HttpsFallbackMiddleware": 560,
     "crawler.middlewares.WafChallengeMiddleware": 650,

@@ -207,10 +207,22 @@ def verify_command(data_dir, bundle):
         raise SystemExit(1)
 
 
+def _check_family(ctx, param, value):
+    """--family: one of the families Scrapy's spider loader finds (loaded only when given)."""
+    if value is None:
+        return None
+    from crawler.families import family_names
+
+    if value not in family_names():
+        raise click.BadParameter(f"{value!r} is not one of: {', '.join(family_names())}")
+    return value
+
+
 @cli.command("crawl")
 @click.argument("sites", nargs=-1)
 @click.option("--url", help="Crawl a portal without a registry entry, discovering from this home page.")
-@click.option("--family", type=click.Choice(["hanweb"]), help="CMS family of --url.")
+@click.option("--family", callback=_check_family,
+              help="CMS family of --url (a spider of crawler/spiders/, e.g. hanweb).")
 @click.option("--sites-file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               envvar="NIANBAO_SITES_FILE", help="Site registry (env NIANBAO_SITES_FILE; default crawler/sites.toml).")
 @data_dir_option
@@ -218,9 +230,11 @@ def verify_command(data_dir, bundle):
               help="Only follow list entries published on or after this date.")
 @click.option("--jobdir", type=click.Path(file_okay=False, path_type=Path),
               help="Resumable job state: rerun with the same dir after an interruption.")
+@click.option("--full", is_flag=True,
+              help="Probe every report year since 2008 for every body (later runs otherwise probe the last two).")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
               help="Override a Scrapy/nianbao setting (repeatable), like scrapy crawl -s.")
-def crawl_command(sites, url, family, sites_file, data_dir, since, jobdir, overrides):
+def crawl_command(sites, url, family, sites_file, data_dir, since, jobdir, full, overrides):
     """Crawl registry SITES (all when none are named) into the archive."""
     from crawler import run
     from crawler.registry import RegistryError
@@ -230,11 +244,13 @@ def crawl_command(sites, url, family, sites_file, data_dir, since, jobdir, overr
         settings = run.crawl_settings(data_dir=data_dir, sites_file=sites_file, jobdir=jobdir, overrides=overrides)
     except (RegistryError, ValueError) as exc:
         raise click.UsageError(str(exc))
-    stats = run.run(settings, spider_args, since=since.date() if since else None)
+    stats = run.run(settings, spider_args, since=since.date() if since else None, full=full)
     for family_name, family_stats in stats.items():
         click.echo(f"{family_name}: crawl run {family_stats.get('nianbao/crawl_run')}, "
                    f"{family_stats.get('item_scraped_count', 0)} fetches recorded, "
                    f"finished: {family_stats.get('finish_reason')}")
+        for line in run.budget_lines(family_stats):
+            click.echo(f"  {line}")
 
 
 # --- publish: serve, run, demo ------------------------------------------------------------
@@ -263,17 +279,18 @@ def serve_command(data_dir, host, port, live):
               help="Site registry to use instead of crawler/sites.toml.")
 @click.option("-s", "overrides", multiple=True, metavar="NAME=VALUE", help="Override a Scrapy setting.")
 @click.option("--strict", is_flag=True, help="Exit 1 when any report could not be parsed.")
+@click.option("--full", is_flag=True, help="Probe every report year since 2008 (default: the last two after a first run).")
 @click.option("--serve", "then_serve", is_flag=True, help="Serve the archive with Datasette afterwards.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8001, show_default=True, type=int)
-def run_command(data_dir, sites, sites_file, overrides, strict, then_serve, host, port):
+def run_command(data_dir, sites, sites_file, overrides, strict, full, then_serve, host, port):
     """Crawl the registry's sites (or SITES), archive, parse and load: the cron job.
 
     Exit status 0 when done, 1 when the run failed, 75 when another run holds the data dir.
     """
     from nianbao.run import main
 
-    status = main(data_dir, tuple(sites), sites_file=sites_file, overrides=tuple(overrides), strict=strict)
+    status = main(data_dir, tuple(sites), sites_file=sites_file, overrides=tuple(overrides), strict=strict, full=full)
     if status == 0 and then_serve:
         from nianbao.serve import serve
 

@@ -121,13 +121,14 @@ def _log_to_file(data_dir: Path) -> Iterator[Path]:
         handler.close()
 
 
-def crawl(data_dir: Path, sites: tuple[str, ...], sites_file: Path | None, overrides: tuple[str, ...]) -> None:
+def crawl(data_dir: Path, sites: tuple[str, ...], sites_file: Path | None, overrides: tuple[str, ...],
+          full: bool = False) -> None:
     """Crawl the sites (all of the registry when none are named); raises when the crawl did not finish."""
     from crawler.run import crawl_settings, plan, run
 
     # Scrapy's own console output: warnings only, unless the caller asks otherwise (-s LOG_LEVEL=INFO).
     settings = crawl_settings(data_dir=data_dir, sites_file=sites_file, overrides=("LOG_LEVEL=WARNING", *overrides))
-    stats = run(settings, plan(list(sites), None, None, sites_file))
+    stats = run(settings, plan(list(sites), None, None, sites_file), full=full)
     unfinished = {family: s.get("finish_reason") for family, s in stats.items() if s.get("finish_reason") != "finished"}
     if unfinished:
         raise RuntimeError(f"crawl did not finish: {unfinished}")
@@ -140,6 +141,7 @@ def run_job(
     sites_file: Path | None = None,
     overrides: tuple[str, ...] = (),
     show_progress: bool = False,
+    full: bool = False,
 ) -> RunSummary:
     """Crawl, then parse and load what changed. Raises ``RunLocked`` if a run is in progress."""
     from archive import Archive
@@ -156,7 +158,7 @@ def run_job(
             if removed := archive.store.remove_temp_files():
                 log.info("removed %d temporary files left by interrupted writes", removed)
         try:
-            crawl(data_dir, sites, sites_file, overrides)
+            crawl(data_dir, sites, sites_file, overrides, full=full)
         except Exception as exc:  # the parse step still loads whatever was archived
             log.exception("crawl failed")
             summary.crawl_error = " ".join(str(exc).split()) or type(exc).__name__
@@ -204,11 +206,11 @@ def _parse(archive, keys: list[str], show_progress: bool):
 
 
 def main(data_dir: Path, sites: tuple[str, ...], *, sites_file: Path | None, overrides: tuple[str, ...],
-         strict: bool) -> int:
+         strict: bool, full: bool = False) -> int:
     """What ``nianbao run`` does, as an exit status; messages go to stderr, the summary to stdout."""
     try:
         summary = run_job(data_dir, sites, sites_file=sites_file, overrides=overrides,
-                          show_progress=sys.stderr.isatty())
+                          show_progress=sys.stderr.isatty(), full=full)
     except RunLocked as exc:
         print(f"nianbao run: {exc}", file=sys.stderr)
         return EXIT_LOCKED

@@ -4,7 +4,7 @@ like the real pages (research-hanweb-portals.md)."""
 from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
-from crawler import hanweb
+from crawler import hanweb, pages
 
 BASE = "http://www.wendeng.gov.cn/col/col103585/index.html"
 
@@ -91,15 +91,15 @@ def test_escaped_records_without_cdata_are_read_too():
 
 
 def test_report_titles_old_and_new_and_notices_that_are_not_reports():
-    assert hanweb.is_report_title("威海市文登区财政局2025年政府信息公开工作年度报告")
-    assert hanweb.is_report_title("威海市文登区发展和改革局2020年度政府信息公开工作报告")
-    assert hanweb.is_report_title("2019年政府信息公开年报")
-    assert not hanweb.is_report_title("关于做好2023年政府信息公开工作年度报告编制工作的通知")
-    assert not hanweb.is_report_title("威海市文登区2023年法治政府建设情况报告")
-    assert not hanweb.is_report_title("关于印发《2023年政务公开工作要点》的通知")
-    assert hanweb.report_year("威海市文登区财政局2025年政府信息公开工作年度报告") == 2025
-    assert hanweb.is_report_column("政府信息公开年报") and hanweb.is_report_column("年度报告")
-    assert not hanweb.is_report_column("政务服务")
+    assert pages.is_report_title("威海市文登区财政局2025年政府信息公开工作年度报告")
+    assert pages.is_report_title("威海市文登区发展和改革局2020年度政府信息公开工作报告")
+    assert pages.is_report_title("2019年政府信息公开年报")
+    assert not pages.is_report_title("关于做好2023年政府信息公开工作年度报告编制工作的通知")
+    assert not pages.is_report_title("威海市文登区2023年法治政府建设情况报告")
+    assert not pages.is_report_title("关于印发《2023年政务公开工作要点》的通知")
+    assert pages.report_year("威海市文登区财政局2025年政府信息公开工作年度报告") == 2025
+    assert pages.is_report_column("政府信息公开年报") and pages.is_report_column("年度报告")
+    assert not pages.is_report_column("政务服务")
 
 
 SHELL = """<iframe id="tree" src="/module/xxgk/tree.jsp?standardXxgk=1&amp;area=11371002565229128G&amp;divid=div4"></iframe>
@@ -172,15 +172,15 @@ def test_report_key_is_the_same_for_every_copy_of_an_article():
 
 def test_flipbook_root_pages_and_images():
     root = "http://180.76.149.248:88/book/2022dzs/bangongshi/"
-    assert hanweb.flipbook_root(root + "files/basic-html/page9.html") == root
-    assert hanweb.flipbook_root(root + "index.html") == root
-    assert hanweb.flipbook_root("http://www.wendeng.gov.cn/art/2023/1/1/art_1_1.html") is None
+    assert pages.flipbook_root(root + "files/basic-html/page9.html") == root
+    assert pages.flipbook_root(root + "index.html") == root
+    assert pages.flipbook_root("http://www.wendeng.gov.cn/art/2023/1/1/art_1_1.html") is None
     page = """<div class="pager"><a href="page1.html">1</a> <b>2</b> <a href="page3.html">3</a></div>
     <noscript><a href="page1.html">Page 1</a><br><a href="page2.html">Page 2</a><br>
     <a href="page3.html">Page 3</a><br><a href="page4.html">Page 4</a><br></noscript>"""
-    assert hanweb.flipbook_page_numbers(page) == [1, 2, 3, 4]
-    assert hanweb.flipbook_page_url(root, 4) == root + "files/basic-html/page4.html"
-    assert hanweb.flipbook_image_url(root, 4) == root + "files/mobile/4.jpg"
+    assert pages.flipbook_page_numbers(page) == [1, 2, 3, 4]
+    assert pages.flipbook_page_url(root, 4) == root + "files/basic-html/page4.html"
+    assert pages.flipbook_image_url(root, 4) == root + "files/mobile/4.jpg"
 
 
 def test_js_only_list_is_detected_and_its_rendered_records_read():
