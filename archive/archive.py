@@ -299,6 +299,55 @@ class Archive:
         with self.lock:
             self.db.execute("VACUUM INTO ?", [str(target)])
 
+    # --- bodies and year coverage ----------------------------------------------------
+
+    def note_body(self, site: str, area: str, name: str | None = None, unit_url: str | None = None) -> None:
+        """A body the portal names (``area`` = its USCC): first seen once, last seen now;
+        a name or unit page given replaces the one recorded."""
+        now = schema.utc_now()
+        with self.lock, self.db.atomic():
+            self.db.execute(
+                """INSERT INTO bodies (site, area, name, unit_url, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (site, area) DO UPDATE SET last_seen = excluded.last_seen,
+                       name = COALESCE(excluded.name, name), unit_url = COALESCE(excluded.unit_url, unit_url)""",
+                [site, area, name or None, unit_url, now, now],
+            )
+
+    def bodies(self, site: str | None = None) -> list[dict]:
+        """Recorded bodies (of one site), by site and area."""
+        with self.lock:
+            cursor = self.db.execute(
+                "SELECT site, area, name, unit_url, first_seen, last_seen FROM bodies "
+                "WHERE ? IS NULL OR site = ? ORDER BY site, area", [site, site])
+            columns = [c[0] for c in cursor.description]
+            return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
+    def note_probe(self, site: str, area: str, year: int, outcome: str, url: str,
+                   crawl_run: int | None = None) -> None:
+        """What probing a body's report year found: ``filed`` or ``not_filed`` (the latest probe counts)."""
+        if outcome not in schema.PROBE_OUTCOMES:
+            raise ValueError(f"probe outcome must be one of {schema.PROBE_OUTCOMES}, not {outcome!r}")
+        with self.lock, self.db.atomic():
+            self.db["year_probes"].upsert(
+                {"site": site, "area": area, "year": year, "outcome": outcome, "url": url,
+                 "probed_at": schema.utc_now(), "crawl_run": crawl_run},
+                pk=("site", "area", "year"),
+            )
+
+    def probed_areas(self, site: str) -> set[str]:
+        """Bodies of a site with at least one year probed (later runs probe only recent years)."""
+        with self.lock:
+            return {a for (a,) in self.db.execute("SELECT DISTINCT area FROM year_probes WHERE site = ?", [site])}
+
+    def coverage(self, site: str | None = None) -> list[dict]:
+        """``body_year_coverage`` rows (of one site): site, area, name, year, status, probed_at, probe_url."""
+        with self.lock:
+            cursor = self.db.execute(
+                "SELECT * FROM body_year_coverage WHERE ? IS NULL OR site = ? ORDER BY site, area, year",
+                [site, site])
+            columns = [c[0] for c in cursor.description]
+            return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
     # --- reports ---------------------------------------------------------------
 
     def report_keys(self) -> list[str]:

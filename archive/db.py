@@ -318,6 +318,51 @@ def _cells_without_rowid(db: sqlite_utils.Database) -> None:
         db.execute(f"ALTER TABLE [{table}_without_rowid] RENAME TO [{table}]")
 
 
+# Probe outcomes of a (body, year): a report was there, the module answered with an empty page.
+PROBE_OUTCOMES = ("filed", "not_filed")
+FIRST_REPORT_YEAR = 2008  # the first reporting year under the 条例
+
+
+def _bodies_and_coverage(db: sqlite_utils.Database) -> None:
+    """``bodies`` (every body a portal names), ``year_probes`` (what probing a body's
+    year found) and ``body_year_coverage``: for each body and report year since 2008,
+    ``filed`` (a report was archived under the body's key, or a probe found one),
+    ``not filed`` (a probe found the year empty and no report came any other way) or
+    ``not probed``: the publication can tell "never published" from "not crawled"."""
+    db["bodies"].create(
+        {"site": str, "area": str, "name": str, "unit_url": str, "first_seen": str, "last_seen": str},
+        pk=("site", "area"),
+        not_null={"first_seen", "last_seen"},
+    )
+    db["year_probes"].create(
+        {"site": str, "area": str, "year": int, "outcome": str, "url": str, "probed_at": str, "crawl_run": int},
+        pk=("site", "area", "year"),
+        not_null={"outcome", "probed_at"},
+        foreign_keys=[("crawl_run", "crawl_runs", "id")],
+    )
+    db.create_view(
+        "body_year_coverage",
+        f"""
+        WITH RECURSIVE years(year) AS (
+            SELECT {FIRST_REPORT_YEAR}
+            UNION ALL SELECT year + 1 FROM years WHERE year < CAST(strftime('%Y', 'now') AS INTEGER)
+        )
+        SELECT b.site, b.area, b.name, y.year,
+               CASE WHEN p.outcome = 'filed' OR EXISTS (
+                        SELECT 1 FROM fetches f
+                        WHERE f.report_key = b.site || ':' || b.area || ':' || y.year
+                          AND f.role IN ('report_page', 'attachment') AND f.sha256 IS NOT NULL
+                          AND f.error IS NULL)
+                    THEN 'filed'
+                    WHEN p.outcome = 'not_filed' THEN 'not filed'
+                    ELSE 'not probed' END AS status,
+               p.probed_at, p.url AS probe_url
+        FROM bodies b CROSS JOIN years y
+        LEFT JOIN year_probes p ON p.site = b.site AND p.area = b.area AND p.year = y.year
+        """,
+    )
+
+
 # (version, name, function) — append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial schema", _initial),
@@ -327,6 +372,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (5, "indexes for the publication's facets and canned queries", _publication_indexes),
     (6, "sections enter the search index by the loader, batch by batch", _sections_indexed_by_loader),
     (7, "long-form cells stored WITHOUT ROWID", _cells_without_rowid),
+    (8, "bodies, year probes and the coverage per body and year", _bodies_and_coverage),
 ]
 
 

@@ -9,6 +9,10 @@ can be tested on small inline samples without a network (see
 * the data proxy answers ``<datastore><totalrecord>…<recordset><record>`` XML;
 * xxgk unit pages are shells whose list comes from ``/module/xxgk/search.jsp``;
 * ``/module/xxgk/xxgkAnnualReport.jsp?area=USCC&fbtime=YEAR`` is one report;
+* bodies are named by xxgk directory links, ``<select>`` option lists and tree
+  iframes; years and units are often offered only through JavaScript
+  (``onchange="window.open('…fbtime='+this.value)"``, ``showReport('2023')``);
+* jsearch (``/jsearchfront/search.do``) lists ``div.jcse-news-title a`` results;
 * articles carry attachments (downfile.jsp, /attach/, /picture/) and may link
   to FlipBuilder books whose ``files/basic-html/pageN.html`` pages list all pages.
 """
@@ -27,10 +31,12 @@ from .pages import (
     Link,
     Record,
     attachment_name,
+    first_date,
     flipbook_root,
     is_attachment_url,
     meta_content,
     normalise_space,
+    page_headings,
     page_links,
     parse_html,
     parse_record,
@@ -230,6 +236,86 @@ def more_groups(page: ProxyPage, call: ProxyCall, known_total: int | None) -> bo
     return total is None or call.last < total
 
 
+# --- JavaScript-built links -------------------------------------------------------------
+
+# The value of a <select> inside its onchange script.
+THIS_VALUE = r"this\.(?:value|options\[this\.selectedIndex\]\.value)"
+# 'prefix' + VALUE + 'suffix' (either literal optional); VALUE given as a pattern.
+TEMPLATE = r"(?:(['\"])(?P<pre>[^'\"]*)\1\s*\+\s*)?{value}(?:\s*\+\s*(['\"])(?P<post>[^'\"]*)\3)?"
+OPENS = r"(?:window\.open|(?:window\.|document\.)?location(?:\.href)?\s*=|location\.assign)"
+LITERAL_OPEN = re.compile(OPENS + r"\s*\(?\s*(['\"])(?P<url>[^'\"]+)\1\s*\)?\s*(?:[;,)]|$)")
+JS_FUNCTION = re.compile(r"function\s+(?P<name>\w+)\s*\(\s*(?P<param>\w+)[^)]*\)\s*\{(?P<body>[^{}]*)\}", re.S)
+
+
+@dataclass
+class ScriptedLinks:
+    """Links a page builds in JavaScript, and the ``<select>`` lists that offer none."""
+
+    links: list[Link]
+    empty_selects: int = 0
+
+
+def _template(script: str, value_pattern: str) -> tuple[str, str] | None:
+    """(prefix, suffix) of a URL built as ``'prefix' + value + 'suffix'`` in a script
+    that opens it; None when the script does not open a URL built from the value."""
+    if not re.search(OPENS, script):
+        return None
+    m = re.search(TEMPLATE.format(value=value_pattern), script)
+    return (m.group("pre") or "", m.group("post") or "") if m else None
+
+
+def scripted_links(html, base_url: str) -> ScriptedLinks:
+    """Links built by scripts whose URL template is visible:
+
+    * ``<select onchange="window.open('…&fbtime='+this.value)">``: one link per
+      ``<option value>`` (``window.open(this.value)``: the values are the URLs);
+    * ``onclick``/``href="javascript:…"`` opening a literal URL;
+    * calls like ``showReport('2023')`` of an inline ``function showReport(y)
+      {window.open('…fbtime='+y)}``.
+    """
+    doc = parse_html(html) if isinstance(html, str) else html
+    if doc is None:
+        return ScriptedLinks([])
+    source = html if isinstance(html, str) else lxml.html.tostring(doc, encoding="unicode")
+    functions = {}
+    for m in JS_FUNCTION.finditer(source):
+        template = _template(m.group("body"), re.escape(m.group("param")))
+        if template:
+            functions[m.group("name")] = template
+    out = ScriptedLinks([])
+    for select in doc.iter("select"):
+        template = _template(select.get("onchange") or "", THIS_VALUE)
+        if template is None:
+            continue
+        options = [(o.get("value") or "").strip() for o in select.iter("option")]
+        values = [(v, normalise_space(o.text_content())) for v, o in zip(options, select.iter("option")) if v]
+        if not values:
+            out.empty_selects += 1
+        for value, text in values:
+            out.links.append(Link(urljoin(base_url, template[0] + value + template[1]), text))
+    for element in doc.iter():
+        if not isinstance(element.tag, str):
+            continue
+        scripts = [element.get(a) or "" for a in ("onclick", "href")]
+        text = normalise_space(element.get("title") or element.text_content())
+        for script in scripts:
+            if m := LITERAL_OPEN.search(script):
+                out.links.append(Link(urljoin(base_url, m.group("url")), text))
+            for name, (pre, post) in functions.items():
+                for call in re.finditer(rf"\b{name}\(\s*(['\"])([^'\"]*)\1", script):
+                    out.links.append(Link(urljoin(base_url, pre + call.group(2) + post), text))
+    out.links = list({link.url: link for link in out.links}.values())
+    return out
+
+
+def frame_sources(html, base_url: str) -> list[str]:
+    """Absolute URLs of a page's iframes (xxgk trees of units and of a body's infotypes)."""
+    doc = parse_html(html) if isinstance(html, str) else html
+    if doc is None:
+        return []
+    return [urljoin(base_url, src.strip()) for f in doc.iter("iframe") if (src := f.get("src"))]
+
+
 # --- xxgk (信息公开) module -----------------------------------------------------------
 
 AREA = re.compile(r"(?:vc_xxgkarea|[?&'\"]area)=([0-9A-Z]{18})\b")
@@ -317,6 +403,84 @@ def is_empty_annual_report(html: str) -> bool:
     return doc is None or not re.search(r"发布时间[:：]\s*(?:19|20)\d\d", doc.text_content())
 
 
+def unit_name(html: str) -> str:
+    """A unit shell's body name: its heading, else its ColumnName or page title."""
+    doc = parse_html(html)
+    if doc is None:
+        return ""
+    for tag in ("h2", "h1"):
+        for heading in doc.iter(tag):
+            if text := normalise_space(heading.text_content()):
+                return text
+    title = doc.find(".//title")
+    return meta_content(html, "ColumnName") or (normalise_space(title.text_content()) if title is not None else "")
+
+
+def malformed_datastore(html: str) -> bool:
+    """A jpage datastore cut off or broken: its records or the store itself unclosed."""
+    if "<datastore" not in html:
+        return False
+    opened = len(re.findall(r"<record>", html, re.I))
+    closed = len(re.findall(r"</record>", html, re.I))
+    return "</datastore>" not in html or opened != closed
+
+
+# --- jsearch (站内搜索) ------------------------------------------------------------------
+
+JSEARCH_PATH = "/jsearchfront/search.do"
+JSEARCH_QUERIES = ("年度报告", "年报")
+JSEARCH_PER_PAGE = 50
+
+
+def jsearch_form(html: str, base_url: str) -> tuple[str, dict[str, str]] | None:
+    """The site's jsearch form (home page): its action URL and hidden fields
+    (``websiteid``, ``tpl``, …); None when the page has none."""
+    doc = parse_html(html)
+    if doc is None:
+        return None
+    for form in doc.iter("form"):
+        action = (form.get("action") or "").strip()
+        if "jsearchfront" not in action:
+            continue
+        fields = {i.get("name"): i.get("value") or "" for i in form.iter("input")
+                  if i.get("name") and (i.get("type") or "").lower() == "hidden"}
+        return urljoin(base_url, action), fields
+    return None
+
+
+def jsearch_url(action: str, fields: dict[str, str], query: str, page: int) -> str:
+    params = {**fields, "q": query, "p": page, "pg": JSEARCH_PER_PAGE}
+    return urljoin(action, urlsplit(action).path) + "?" + urlencode(params)
+
+
+@dataclass
+class JsearchPage:
+    records: list[Record]
+    total_pages: int | None
+
+
+def parse_jsearch(html: str, base_url: str) -> JsearchPage:
+    """jsearch results: ``div.jcse-news-title a`` (the title's ``<em>`` marks dropped),
+    the date from the result's ``div.jcse-news-date``, ``共N页``."""
+    doc = parse_html(html)
+    records = []
+    if doc is not None:
+        for div in doc.find_class("jcse-news-title"):
+            result = div.getparent() if div.getparent() is not None else div
+            dates = result.find_class("jcse-news-date")
+            when = first_date((dates[0] if dates else result).text_content())
+            for a in div.iter("a"):
+                href = (a.get("href") or "").strip()
+                if href and not href.startswith(("javascript:", "#")):
+                    records.append(Record(urljoin(base_url, href), normalise_space(a.text_content()), when))
+                    break
+    pages = re.search(r"共\s*(\d+)\s*页", html)
+    return JsearchPage(records, int(pages.group(1)) if pages else None)
+
+
+# --- articles ---------------------------------------------------------------------------
+
+
 def parse_article(html: str, url: str) -> Article:
     """Title, attachments, inline images and flip-book links of an article page.
 
@@ -349,6 +513,7 @@ def parse_article(html: str, url: str) -> Article:
         list({a.url: a for a in attachments}.values()),
         [i for i in dict.fromkeys(images) if i not in attached],
         list(dict.fromkeys(flipbooks)),
+        page_headings(doc),
     )
 
 

@@ -39,3 +39,24 @@ class FetchItem:
     def fetch_record(self) -> dict:
         """Keyword arguments for ``Archive.record_fetch``."""
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "journal_fps"}
+
+
+@dataclass
+class BodyItem:
+    """A body the portal names (``area`` = its USCC), for the archive's ``bodies`` table."""
+
+    site: str
+    area: str
+    name: str | None = None
+    unit_url: str | None = None
+
+
+@dataclass
+class ProbeItem:
+    """What probing a body's report year found: ``filed`` or ``not_filed``."""
+
+    site: str
+    area: str
+    year: int
+    outcome: str
+    url: str

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit, urlunsplit
 
@@ -170,6 +170,14 @@ class Article:
     attachments: list[Link]
     images: list[str]
     flipbooks: list[str]
+    # The page's other titles (<title>, <h1>): a trap may show what it is in one only.
+    headings: list[str] = field(default_factory=list)
+
+
+def page_headings(doc) -> list[str]:
+    """A page's ``<title>`` and ``<h1>`` texts."""
+    found = [normalise_space(e.text_content()) for e in (*doc.iter("title"), *doc.iter("h1"))]
+    return [text for text in found if text]
 
 
 def is_attachment_url(url: str) -> bool:

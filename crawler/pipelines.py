@@ -1,4 +1,5 @@
-"""The only item pipeline: every fetch, byte for byte with its headers, into the archive."""
+"""The only item pipeline: every fetch, byte for byte with its headers, into the
+archive; also the bodies a portal names and what probing their years found."""
 
 from __future__ import annotations
 
@@ -9,10 +10,14 @@ from collections import Counter
 from scrapy import signals
 
 from .archive_access import archive_for
-from .items import FetchItem
+from .items import BodyItem, FetchItem, ProbeItem
 from .journal import JobJournal
 
 logger = logging.getLogger(__name__)
+
+# Spider stats kept in the crawl run's counts (``pages/SITE``, ``traps/companion``, …).
+RUN_STATS = ("nianbao/pages/", "nianbao/budget/", "nianbao/over_budget/", "nianbao/traps/",
+             "nianbao/bad_input/", "nianbao/probing_stopped/")
 
 
 class ArchivePipeline:
@@ -47,6 +52,13 @@ class ArchivePipeline:
         self.crawler.stats.set_value("nianbao/crawl_run", self.run_id)
 
     async def process_item(self, item):
+        if isinstance(item, BodyItem):
+            await asyncio.to_thread(self.archive.note_body, item.site, item.area, item.name, item.unit_url)
+            return item
+        if isinstance(item, ProbeItem):
+            await asyncio.to_thread(self.archive.note_probe, item.site, item.area, item.year, item.outcome,
+                                    item.url, self.run_id)
+            return item
         if not isinstance(item, FetchItem):
             return item
         await asyncio.to_thread(self.record, item)
@@ -73,8 +85,12 @@ class ArchivePipeline:
 
     def run_counts(self) -> dict[str, int]:
         """Fetches per role, errors and 304s of the whole run, counted in the
-        archive so a resumed job reports what all its processes did."""
+        archive so a resumed job reports what all its processes did; then this
+        process's page-budget use, traps refused and bad input met (by kind)."""
         counts = Counter()
+        for key, value in self.crawler.stats.get_stats().items():
+            if key.startswith(RUN_STATS):
+                counts[key.removeprefix("nianbao/")] = value
         for role, n, errors, not_modified in self.archive.run_fetch_counts(self.run_id):
             counts[role or "other"] += n
             counts["fetches"] += n

@@ -287,6 +287,12 @@ class FamilySpider(scrapy.Spider):
             journal_fps=list(request.meta.get(FP_META, ())),
         )
 
+    def bad_input(self, kind: str, url: str, detail: str) -> None:
+        """A page the crawler cannot fully read (a malformed list, a search that errors,
+        a select without options): one log line, a count in the run; the crawl goes on."""
+        logger.warning("%s: %s (%s)", kind.replace("_", " "), url, detail)
+        self.crawler.stats.inc_value(f"nianbao/bad_input/{kind}")
+
     # --- reports ---------------------------------------------------------------------------
 
     def report_kind(self, response, *page_titles: str) -> str:
