@@ -53,7 +53,7 @@ class HanwebSpider(FamilySpider):
         self.probed_before: dict[str, set[str]] = {}  # site -> bodies probed in earlier runs
         self.bodies_seen: set[tuple[str, str]] = set()
         self.jsearch_sites: set[str] = set()
-        self.jsearch_seen: dict[str, set[str]] = {}  # site -> result URLs seen
+        self.jsearch_seen: dict[tuple[str, str], set[str]] = {}  # (site, query) -> result URLs seen
         self.traps_seen: set[str] = set()
 
     def browser_meta(self, url: str, role: str, site: Site) -> dict:
@@ -288,6 +288,9 @@ class HanwebSpider(FamilySpider):
         site = self.site_for(response)
         item = self.fetch_item(response)
         if self.readable(response) is None:
+            if response.status >= 400:
+                self.bad_input("search_error", response.url, f"search.jsp answered HTTP {response.status} for "
+                                                             f"body {response.meta['area']}")
             yield item
             return
         results = hanweb.parse_search_results(response.text, response.url)
@@ -326,7 +329,8 @@ class HanwebSpider(FamilySpider):
             yield item
             return
         results = hanweb.parse_jsearch(page.text, page.url)
-        seen = self.jsearch_seen.setdefault(site.name, set())
+        action, fields, query = response.meta["jsearch"]
+        seen = self.jsearch_seen.setdefault((site.name, query), set())
         new = [r for r in results.records if r.url not in seen]
         seen.update(r.url for r in results.records)
         for record in results.records:
@@ -334,7 +338,6 @@ class HanwebSpider(FamilySpider):
         number = response.meta["jsearch_page"]
         # Stop at the last page, and on a page that shows nothing new (a pager that never ends).
         if new and results.total_pages and number < results.total_pages:
-            action, fields, query = response.meta["jsearch"]
             yield self.jsearch_request(action, fields, query, number + 1, site)
         yield item
 

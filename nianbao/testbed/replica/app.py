@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.message import Message
 from urllib.parse import parse_qsl, quote, urlsplit
 
-from . import pages
+from . import county, pages
 from .content import ReplicaContent
 from .sites import Article, Attachment, Report, Site
 
@@ -98,6 +98,8 @@ class SiteApp:
             return not_found()  # JCMS serves files, not directories
         links = self.links("http://" + req.host)
         try:
+            if self.site.county is not None and (answer := self.county(req, links)) is not None:
+                return answer
             if path in ("/", "/index.html"):
                 return html(pages.home(self.site, links))
             if path == "/robots.txt":
@@ -127,6 +129,40 @@ class SiteApp:
         except ValueError as exc:  # a malformed number in a parameter, as a JSP would fail
             return Response(500, f"java.lang.NumberFormatException: {exc}".encode(), "text/plain")
         return not_found()
+
+    def county(self, req: Request, links) -> Response | None:
+        """The county portal's own pages and faults (county.py); None: as any site."""
+        path, params, extras = req.path, req.params, self.site.county
+        if path in ("/", "/index.html"):
+            return html(county.home(self.site))
+        if m := re.fullmatch(r"/col/col(\d+)/index\.html", path):
+            column_id = int(m.group(1))
+            if column_id == self.site.xxgk_column:
+                return html(county.directory(self.site))
+            if column_id == extras.malformed_column:
+                return html(county.malformed_column_page(self.site, self.site.columns[column_id], links))
+            if column_id == extras.calendar_column:
+                return html(county.calendar(self.site, params.get("date", "")))
+            return None
+        if path == "/module/xxgk/unittree.jsp":
+            return html(county.unit_tree(self.site))
+        if path == "/module/xxgk/tree.jsp":
+            body = self.site.body_by_area(params.get("area", ""))
+            return html(county.tree(self.site, body)) if body else not_found()
+        if path == "/module/xxgk/search.jsp" and params.get("area") == extras.search_error_area:
+            return Response(500, b"java.lang.NullPointerException", "text/plain")
+        if path == "/jsearchfront/search.do":
+            query, page = params.get("q", "").strip(), max(1, _int(params.get("p"), 1))
+            if query == "年报":  # this search always fails
+                return Response(500, b"<html><body>jsearch: internal error</body></html>")
+            hits = [a for a in sorted(self.site.articles.values(), key=lambda a: a.published, reverse=True)
+                    if query in a.title]
+            return html(county.jsearch(self.site, hits, query, page, links))
+        if path.startswith("/art/") and path in extras.trap_kinds:
+            art = self.site.articles[path]
+            shown = replace(art, title=county.trap_title_on_page(art.title))
+            return html(pages.article(self.site, shown, self.content, links, "政府信息公开年报"))
+        return None
 
     def column(self, column_id: int, links) -> Response:
         if column_id == self.site.xxgk_column:

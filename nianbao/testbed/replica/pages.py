@@ -314,6 +314,11 @@ def _intro(report: Report) -> str:
 
 def report_body(report: Report, content: ReplicaContent, links: Links) -> str:
     """What sits inside div#zoom, by the report's form."""
+    if report.form == "annual_report" and report.attachments:
+        # An xxgkAnnualReport.jsp report republished as an article carrying it as a file.
+        return _intro(report) + "".join(
+            f'<p>附件：<a href="{escape(a.link_path)}" target="_blank">{escape(a.showname)}</a></p>\n'
+            for a in report.attachments)
     if report.form == "attachment":
         if report.related_files:  # listed below the body instead (related_files_list)
             return _intro(report) + '<p style="text-indent:2em">详见相关附件。</p>\n'

@@ -23,8 +23,9 @@ from .sites import Report, Site, build_site
 # Distinct loopback addresses so that a crawler's allowed_domains can tell hosts apart
 # (all of 127.0.0.0/8 is loopback on Linux).
 DEFAULT_HOSTS = {"wendeng": "127.0.0.2", "huancui": "127.0.0.3", "flipbook": "127.0.0.4", "clone": "127.0.0.5",
-                 "weihai": "127.0.0.6"}
-SITES = ("wendeng", "huancui")  # weihai is opt-in: sites=("wendeng", "huancui", "weihai")
+                 "weihai": "127.0.0.6", "rushan": "127.0.0.7"}
+SITES = ("wendeng", "huancui")  # weihai and rushan are opt-in: sites=("wendeng", "huancui", "rushan")
+OPTIONAL_SITES = ("weihai", "rushan")
 ALIAS_OFFSET = 443  # a fixed port P gets its alias at P + 443 (8000 -> 8443, like weihai's :8443)
 
 
@@ -52,8 +53,8 @@ class ReplicaPortal:
         if bodies_per_site < 1 or not self.years:
             raise ValueError("a replica needs at least one body per site and one year")
         sites = tuple(sites)
-        if not {"wendeng", "huancui"} <= set(sites) <= {"wendeng", "huancui", "weihai"}:
-            raise ValueError(f"sites must be wendeng and huancui, optionally weihai; got {sites}")
+        if not {"wendeng", "huancui"} <= set(sites) <= {"wendeng", "huancui", *OPTIONAL_SITES}:
+            raise ValueError(f"sites must be wendeng and huancui, optionally {', '.join(OPTIONAL_SITES)}; got {sites}")
         self.hosts = {**DEFAULT_HOSTS, **(hosts or {})}
         self.port = port
         self.alias_port = alias_port if alias_port is not None else (port + ALIAS_OFFSET if port else 0)
@@ -96,9 +97,10 @@ class ReplicaPortal:
             self.flipbook_url = self._serve("flipbook", self.hosts["flipbook"], self.port,
                                             FlipbookApp(wendeng.model.reports, self.content))
             self.clone_url = self._serve("clone", self.hosts["clone"], self.port, CloneApp(wendeng_app))
-            if weihai := self.sites.get("weihai"):
-                weihai.base_url = self._serve("weihai", self.hosts["weihai"], self.port,
-                                              SiteApp(weihai.model, self.content, self._links))
+            for name in OPTIONAL_SITES:
+                if handle := self.sites.get(name):
+                    handle.base_url = self._serve(name, self.hosts[name], self.port,
+                                                  SiteApp(handle.model, self.content, self._links))
         except OSError:
             self.stop()
             raise
@@ -186,7 +188,7 @@ class ReplicaPortal:
             if report.alias_linked and handle.alias_url:
                 urls.append(f"{handle.alias_url}/module/xxgk/xxgkAnnualReport.jsp?fbtime={report.year}"
                             f"&area={report.body.uscc}")
-            return urls
+            return urls + [handle.base_url + a.path for a in report.articles]  # republished as an article
         return [handle.base_url + a.path for a in report.articles]
 
     def _files(self, handle: SiteHandle, report: Report) -> list[str]:
@@ -220,6 +222,18 @@ class ReplicaPortal:
                 "deleted": report.deleted, "revision": report.revision,
             })
         return out
+
+    @property
+    def expected_bodies(self) -> list[dict]:
+        """Every body a site's xxgk directory names (however it names it): site, area, name."""
+        return [{"site": handle.name, "area": b.uscc, "name": b.name, "organization": b.organization}
+                for handle in self.sites.values() for b in handle.model.bodies]
+
+    @property
+    def trap_urls(self) -> dict[str, str]:
+        """URL -> trap kind of the pages that look like reports but are not (rushan)."""
+        return {handle.base_url + path: kind for handle in self.sites.values() if handle.model.county
+                for path, kind in handle.model.county.trap_kinds.items()}
 
     def report(self, report_url: str) -> Report:
         for handle, report in self._all_reports():

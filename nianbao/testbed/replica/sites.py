@@ -66,6 +66,9 @@ _TOWNS = {
                 "侯家镇人民政府", "宋村镇人民政府", "泽头镇人民政府", "小观镇人民政府",
                 "葛家镇人民政府", "米山镇人民政府", "界石镇人民政府"],
     "weihai": [],  # the city's bodies are departments; districts have their own sites
+    "rushan": ["城区街道办事处", "夏村镇人民政府", "乳山口镇人民政府", "海阳所镇人民政府", "白沙滩镇人民政府",
+               "大孤山镇人民政府", "南黄镇人民政府", "冯家镇人民政府", "下初镇人民政府", "午极镇人民政府",
+               "育黎镇人民政府", "崖子镇人民政府", "诸往镇人民政府", "乳山寨镇人民政府"],
     "huancui": ["环翠楼街道办事处", "鲸园街道办事处", "竹岛街道办事处", "怡园街道办事处",
                 "田和街道办事处", "皇冠街道办事处", "孙家疃街道办事处", "温泉镇人民政府",
                 "张村镇人民政府", "羊亭镇人民政府", "桥头镇人民政府", "嵩山街道办事处"],
@@ -114,6 +117,8 @@ PROFILES = {
                            "371002000000000", "3710020001"),
     "weihai": SiteProfile("weihai", "371000", "威海市", "威海市人民政府", 1,
                           "371000000000000", "3710000001"),
+    "rushan": SiteProfile("rushan", "371083", "乳山市", "乳山市人民政府", 75,
+                          "371083000000000", "3710830001"),
 }
 
 
@@ -248,6 +253,7 @@ class Site:
     xxgk_column: int                     # the directory of bodies
     annual_column: int                   # wendeng: 年报汇总; huancui: the JS-only 区政府 column; weihai: unused
     disallowed_paths: list[str] = field(default_factory=list)
+    county: "object | None" = None       # rushan: county.CountyExtras (selects, traps, faults)
 
     @property
     def name(self) -> str:
@@ -305,15 +311,30 @@ def build_site(name: str, *, seed: int, bodies_per_site: int, years: tuple[int, 
     rng = random.Random(f"{seed}:{name}")
     ids = _Ids(rng)
     bodies = []
+    if name == "rushan":  # every obstacle needs its own body
+        from .county import MIN_BODIES
+
+        bodies_per_site = max(bodies_per_site, MIN_BODIES)
     for short, slug in _body_names(name, bodies_per_site, rng):
         bodies.append(Body(short, profile.county + short, uscc(profile.county_code, rng), slug,
                            ids.column(), ids.column()))
     site = Site(profile, bodies, tuple(sorted(years)), {}, {}, [], {}, ids.column(), ids.column())
-    {"wendeng": _build_wendeng, "huancui": _build_huancui, "weihai": _build_weihai}[name](site, rng, ids)
+    {"wendeng": _build_wendeng, "huancui": _build_huancui, "weihai": _build_weihai,
+     "rushan": _build_rushan}[name](site, rng, ids)
     _add_notices(site, rng)
     _number_articles(site, rng)
     _fill_lists(site, rng)
+    if site.county is not None:
+        from . import county
+
+        county.after_numbering(site)
     return site
+
+
+def _build_rushan(site: Site, rng: random.Random, ids: _Ids) -> None:
+    from . import county
+
+    county.build(site, rng, ids, _new_report)
 
 
 # Report forms of the first bodies × years, so that even a 4-body replica shows
