@@ -21,6 +21,7 @@ way real ones are, with every obstacle to a complete crawl that issue 12 lists.
 * **Search**: jsearch pages hold 5 results and the pager lies (more pages than
   there are; past the end the last page repeats); the search for 年报 answers
   500; one body's search.jsp answers 500.
+* **robots.txt** disallows the last body's tree.
 * **Calendar trap**: ``信息公开日历`` pages link the previous/next month and the
   next year forever; only a page budget ends it.
 """
@@ -81,6 +82,8 @@ def build(site: Site, rng: random.Random, ids, new_report) -> None:
         search_error_area=bodies[-1].uscc,
     )
     site.county = extras
+    # robots.txt keeps crawlers out of the last body's tree (its years are then found by probing).
+    site.disallowed_paths.append(f"/module/xxgk/tree.jsp?standardXxgk=1&area={bodies[-1].uscc}")
     for b, body in enumerate(bodies):
         for y, year in enumerate(site.years):
             if (b + 2 * y) % 5 == 4:  # a year the body did not file
