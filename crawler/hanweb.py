@@ -75,10 +75,11 @@ class Datastore:
 
 DATASTORE_DIV = re.compile(
     r"<div[^>]*\bid=[\"']?(?P<unitid>[\w-]+)[\"']?[^>]*>\s*"
-    r"<script[^>]*type=[\"']?text/xml[\"']?[^>]*>(?P<xml>.*?)</script>",
+    # A datastore cut off (no </script>) runs to the end of the page: its first records still count.
+    r"<script[^>]*type=[\"']?text/xml[\"']?[^>]*>(?P<xml>.*?)(?:</script>|$)",
     re.S | re.I,
 )
-XML_SCRIPT = re.compile(r"<script[^>]*type=[\"']?text/xml[\"']?[^>]*>(?P<xml>.*?)</script>", re.S | re.I)
+XML_SCRIPT = re.compile(r"<script[^>]*type=[\"']?text/xml[\"']?[^>]*>(?P<xml>.*?)(?:</script>|$)", re.S | re.I)
 NEXTGROUP = re.compile(r"<nextgroup>\s*<!\[CDATA\[(.*?)\]\]>\s*</nextgroup>", re.S | re.I)
 JPAGE_CALL = re.compile(r"\$\(\s*['\"]#(?P<unitid>[\w-]+)['\"]\s*\)\s*\.jpage\(\s*\{(?P<opts>.*?)\}\s*\)", re.S)
 

@@ -160,3 +160,57 @@ def test_https_failure_falls_back_to_http_for_that_host_from_then_on():
     later = middleware.process_request(Request("https://www.weihai.gov.cn/art/2025/3/7/art_1_2.html"))
     assert later.url == "http://www.weihai.gov.cn/art/2025/3/7/art_1_2.html"
     assert middleware.process_request(Request("https://other.gov.cn/")) is None
+
+
+def test_families_are_the_spiders_scrapy_finds(tmp_path):
+    from crawler.families import family_names, family_spider
+    from crawler.spiders.base import FamilySpider
+
+    assert "hanweb" in family_names()
+    for name in family_names():
+        assert issubclass(family_spider(name), FamilySpider) and family_spider(name).name == name
+    with pytest.raises(RegistryError, match=r"unknown family 'nope' \(known: .*hanweb"):
+        site_from_entry("x", {"family": "nope", "base_urls": ["http://x/"]})
+    result = subprocess.run(
+        [sys.executable, "-c", "from nianbao.cli import cli; cli(prog_name='nianbao')", "crawl", "--url",
+         "http://127.0.0.1:9/", "--family", "nope", "--data-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2 and "'nope' is not one of: " in result.stderr and "hanweb" in result.stderr
+
+
+def test_page_budget_stops_a_site_and_counts_what_it_used():
+    from types import SimpleNamespace
+
+    from scrapy.exceptions import IgnoreRequest
+    from scrapy.http import Request
+    from scrapy.utils.test import get_crawler
+
+    from crawler.middlewares import PageBudgetMiddleware, budget_use
+    from crawler.run import budget_lines
+
+    crawler = get_crawler()
+    crawler.spider = SimpleNamespace(page_budget=lambda site: {"a": 2, "b": 5}[site])
+    middleware = PageBudgetMiddleware.from_crawler(crawler)
+
+    def ask(site, role="list", **meta):
+        request = Request(f"http://{site}/{role}", meta={"site": site, "role": role, **meta})
+        middleware.process_request(request)
+        return request
+
+    first = ask("a")
+    ask("a", "report_page")
+    ask("a", "attachment")  # files are not counted
+    middleware.process_request(first)  # a retry of a counted request is not counted again
+    with pytest.raises(IgnoreRequest, match="page budget of site a used"):
+        ask("a")
+    with pytest.raises(IgnoreRequest):
+        ask("a", "report_page")
+    ask("b")
+    stats = crawler.stats.get_stats()
+    assert budget_use(stats) == {"a": (2, 2, 2), "b": (1, 5, 0)}
+    assert budget_lines(stats) == ["a: 2 of 2 pages of budget used, 2 pages over budget not requested",
+                                   "b: 1 of 5 pages of budget used"]
+    assert site_from_entry("x", {"family": "hanweb", "base_urls": ["http://x/"], "page_budget": 40}).page_budget == 40
+    with pytest.raises(RegistryError, match="page_budget must be a positive number"):
+        site_from_entry("x", {"family": "hanweb", "base_urls": ["http://x/"], "page_budget": 0})

@@ -90,18 +90,6 @@ def test_escaped_records_without_cdata_are_read_too():
     assert record.title == "X局2022年政府信息公开工作年度报告"
 
 
-def test_report_titles_old_and_new_and_notices_that_are_not_reports():
-    assert pages.is_report_title("威海市文登区财政局2025年政府信息公开工作年度报告")
-    assert pages.is_report_title("威海市文登区发展和改革局2020年度政府信息公开工作报告")
-    assert pages.is_report_title("2019年政府信息公开年报")
-    assert not pages.is_report_title("关于做好2023年政府信息公开工作年度报告编制工作的通知")
-    assert not pages.is_report_title("威海市文登区2023年法治政府建设情况报告")
-    assert not pages.is_report_title("关于印发《2023年政务公开工作要点》的通知")
-    assert pages.report_year("威海市文登区财政局2025年政府信息公开工作年度报告") == 2025
-    assert pages.is_report_column("政府信息公开年报") and pages.is_report_column("年度报告")
-    assert not pages.is_report_column("政务服务")
-
-
 SHELL = """<iframe id="tree" src="/module/xxgk/tree.jsp?standardXxgk=1&amp;area=11371002565229128G&amp;divid=div4"></iframe>
 <div id="div4"></div><script>function search(a){
 loadDynamic('/module/xxgk/search.jsp?standardXxgk=1&infotypeId='+a+'&vc_title='+encodeURI(x)+'&area=11371002565229128G', 'div4', 1);}
@@ -206,3 +194,60 @@ def test_the_browser_s_proxy_call_tells_how_to_ask_for_the_next_groups():
     assert hanweb.config_from_proxy_call("http://h/module/web/jpage/dataproxy.jsp?page=2&perpage=15", None) is None
     assert hanweb.config_from_proxy_call(
         "http://h/module/web/jpage/dataproxy.jsp?startrecord=46&endrecord=90&perpage=15", None) is None
+
+
+TREE_WITH_SCRIPTS = """<ul class="xxgk_tree">
+<li><select onchange="window.open('/module/xxgk/xxgkAnnualReport.jsp?area=11371083MB0000000X&amp;fbtime='+this.value)">
+<option value="">选择年份</option><option value="2023">2023年</option><option value="2022">2022年</option></select></li>
+<li><a href="javascript:void(0)" onclick="showReport('2021')">2021年</a></li>
+<li><a href="javascript:window.open('/art/2024/2/1/art_5_6.html')">报告</a></li>
+<li><select onchange="window.open('/module/xxgk/xxgkAnnualReport.jsp?area=X&amp;fbtime='+this.value)"></select></li>
+</ul>
+<select onchange="window.open(this.value)"><option value="">请选择镇街</option>
+<option value="/col/col1/index.html?vc_xxgkarea=11371083MB0000001X&amp;jh=263">夏村镇人民政府</option></select>
+<script>function showReport(year) { window.open('/module/xxgk/xxgkAnnualReport.jsp?area=11371083MB0000000X&fbtime=' + year); }</script>"""
+
+
+def test_links_built_by_scripts_from_selects_calls_and_literals():
+    found = hanweb.scripted_links(TREE_WITH_SCRIPTS, "http://www.rushan.gov.cn/module/xxgk/tree.jsp?area=1")
+    urls = {link.url: link.text for link in found.links}
+    module = "http://www.rushan.gov.cn/module/xxgk/xxgkAnnualReport.jsp?area=11371083MB0000000X&fbtime="
+    assert urls == {
+        module + "2023": "2023年", module + "2022": "2022年", module + "2021": "2021年",
+        "http://www.rushan.gov.cn/art/2024/2/1/art_5_6.html": "报告",
+        "http://www.rushan.gov.cn/col/col1/index.html?vc_xxgkarea=11371083MB0000001X&jh=263": "夏村镇人民政府",
+    }
+    assert found.empty_selects == 1  # the year select that offers no option
+    assert hanweb.scripted_links("", "http://x/").links == []
+
+
+def test_iframes_unit_names_and_malformed_datastores():
+    shell = SHELL.replace("<iframe", "<h2>乳山市商务局</h2><iframe")
+    assert hanweb.frame_sources(shell, "http://h/col/col1/index.html") == [
+        "http://h/module/xxgk/tree.jsp?standardXxgk=1&area=11371002565229128G&divid=div4"]
+    assert hanweb.unit_name(shell) == "乳山市商务局"
+    assert not hanweb.malformed_datastore(COLUMN_PAGE)
+    cut = COLUMN_PAGE[: COLUMN_PAGE.index("</record>", COLUMN_PAGE.index("</record>") + 1)]
+    assert hanweb.malformed_datastore(cut)
+    assert len(hanweb.parse_datastores(cut, BASE)[0].records) == 1  # the records before the break
+
+
+JSEARCH = """<form action="/jsearchfront/search.do" method="get"><input type="hidden" name="websiteid"
+value="371081000500000"><input type="hidden" name="tpl" value="1361"><input name="q"></form>
+<div class="jcse-news"><div class="jcse-news-title"><a href="http://www.wendeng.gov.cn/art/2026/1/19/art_1_2.html"
+target="_blank">X局2025<em>年度报告</em></a></div><div class="jcse-news-url">http://www.wendeng.gov.cn/art/2026/1/19/art_1_2.html</div>
+<div class="jcse-news-date">2026-01-20</div></div><div class="jcse-paging">共3页 第1页</div>"""
+
+
+def test_jsearch_form_query_and_results():
+    action, fields = hanweb.jsearch_form(JSEARCH, "http://www.wendeng.gov.cn/")
+    assert (action, fields) == ("http://www.wendeng.gov.cn/jsearchfront/search.do",
+                                {"websiteid": "371081000500000", "tpl": "1361"})
+    url = hanweb.jsearch_url(action, fields, "年报", 2)
+    assert parse_qs(urlsplit(url).query) == {"websiteid": ["371081000500000"], "tpl": ["1361"], "q": ["年报"],
+                                             "p": ["2"], "pg": [str(hanweb.JSEARCH_PER_PAGE)]}
+    page = hanweb.parse_jsearch(JSEARCH, url)
+    assert page.total_pages == 3
+    assert page.records == [pages.Record("http://www.wendeng.gov.cn/art/2026/1/19/art_1_2.html",
+                                         "X局2025年度报告", date(2026, 1, 20))]
+    assert hanweb.jsearch_form("<form action='/search'></form>", "http://x/") is None
