@@ -1,16 +1,22 @@
-"""Crawl speed: ``python3 -m benchmarks.crawl [--bodies 110] [--years 2019,...,2023]``.
+"""Crawl speed and recall: ``python3 -m benchmarks.crawl [--bodies 110] [--years 2019,...,2023] [--recall-only]``.
 
-Serves a replica with about 1,000 reports (crawler/replica), crawls it with
-``nianbao crawl`` in a subprocess with politeness off (no delay, no
+Speed: serves a replica with about 1,000 reports (nianbao/testbed/replica), crawls
+it with ``nianbao crawl`` in a subprocess with politeness off (no delay, no
 AutoThrottle, 16 requests per host; robots.txt still obeyed), and prints wall
 time and CPU seconds, per crawl and per report. The replica serves from this
 process; its CPU time is printed separately. JavaScript rendering is off (the
-replica's five browser-only reports are left out of the count).
+replica's browser-only reports are reached through jsearch).
+
+Recall: per family, its spider crawls that family's replica portal with its
+faults on (Hanweb: the rushan-like county portal, ``replica/county.py``), and
+the line says how many of the portal's reports were found, how many requests
+the portal served, and how many trap pages were taken as reports.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import resource
 import sqlite3
 import subprocess
@@ -42,20 +48,70 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def crawl_command(sites_file: Path, data_dir: Path, *args: str) -> list[str]:
+    command = [sys.executable, "-c", "from nianbao.cli import cli; cli(prog_name='nianbao')", "crawl",
+               "--sites-file", str(sites_file), "--data-dir", str(data_dir), *args]
+    for setting in POLITENESS_OFF:
+        command += ["-s", setting]
+    return command
+
+
+def report_keys(data_dir: Path) -> set[str]:
+    db = sqlite3.connect(data_dir / "nianbao.db")
+    try:
+        return {k for (k,) in db.execute("SELECT DISTINCT report_key FROM fetches WHERE role = 'report_page'")}
+    finally:
+        db.close()
+
+
+def hanweb_recall(tmp: Path) -> str:
+    """The Hanweb family spider on the county replica (every obstacle of issue 12, faults on)."""
+    with ReplicaPortal(seed=0, bodies_per_site=8, years=(2019, 2020, 2021, 2022, 2023), office=False,
+                       sites=("wendeng", "huancui", "rushan")) as portal:
+        rushan = portal.sites["rushan"]
+        sites = tmp / "rushan.toml"
+        sites.write_text(f'[sites.rushan]\nfamily = "hanweb"\nbase_urls = ["{rushan.base_url}/"]\n'
+                         'render_js = false\npage_budget = 400\n', encoding="utf-8")
+        subprocess.run(crawl_command(sites, tmp / "rushan", "rushan"), cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        expected = {e["report_key"] for e in portal.expected_reports if e["site"] == "rushan"}
+        found = report_keys(tmp / "rushan")
+        host = urlsplit(rushan.base_url).netloc
+        requests = sum(1 for r in portal.requests if r.host == host)
+        db = sqlite3.connect(tmp / "rushan" / "nianbao.db")
+        taken = {u for (u,) in db.execute("SELECT url FROM fetches WHERE role = 'report_page'")} & set(portal.trap_urls)
+        db.close()
+    recall = len(found & expected) / len(expected)
+    return (f"hanweb:  recall {len(found & expected)}/{len(expected)} = {math.floor(recall * 1000) / 10:.1f} %, "
+            f"{requests} requests ({requests / len(expected):.1f} per report), "
+            f"{len(found - expected)} extra keys, {len(taken)} trap pages taken as reports")
+
+
+# Family -> its recall line on its own replica; families add theirs here.
+RECALL = {"hanweb": hanweb_recall}
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python3 -m benchmarks.crawl", description=__doc__.splitlines()[0])
     parser.add_argument("--bodies", type=int, default=110, help="bodies per site (110 → ~1,000 reports)")
     parser.add_argument("--years", default="2019,2020,2021,2022,2023")
+    parser.add_argument("--recall-only", action="store_true", help="only the per-family recall lines")
     args = parser.parse_args(argv)
     years = tuple(int(y) for y in args.years.split(","))
+    if not args.recall_only:
+        speed(args.bodies, args.years, years)
+    print("recall (each family's replica, faults on):")
+    with tempfile.TemporaryDirectory(prefix="nianbao-bench-") as tmp:
+        for family, measure in RECALL.items():
+            print("  " + measure(Path(tmp)))
+
+
+def speed(bodies: int, years_text: str, years: tuple[int, ...]) -> None:
     with tempfile.TemporaryDirectory(prefix="nianbao-bench-") as tmp, \
-            ReplicaPortal(seed=0, bodies_per_site=args.bodies, years=years) as portal:
+            ReplicaPortal(seed=0, bodies_per_site=bodies, years=years) as portal:
         tmp = Path(tmp)
-        expected = [e for e in portal.expected_reports if not e["disallowed"] and not e["needs_js"]]
-        command = [sys.executable, "-c", "from nianbao.cli import cli; cli(prog_name='nianbao')", "crawl",
-                   "--sites-file", str(registry(portal, tmp / "sites.toml")), "--data-dir", str(tmp / "data")]
-        for setting in POLITENESS_OFF:
-            command += ["-s", setting]
+        expected = [e for e in portal.expected_reports if not e["disallowed"]]
+        command = crawl_command(registry(portal, tmp / "sites.toml"), tmp / "data")
         cpu0, server0, t0 = children_cpu(), time.process_time(), time.perf_counter()
         subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         wall, cpu = time.perf_counter() - t0, children_cpu() - cpu0
@@ -65,7 +121,7 @@ def main(argv=None) -> None:
         found = db.execute("SELECT COUNT(DISTINCT report_key) FROM fetches WHERE role = 'report_page'").fetchone()[0]
         errors = db.execute("SELECT COUNT(*) FROM fetches WHERE error IS NOT NULL").fetchone()[0]
         db.close()
-    print(f"replica: {len(expected)} reports ({args.bodies} bodies/site, years {args.years})")
+    print(f"replica: {len(expected)} reports ({bodies} bodies/site, years {years_text})")
     print(f"found:   {found} reports, {fetched} fetches ({errors} errors), {size / 1e6:.1f} MB archived")
     print(f"wall:    {wall:.1f} s total, {wall / max(found, 1) * 1000:.1f} ms/report, {fetched / wall:.0f} fetches/s")
     print(f"cpu:     {cpu:.1f} s crawler (incl. start-up), {cpu / max(found, 1) * 1000:.1f} ms/report;"

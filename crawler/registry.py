@@ -38,8 +38,8 @@ class Site:
     https_fallback: bool = False
     render_js: bool | str = "auto"
     politeness: dict = field(default_factory=dict)
-    # Report years to try on xxgkAnnualReport.jsp for every body found, for
-    # portals whose pages do not link each year (inclusive range; () = only linked years).
+    # Report years to try on xxgkAnnualReport.jsp for every body found (inclusive
+    # range; () = every year since 2008 on a first or --full run, else the last two).
     probe_years: tuple[int, ...] = ()
     # Pages this site's crawl may request (None: the NIANBAO_PAGE_BUDGET setting).
     page_budget: int | None = None
