@@ -248,7 +248,13 @@ def test_killed_crawl_resumes_with_the_same_jobdir_losing_and_duplicating_nothin
     # Documents exactly once; lists may be fetched again on resume (they always are on a re-crawl).
     assert Counter(r["url"] for r in rows if r["role"] != "list") == Counter(
         r["url"] for r in reference if r["role"] != "list")
-    assert {r["url"] for r in rows if r["role"] == "list"} == {r["url"] for r in reference if r["role"] == "list"}
+    # wendeng has no xxgkAnnualReport.jsp: which body's probe finds that out depends on the
+    # order pages come in (and a resumed process asks again), so those probes are left out.
+    def lists(fetched):
+        return {r["url"] for r in fetched if r["role"] == "list" and not (
+            r["url"].startswith(portal.sites["wendeng"].base_url) and "xxgkAnnualReport.jsp" in r["url"])}
+
+    assert lists(rows) == lists(reference)
 
 
 def test_any_hanweb_portal_by_url_allows_report_files_on_other_hosts_only(portal, tmp_path):

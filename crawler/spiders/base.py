@@ -180,7 +180,13 @@ class FamilySpider(scrapy.Spider):
             unfinished = self.journal.unfinished()
             logger.info("resuming job: %d unfinished requests", len(unfinished))
             recorded = recorded_urls(self.crawler, self.journal.load_run_id())
+            # A redirect's target carries the fingerprints of the requests it came from:
+            # when both are unfinished, only the target is fetched (it closes them all).
+            redirected = {fp for data in unfinished for fp in data.get("meta", {}).get(FP_META, [])[:-1]}
             for data in unfinished:
+                own = data.get("meta", {}).get(FP_META, [])
+                if own and own[-1] in redirected:
+                    continue
                 request = request_from_dict(data, spider=self)
                 if request.meta.get("role") in DOCUMENT_ROLES and request.url in recorded:
                     # Recorded, but the process died before marking it done.
