@@ -42,7 +42,9 @@ from .store import Store
 log = logging.getLogger(__name__)
 
 # Roles parsed on their own; "image" files are kept as sources but read through their page.
-SINGLE_ROLES = ("attachment", "file", "report_page")
+# In this order: on a tie the report's text page wins over its files (the text version of a
+# report published twice is preferred for reading).
+SINGLE_ROLES = ("report_page", "attachment", "file")
 PAGE_ROLE = "flipbook_page"
 
 
@@ -213,7 +215,7 @@ def choose(report_key: str, originals: list[Original], tried: list[Candidate]) -
     parsed = [c for c in tried if c.record is not None]
     if not parsed:
         return reading
-    # Most table values wins; on a tie the earlier candidate (attachment before page) does.
+    # Most table values wins; on a tie the earlier candidate (page before attachment) does.
     # A report split over two documents (text on the page, tables attached) is merged.
     choice = merge.choose([(c.label, c.record) for c in parsed])
     best = parsed[choice.tables_from]

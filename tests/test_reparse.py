@@ -81,6 +81,22 @@ def test_import_a_folder_loads_the_reports_and_records_the_corrupt_file(archive,
     assert archive.store.read_bytes(liaocheng.result.sha256) == (folder / "2022" / "liaocheng.txt").read_bytes()
 
 
+def test_on_a_tie_the_text_page_is_read_before_the_same_report_s_file(archive):
+    key = "rushan:11371083MB0000000X:2022"
+    same = seed_bytes("002")  # the same report as the page and (another file, same text) as its attachment
+    archive.record_fetch(url="http://127.0.0.1/attach/report.txt", status=200, body=same + b"\n",
+                         role="attachment", report_key=key, filename="report.txt")
+    archive.record_fetch(url="http://127.0.0.1/art_2.html", status=200, body=same, role="report_page",
+                         report_key=key)
+
+    parse_reports(archive)
+
+    (report,) = archive.db["reports"].rows
+    assert report["source_url"] == "http://127.0.0.1/art_2.html"
+    used = dict(archive.db.execute("SELECT role, used FROM report_documents").fetchall())
+    assert used == {"report_page": 1, "attachment": 0}  # one report, both originals, the text one read
+
+
 def test_the_candidate_with_most_table_values_wins_and_says_so(archive):
     key = "wendeng:2022:liaocheng"
     archive.record_fetch(url="http://127.0.0.1/art_1.html", status=200, body=seed_bytes("000"),
