@@ -29,13 +29,16 @@ def main(argv=None) -> None:
     parser.add_argument("--years", type=_years, default=(2021, 2022, 2023), help="comma-separated report years")
     parser.add_argument("--fault", action="append", default=[], choices=FAULTS, help="switch a fault on (repeatable)")
     parser.add_argument("--weihai", action="store_true", help="also serve the weihai-like city site on 127.0.0.6")
+    parser.add_argument("--rushan", action="store_true",
+                        help="also serve the rushan-like county portal with every crawl obstacle on 127.0.0.7")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     args = parser.parse_args(argv)
     if args.bodies < 1:
         parser.error("--bodies must be at least 1")
     portal = ReplicaPortal(seed=args.seed, bodies_per_site=args.bodies, years=args.years, faults=args.fault,
                            port=args.port, verbose=args.verbose,
-                           sites=("wendeng", "huancui", "weihai") if args.weihai else ("wendeng", "huancui"))
+                           sites=("wendeng", "huancui", *(["weihai"] if args.weihai else []),
+                                  *(["rushan"] if args.rushan else [])))
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     try:
