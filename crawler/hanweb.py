@@ -265,21 +265,23 @@ def _template(script: str, value_pattern: str) -> tuple[str, str] | None:
     return (m.group("pre") or "", m.group("post") or "") if m else None
 
 
-def scripted_links(html, base_url: str) -> ScriptedLinks:
+def scripted_links(html: str, base_url: str, doc=None) -> ScriptedLinks:
     """Links built by scripts whose URL template is visible:
 
     * ``<select onchange="window.open('…&fbtime='+this.value)">``: one link per
       ``<option value>`` (``window.open(this.value)``: the values are the URLs);
+    ``doc``: the page already parsed (lxml), to save parsing it again.
     * ``onclick``/``href="javascript:…"`` opening a literal URL;
     * calls like ``showReport('2023')`` of an inline ``function showReport(y)
       {window.open('…fbtime='+y)}``.
     """
-    doc = parse_html(html) if isinstance(html, str) else html
+    if not re.search(OPENS, html):  # nothing on the page opens a URL from a script
+        return ScriptedLinks([])
+    doc = parse_html(html) if doc is None else doc
     if doc is None:
         return ScriptedLinks([])
-    source = html if isinstance(html, str) else lxml.html.tostring(doc, encoding="unicode")
     functions = {}
-    for m in JS_FUNCTION.finditer(source):
+    for m in JS_FUNCTION.finditer(html):
         template = _template(m.group("body"), re.escape(m.group("param")))
         if template:
             functions[m.group("name")] = template
@@ -436,7 +438,7 @@ JSEARCH_PER_PAGE = 50
 def jsearch_form(html: str, base_url: str) -> tuple[str, dict[str, str]] | None:
     """The site's jsearch form (home page): its action URL and hidden fields
     (``websiteid``, ``tpl``, …); None when the page has none."""
-    doc = parse_html(html)
+    doc = parse_html(html) if "jsearchfront" in html else None
     if doc is None:
         return None
     for form in doc.iter("form"):

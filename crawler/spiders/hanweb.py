@@ -98,13 +98,14 @@ class HanwebSpider(FamilySpider):
             yield from self.body_found(site, area, response.meta.get("link_text") or hanweb.unit_name(text), url)
             yield self.search_request(area, 1, text, url, site)
             yield from self.probe_requests(site, area)
-        for src in hanweb.frame_sources(text, url):
+        doc = pages.parse_html(text)  # parsed once for links, frames and scripts
+        for src in hanweb.frame_sources(doc, url):
             # Trees: a body's infotypes (年报 column, years), or a directory's units.
             if site.owns(src) and "/module/xxgk/" in urlsplit(src).path:
                 yield self.request(src, self.parse_list, LIST, site)
-        for link in pages.page_links(text, url):
+        for link in pages.page_links(doc, url):
             yield from self.follow_link(link, site)
-        scripted = hanweb.scripted_links(text, url)
+        scripted = hanweb.scripted_links(text, url, doc)
         if scripted.empty_selects:
             self.bad_input("select_without_options", url, f"{scripted.empty_selects} <select> list(s) "
                                                           "opening URLs offer no option")
