@@ -1,7 +1,8 @@
 """A complete Hanweb crawl of the rushan-like county portal (nianbao/testbed/replica/county.py),
-run as ``nianbao crawl`` in a subprocess against the replica on 127.0.0.7: every body and
-every report year, once each, none of the traps, nothing offsite or disallowed, the
-page budget ending the calendar trap, and the coverage per body and year in the archive."""
+run as ``nianbao crawl`` in a subprocess against the replica on 127.0.0.7 with faults on:
+every body and every report year, once each, none of the traps, nothing offsite or
+disallowed, the page budget ending the calendar trap, and the coverage per body and year
+in the archive."""
 
 from __future__ import annotations
 
@@ -58,7 +59,12 @@ def probed_years(portal, area: str) -> set[int]:
 @pytest.fixture(scope="module")
 def county(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("county")
-    with ReplicaPortal(seed=0, bodies_per_site=4, years=(2021, 2022, 2023), office=False,
+    # The replica's own faults on too: a WAF cookie challenge for every client, and a 500
+    # before the first answer of every probe, tree and article (retries and challenge
+    # repeats cost no page budget).
+    faults = [("waf_521", {"hosts": "rushan"}),
+              ("error_then_ok", {"hosts": "rushan", "paths": ["/module/xxgk/", "/art/"]})]
+    with ReplicaPortal(seed=0, bodies_per_site=4, years=(2021, 2022, 2023), office=False, faults=faults,
                        sites=("wendeng", "huancui", "rushan")) as portal:
         sites = write_registry(portal, tmp / "sites.toml")
         result = crawl(sites, tmp / "data", "rushan")
