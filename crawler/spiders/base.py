@@ -18,7 +18,9 @@ reading lives in ``crawler/<family>.py``. From here it gets:
 * ``report_kind``: whether a page is a report or a trap, from the list title
   and the page's own titles;
 * ``probe_years``: which report years to probe (every year since 2008 on a
-  first or ``--full`` run, else the last two).
+  first or ``--full`` run, else the last two);
+* ``bad_input``: one warning line and a count in the crawl run for a page the
+  crawler cannot fully read (the crawl goes on).
 
 Callbacks yield a response's follow-up requests before its own item: the job
 journal marks a request done when its item is recorded, so its children are
