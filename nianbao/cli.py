@@ -279,7 +279,8 @@ def serve_command(data_dir, host, port, live):
               help="Site registry to use instead of crawler/sites.toml.")
 @click.option("-s", "overrides", multiple=True, metavar="NAME=VALUE", help="Override a Scrapy setting.")
 @click.option("--strict", is_flag=True, help="Exit 1 when any report could not be parsed.")
-@click.option("--full", is_flag=True, help="Probe every report year since 2008 (default: the last two after a first run).")
+@click.option("--full", is_flag=True,
+              help="Probe every report year since 2008 (default: the last two after a first run).")
 @click.option("--serve", "then_serve", is_flag=True, help="Serve the archive with Datasette afterwards.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8001, show_default=True, type=int)

@@ -112,7 +112,8 @@ def test_full_crawl_finds_every_report_once_with_all_its_files(portal, tmp_path)
     assert {r["report_key"] for r in rows if r["role"] == "report_page"} == keys
     assert not [r for r in rows if r["error"]]
     # wendeng has no xxgkAnnualReport.jsp: its first probe answers 404 and probing stops there.
-    probes = [r for r in rows if "xxgkAnnualReport.jsp" in r["url"] and r["url"].startswith(portal.sites["wendeng"].base_url)]
+    wendeng = portal.sites["wendeng"].base_url
+    probes = [r for r in rows if "xxgkAnnualReport.jsp" in r["url"] and r["url"].startswith(wendeng)]
     assert [r["status"] for r in probes] == [404]
     # Each document fetched once, even when linked from two columns or through the alias host.
     documents = Counter(r["url"] for r in rows if r["role"] != "list")

@@ -141,7 +141,8 @@ def home(site: Site) -> str:
         f'<li><a href="/col/col{site.xxgk_column}/index.html">政府信息公开</a></li>\n',
         f'<li><a href="/col/col{site.annual_column}/index.html">政府信息公开年报</a></li>\n',
         f'<li><a href="/col/col{extras.malformed_column}/index.html">往年年度报告</a></li>\n',
-        f'<li><a href="/col/col{extras.calendar_column}/index.html?date={max(site.years) + 1}-01">信息公开日历</a></li>\n',
+        f'<li><a href="/col/col{extras.calendar_column}/index.html?date={max(site.years) + 1}-01">'
+        "信息公开日历</a></li>\n",
         "</ul></div>\n</div>\n", pages._footer(site)])
 
 
@@ -165,7 +166,8 @@ def directory(site: Site) -> str:
 def unit_tree(site: Site) -> str:
     items = "".join(f'<li><a href="{_unit_url(b)}" target="_blank">{escape(b.name)}</a></li>\n'
                     for b in site.county.unit_tree)
-    return f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>unittree</title></head><body>\n<ul>\n{items}</ul>\n</body></html>\n'
+    return ('<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>unittree</title></head><body>\n'
+            f"<ul>\n{items}</ul>\n</body></html>\n")
 
 
 def _unit_url(body: Body) -> str:
