@@ -214,3 +214,45 @@ def test_page_budget_stops_a_site_and_counts_what_it_used():
     assert site_from_entry("x", {"family": "hanweb", "base_urls": ["http://x/"], "page_budget": 40}).page_budget == 40
     with pytest.raises(RegistryError, match="page_budget must be a positive number"):
         site_from_entry("x", {"family": "hanweb", "base_urls": ["http://x/"], "page_budget": 0})
+
+
+def test_probes_wait_for_the_site_s_first_probe(tmp_path):
+    from types import SimpleNamespace
+
+    from scrapy.crawler import Crawler
+
+    from scrapy.statscollectors import MemoryStatsCollector
+
+    from crawler.run import crawl_settings
+    from crawler.spiders.hanweb import HanwebSpider
+
+    registry = tmp_path / "sites.toml"
+    registry.write_text('[sites.a]\nfamily = "hanweb"\nbase_urls = ["http://127.0.0.2:8000/"]\nrender_js = false\n'
+                        '[sites.b]\nfamily = "hanweb"\nbase_urls = ["http://127.0.0.3:8000/"]\nrender_js = false\n'
+                        '[sites.c]\nfamily = "hanweb"\nbase_urls = ["http://127.0.0.4:8000/"]\nrender_js = false\n',
+                        encoding="utf-8")
+    crawler = Crawler(HanwebSpider, crawl_settings(data_dir=tmp_path / "data", sites_file=registry))
+    spider = HanwebSpider.from_crawler(crawler)
+    scheduled = []
+    crawler.engine = SimpleNamespace(crawl=scheduled.append)
+    crawler.stats = MemoryStatsCollector(crawler)
+
+    def probes(name, years):
+        site = spider.site_by_name[name]
+        return [r for year in years for r in spider.annual_report_request(
+            f"{site.base_url}module/xxgk/xxgkAnnualReport.jsp?area=11371083MB0000000X&fbtime={year}", site,
+            probe=True)]
+
+    # a: the module answers 404 -> the waiting probes are dropped, later ones never made.
+    (gate,) = probes("a", [2008, 2009, 2010])
+    assert gate.meta["module_gate"] and list(spider.module_answered(gate, 404)) == []
+    assert probes("a", [2011]) == [] and crawler.stats.get_value("nianbao/probing_stopped/a") == 3
+    # b: the module answers -> the waiting probes go, later ones go at once.
+    (gate,) = probes("b", [2008, 2009, 2010])
+    assert [r.url[-4:] for r in spider.module_answered(gate, 200)] == ["2009", "2010"]
+    assert [r.url[-4:] for r in probes("b", [2011])] == ["2011"]
+    # c: the first probe was a duplicate of a year already asked: it never answers, so it
+    # does not hold the others back.
+    (gate,) = probes("c", [2008, 2009])
+    spider.request_dropped(gate)
+    assert [r.url[-4:] for r in scheduled] == ["2009"]

@@ -231,20 +231,30 @@ class HanwebSpider(FamilySpider):
             yield request
 
     def module_answered(self, request, status: int | None):
-        """The site's first probe came back: 404 means the site has no xxgkAnnualReport.jsp
-        and its probing stops; anything else releases the probes that waited."""
-        if not request.meta.get("module_gate"):
+        """An answer from a site's xxgkAnnualReport.jsp. The first probe's 404 means the
+        site has none: its probing stops. Any page of the module (a linked year too), or
+        the first probe ending otherwise, releases the probes that waited."""
+        site = request.meta.get("site")
+        if self.annual_module.get(site) in (True, False):
             return
-        site = request.meta["site"]
-        waiting = self.pending_probes.pop(site, [])
-        if status in (404, 410):
+        gate = request.meta.get("module_gate")
+        if gate and status in (404, 410):
+            waiting = self.pending_probes.pop(site, [])
             self.annual_module[site] = False
             self.crawler.stats.set_value(f"nianbao/probing_stopped/{site}", len(waiting) + 1)
             logger.warning("site %s: xxgkAnnualReport.jsp answers %s, so its report years are not probed "
                            "(%d probes dropped)", site, status, len(waiting))
-            return
-        self.annual_module[site] = True
-        yield from waiting
+        elif gate or (status is not None and status < 400):
+            self.annual_module[site] = True
+            yield from self.pending_probes.pop(site, [])
+
+    def request_dropped(self, request, spider=None) -> None:
+        super().request_dropped(request, spider)
+        if request.meta.get("module_gate"):
+            # The first probe was a duplicate (that year was asked already, e.g. by a
+            # resumed job): the probes waiting for it go now.
+            for waiting in self.module_answered(request, None):
+                self.crawler.engine.crawl(waiting)
 
     def failed(self, failure):
         yield from self.module_answered(failure.request, None)
@@ -346,7 +356,8 @@ class HanwebSpider(FamilySpider):
 
     def parse_report(self, response):
         site = self.site_for(response)
-        yield from self.module_answered(response.request, response.status)
+        if hanweb.annual_report_params(response.request.url):
+            yield from self.module_answered(response.request, response.status)
         item = self.fetch_item(response)
         page = self.readable(response)
         if page is None:
