@@ -18,7 +18,6 @@ starts once per process: one crawl per ``nianbao run``).
 from __future__ import annotations
 
 import fcntl
-import json
 import logging
 import os
 import sys
