@@ -256,7 +256,7 @@ def test_the_refusals_query_lists_every_refusal_code_of_the_spec():
     from nianbao.serve import load_metadata
     from parsers.model import APPLICATION_ROWS
 
-    sql = load_metadata(None)["databases"]["nianbao"]["queries"]["refusals_by_reason"]["sql"]
+    sql = load_metadata()["databases"]["nianbao"]["queries"]["refusals_by_reason"]["sql"]
     listed = set(re.findall(r"'((?:denied|unable|rejected)_\w+)'", sql))
     assert listed == {code for code in APPLICATION_ROWS if code.startswith(("denied_", "unable_", "rejected_"))}
 

@@ -12,8 +12,8 @@ links and SQL helpers the nianbao pages use.
   ``jieba_query(text)`` segments a search the way ``sections.search_text``
   was segmented, for FTS ``MATCH``.
 
-Configured by ``nianbao serve`` through metadata ``plugins.nianbao``:
-``{"originals": "<data dir>/originals", "database": "nianbao"}``.
+Configured by ``nianbao serve``: ``datasette.nianbao_originals`` (the store's folder, not in
+the public metadata) and metadata ``plugins.nianbao`` ``{"database": "nianbao"}``.
 """
 
 from __future__ import annotations
@@ -45,20 +45,9 @@ _FORMAT_TYPES = {
 }
 
 
-def jieba_query(text: str | None) -> str:
-    """A search as an FTS5 MATCH expression, segmented as the index was (``archive.load.fts_query``).
-
-    An empty search matches nothing rather than failing: FTS5 refuses an empty MATCH.
-    """
-    from archive.load import fts_query
-
-    return fts_query(text or "") or '""'
-
-
 @hookimpl
 def prepare_connection(conn):
     conn.create_function("nianbao_label", 1, label, deterministic=True)
-    conn.create_function("jieba_query", 1, jieba_query, deterministic=True)
 
 
 def _config(datasette) -> dict:
@@ -69,7 +58,7 @@ async def serve_original(request, datasette):
     sha256 = request.url_vars["sha256"]
     if not _SHA256.fullmatch(sha256):
         raise NotFound("not a sha256 digest (64 lowercase hex characters)")
-    root = _config(datasette).get("originals")
+    root = getattr(datasette, "nianbao_originals", None)
     if not root:
         raise NotFound("no store of originals configured")
     root = Path(root).resolve()
