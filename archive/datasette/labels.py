@@ -37,3 +37,47 @@ def label(code: str | None) -> str | None:
         if code in LABELS[kind]:
             return LABELS[kind][code]
     return code
+
+
+# What each check means (shared/spec/report-model.md), in Chinese and English.
+CHECKS = {
+    "apps_balance": ("收支平衡：本年新收＋上年结转＝办理结果总计＋结转下年度继续办理",
+                     "Balance: received + carried over = results total + carried forward"),
+    "apps_results_sum": ("办理结果总计等于各项办理结果之和",
+                         "The results total equals the sum of the outcome rows"),
+    "apps_row_totals": ("每行的「总计」等于六类申请人之和",
+                        "Each row's total equals the sum of the six applicant columns"),
+    "review_totals": ("行政复议、行政诉讼各组的「总计」等于维持、纠正、其他、尚未审结之和",
+                      "Each review and lawsuit group's total equals upheld + corrected + other + pending"),
+    "text_vs_table": ("正文所述数字与表格一致",
+                      "A count stated in the text equals the matching table cell"),
+}
+
+# reports.tables_status in words.
+TABLES_STATUS = {
+    "read": ("表格已读取", "The tables were read"),
+    "images": ("表格为图片，未能读出数字（见原件）",
+               "The tables are pictures: no figures could be read from them (see the original)"),
+    "absent": ("报告中没有找到表格", "No tables were found in the report"),
+}
+
+# Columns whose values are spec codes: facets show the code's label beside it.
+CODE_COLUMNS = {"row_code", "column_code", "group_code", "metric", "code", "reason"}
+
+
+def check_label(code: str | None) -> tuple[str, str]:
+    return CHECKS.get(code or "", (code or "", code or ""))
+
+
+def code_label(column: str | None, value) -> str | None:
+    """A facet value's label (检查项, row, column, metric), or None when it has none."""
+    if column == "code" and value in CHECKS:
+        return CHECKS[value][0]
+    if column == "tables_status" and value in TABLES_STATUS:
+        return TABLES_STATUS[value][0]
+    if column == "column_code" and isinstance(value, str):
+        return LABELS["applicants"].get(value) or LABELS["review_columns"].get(value)
+    if column in CODE_COLUMNS and isinstance(value, str):
+        printed = label(value)
+        return printed if printed != value else None
+    return None

@@ -7,10 +7,8 @@ links and SQL helpers the nianbao pages use.
   request names a file outside it.
 * Cells: a ``sha256`` links to its original; a report's ``source_url`` is a
   link to the portal page.
-* SQL functions: ``nianbao_label(code)`` prints a code's Chinese label (from
-  ``parsers.model``, so canned queries carry no copy of them);
-  ``jieba_query(text)`` segments a search the way ``sections.search_text``
-  was segmented, for FTS ``MATCH``.
+* SQL function ``nianbao_label(code)`` prints a code's Chinese label (from
+  ``parsers.model``, so canned queries carry no copy of them).
 
 Configured by ``nianbao serve``: ``datasette.nianbao_originals`` (the store's folder, not in
 the public metadata) and metadata ``plugins.nianbao`` ``{"database": "nianbao"}``.
@@ -114,43 +112,8 @@ def render_cell(value, column, table, database, datasette):
                 cell += f' <a href="{row}" title="document record">(记录)</a>'
             return Markup(cell)
     if column in ("source_url", "final_url", "url") and isinstance(value, str) and value.startswith("http"):
-        return Markup(f'<a href="{escape(value)}" rel="nofollow noreferrer">{escape(value)}</a>')
+        from archive.datasette.plugins.nianbao_report import is_replica
+
+        note = ' <small class="replica-note">（本地模拟门户 · local replica portal）</small>' if is_replica(value) else ""
+        return Markup(f'<a href="{escape(value)}" rel="nofollow noreferrer">{escape(value)}</a>{note}')
     return None
-
-
-@hookimpl
-def extra_template_vars(view_name, table, database, request, datasette):
-    """A report's page also shows its originals, its section 三 totals and its checks."""
-    if view_name != "row" or table != "reports":
-        return {}
-
-    async def report_summary():
-        try:
-            report_id = int(request.url_vars["pks"])
-        except (KeyError, ValueError):
-            return {}
-        db = datasette.get_database(database)
-        originals = await db.execute(
-            "select rd.sha256, rd.role, rd.used, d.format, d.size, d.filename from report_documents rd "
-            "join documents d on d.sha256 = rd.sha256 where rd.report_id = ? order by rd.used desc, rd.page_no",
-            [report_id],
-        )
-        totals = await db.execute(
-            "select row_code, value from applications where report_id = ? and column_code = 'total'", [report_id]
-        )
-        checks = await db.execute("select code, ok, detail from checks where report_id = ? order by code", [report_id])
-        source = (await db.execute("select source_url from reports where id = ?", [report_id])).first()
-        from parsers.model import APPLICATION_ROWS
-
-        by_code = {row["row_code"]: row["value"] for row in totals.rows}
-        return {
-            "nianbao_report": {
-                "source_url": source["source_url"] if source else None,
-                "originals": [dict(row) for row in originals.rows],
-                # Template order, only the rows the report prints.
-                "applications": [(code, label(code), by_code[code]) for code in APPLICATION_ROWS if code in by_code],
-                "checks": [dict(row) for row in checks.rows],
-            }
-        }
-
-    return report_summary
