@@ -155,22 +155,33 @@ def holds(section_title: str | None, text: str | None, phrase: str) -> bool:
     return phrase.lower() in f"{section_title or ''}\n{text or ''}".lower()
 
 
-def snippet(text: str, phrases: list[str], width: int = SNIPPET_CHARS) -> Markup:
-    """Original text around the first hit, every phrase marked (``<mark>``), HTML-escaped."""
-    text = text or ""
+def _window(text: str, phrases: list[str], width: int) -> tuple[list[tuple[str, bool]], bool, bool]:
+    """Pieces (text, is_hit) of the original text around the first hit, and whether text
+    was cut before and after."""
     lowered = text.lower()
-    positions = [(lowered.find(p.lower()), p) for p in phrases]
-    positions = [(at, p) for at, p in positions if at >= 0]
-    if not positions:
-        return Markup(escape(text[: 2 * width])) + ("…" if len(text) > 2 * width else "")
-    first = min(at for at, _ in positions)
+    found = [at for at in (lowered.find(p.lower()) for p in phrases) if at >= 0]
+    if not found:
+        return [(text[: 2 * width], False)], False, len(text) > 2 * width
+    first = min(found)
     start, end = max(0, first - width), min(len(text), first + width)
     window = text[start:end]
     pattern = re.compile("|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True)), re.IGNORECASE)
-    out, last = [], 0
+    pieces, last = [], 0
     for hit in pattern.finditer(window):
-        out.append(escape(window[last:hit.start()]))
-        out.append(Markup("<mark>") + escape(hit.group()) + Markup("</mark>"))
+        pieces += [(window[last:hit.start()], False), (hit.group(), True)]
         last = hit.end()
-    out.append(escape(window[last:]))
-    return Markup(("…" if start else "") + "".join(str(o) for o in out) + ("…" if end < len(text) else ""))
+    pieces.append((window[last:], False))
+    return pieces, start > 0, end < len(text)
+
+
+def snippet(text: str, phrases: list[str], width: int = SNIPPET_CHARS) -> Markup:
+    """Original text around the first hit, every phrase marked (``<mark>``), HTML-escaped."""
+    pieces, before, after = _window(text or "", phrases, width)
+    marked = "".join(f"<mark>{escape(t)}</mark>" if hit else str(escape(t)) for t, hit in pieces)
+    return Markup(("…" if before else "") + marked + ("…" if after else ""))
+
+
+def snippet_text(text: str, phrases: list[str], width: int = SNIPPET_CHARS) -> str:
+    """As ``snippet``, as plain text with hits in 【】 (for SQL results, which are not HTML)."""
+    pieces, before, after = _window(text or "", phrases, width)
+    return ("…" if before else "") + "".join(f"【{t}】" if hit else t for t, hit in pieces) + ("…" if after else "")

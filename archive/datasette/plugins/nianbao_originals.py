@@ -25,7 +25,7 @@ from datasette import hookimpl
 from datasette.utils.asgi import AsgiFileDownload, NotFound
 from markupsafe import Markup, escape
 
-from archive.datasette.labels import label
+from archive.datasette.labels import check_label, label
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -46,6 +46,7 @@ _FORMAT_TYPES = {
 @hookimpl
 def prepare_connection(conn):
     conn.create_function("nianbao_label", 1, label, deterministic=True)
+    conn.create_function("nianbao_check_label", 1, lambda code: " · ".join(check_label(code)), deterministic=True)
 
 
 def _config(datasette) -> dict:

@@ -38,9 +38,36 @@ def jieba_query(text: str | None) -> str:
     return fts_query(text or "") or '""'
 
 
+def _phrases(query: str | None) -> list[str]:
+    try:
+        return search.parse(query)
+    except search.QueryError:
+        return []
+
+
+def nianbao_match(query: str | None) -> str:
+    """``search.table_search`` for SQL: every phrase of ``query`` in one row; '""' (nothing) when it has none."""
+    phrases = _phrases(query)
+    return " AND ".join(search.match_expression(p) for p in phrases) if phrases else '""'
+
+
+def nianbao_holds(title: str | None, text: str | None, query: str | None) -> int:
+    """1 when the section's original text holds every phrase of ``query``."""
+    phrases = _phrases(query)
+    return int(bool(phrases) and all(search.holds(title, text, p) for p in phrases))
+
+
+def nianbao_snippet(title: str | None, text: str | None, query: str | None) -> str:
+    return search.snippet_text(f"{title or ''}\n{text or ''}", _phrases(query))
+
+
 @hookimpl
 def prepare_connection(conn):
+    # Each bounds its work by the query's length (search.parse: at most MAX_QUERY_CHARS).
     conn.create_function("jieba_query", 1, jieba_query, deterministic=True)
+    conn.create_function("nianbao_match", 1, nianbao_match, deterministic=True)
+    conn.create_function("nianbao_holds", 3, nianbao_holds, deterministic=True)
+    conn.create_function("nianbao_snippet", 3, nianbao_snippet, deterministic=True)
 
 
 @hookimpl
