@@ -22,9 +22,10 @@ import urllib.parse
 from pathlib import Path
 
 from datasette import hookimpl
-from datasette.utils.asgi import AsgiFileDownload, NotFound
+from datasette.utils.asgi import AsgiFileDownload, NotFound, Response
 from markupsafe import Markup, escape
 
+from archive.datasette import replay
 from archive.datasette.labels import check_label, label
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -55,15 +56,7 @@ def _config(datasette) -> dict:
 
 async def serve_original(request, datasette):
     sha256 = request.url_vars["sha256"]
-    if not _SHA256.fullmatch(sha256):
-        raise NotFound("not a sha256 digest (64 lowercase hex characters)")
-    root = getattr(datasette, "nianbao_originals", None)
-    if not root:
-        raise NotFound("no store of originals configured")
-    root = Path(root).resolve()
-    path = (root / sha256[:2] / sha256[2:4] / sha256).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
-        raise NotFound(f"no archived original {sha256}")
+    path = _stored(datasette, sha256)
     content_type, filename = await _describe(datasette, sha256)
     headers = {
         # Archived pages are someone else's HTML: never let them run script on this origin.
@@ -95,9 +88,107 @@ async def _describe(datasette, sha256: str) -> tuple[str, str | None]:
     return guessed or "application/octet-stream", filename
 
 
+def _stored(datasette, sha256: str) -> Path:
+    """The store's file of a digest; NotFound for anything else (only 64 hex reach the file system)."""
+    if not _SHA256.fullmatch(sha256):
+        raise NotFound("not a sha256 digest (64 lowercase hex characters)")
+    root = getattr(datasette, "nianbao_originals", None)
+    if not root:
+        raise NotFound("no store of originals configured")
+    root = Path(root).resolve()
+    path = (root / sha256[:2] / sha256[2:4] / sha256).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise NotFound(f"no archived original {sha256}")
+    return path
+
+
+# Bigger archived pages are offered as stored, not rewritten (lxml holds a page in memory many times over).
+MAX_REPLAY_BYTES = 20 << 20
+REPLAY_HEADERS = {
+    # No script at all; pictures and styles only from this site (the archive) or inline.
+    "content-security-policy": "sandbox; default-src 'none'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                               "font-src 'self' data:; frame-src 'self'; media-src 'self'",
+    "x-content-type-options": "nosniff",
+}
+
+
+async def _captures(db, urls: set[str]) -> dict[str, replay.Capture]:
+    """The latest successful fetch of each URL (requested or final), with its format."""
+    found: dict[str, replay.Capture] = {}
+    urls = sorted(urls)
+    for start in range(0, len(urls), 400):
+        chunk = urls[start:start + 400]
+        marks = ", ".join("?" * len(chunk))
+        rows = await db.execute(
+            f"select f.url, f.final_url, f.sha256, f.fetched_at, f.content_type, d.format from fetches f "
+            f"join documents d on d.sha256 = f.sha256 where (f.url in ({marks}) or f.final_url in ({marks})) "
+            f"and f.error is null order by f.id", chunk + chunk)
+        for row in rows.rows:
+            capture = _capture(row)
+            for url in (row["url"], row["final_url"]):
+                if url in chunk:
+                    found[url] = capture
+    return found
+
+
+def _capture(row) -> replay.Capture:
+    content_type = (row["content_type"] or "").lower()
+    return replay.Capture(
+        url=row["final_url"] or row["url"], sha256=row["sha256"], fetched_at=row["fetched_at"],
+        is_html=row["format"] == "html" or "html" in content_type, is_css="text/css" in content_type)
+
+
+async def replay_original(request, datasette):
+    sha256 = request.url_vars["sha256"]
+    path = _stored(datasette, sha256)
+    db = datasette.get_database(_config(datasette).get("database"))
+    row = (await db.execute(
+        "select f.url, f.final_url, f.sha256, f.fetched_at, f.content_type, d.format from fetches f "
+        "join documents d on d.sha256 = f.sha256 where f.sha256 = ? and f.error is null order by f.id desc limit 1",
+        [sha256])).first()
+    if row is None or path.stat().st_size > MAX_REPLAY_BYTES:
+        return Response.redirect(datasette.urls.path(f"/-/originals/{sha256}"))
+    capture = _capture(row)
+    if not (capture.is_html or capture.is_css):
+        return Response.redirect(datasette.urls.path(f"/-/originals/{sha256}"))
+    text = replay.decode(path.read_bytes(), row["content_type"])
+    wanted: set[str] = set()
+
+    def note(url):
+        wanted.add(url)
+        return None
+
+    if capture.is_css:
+        replay.rewrite_css(text, capture.url, note, datasette.urls.path)
+        captures = await _captures(db, wanted)
+        body = replay.rewrite_css(text, capture.url, captures.get, datasette.urls.path)
+        return Response(body, content_type="text/css; charset=utf-8", headers=REPLAY_HEADERS)
+    replay.rewrite_html(text, capture, note, datasette.urls.path)
+    captures = await _captures(db, wanted)
+    report = (await db.execute(
+        "select report_id from report_documents where sha256 = ? order by report_id desc limit 1", [sha256])).first()
+    report_href = datasette.urls.row(db.name, "reports", report["report_id"]) if report else None
+    body = replay.rewrite_html(text, capture, captures.get, datasette.urls.path, report_href=report_href)
+    return Response.html(body, headers=REPLAY_HEADERS)
+
+
+async def not_archived(request, datasette):
+    url = request.args.get("url", "")
+    return Response.html(
+        "<!DOCTYPE html><meta charset='utf-8'><title>未存档 · Not archived</title>"
+        "<h1>未存档 · Not archived</h1>"
+        f"<p>档案中没有这个网址的副本 · The archive holds no copy of <code>{escape(url)}</code>.</p>"
+        "<p>抓取器只保存报告页面、其图片与附件 · The crawler keeps report pages, their pictures and attachments.</p>",
+        status=404, headers={"content-security-policy": "sandbox"})
+
+
 @hookimpl
 def register_routes():
-    return [(r"^/-/originals/(?P<sha256>[^/]*)$", serve_original)]
+    return [
+        (r"^/-/originals/(?P<sha256>[^/]*)$", serve_original),
+        (r"^/-/replay/(?P<sha256>[^/]*)$", replay_original),
+        (r"^/-/not-archived$", not_archived),
+    ]
 
 
 @hookimpl
