@@ -123,6 +123,11 @@ def serve(data_dir: Path, *, host: str = "127.0.0.1", port: int = 8001, immutabl
     from archive.db import DB_NAME
 
     data_dir = Path(data_dir)
+    if immutable:
+        # The per-year CSV ZIPs of the downloads page, rewritten only when the database changed.
+        from archive.datasette import exports
+
+        exports.prepare(data_dir / DB_NAME, data_dir / "exports")
     ds = build_datasette(data_dir / DB_NAME, data_dir / "originals", immutable=immutable)
     asyncio.run(ds.invoke_startup())
     asyncio.run(check_databases(ds))
