@@ -1,12 +1,18 @@
 """Full-text search over the reports, as a reader means it: phrases, found per report.
 
-The index (``sections_fts``) holds a jieba-segmented copy of each section (``search_text``,
-``archive.load.segment``, search mode: long words and their parts). A query is cut the same
-way (``archive.load`` cuts Han runs alone, no HMM) and each phrase becomes
-``NEAR("w1" "w2" …)``: its words close together in one section. That finds the candidates
-from the index; the phrase itself must then occur in the section's original text
-(``instr``), so 依申请 finds 依申请公开 and never a section where 依 and 申请 merely
-stand near each other.
+A phrase is found where it occurs in a section's original title or text, whatever the
+word boundaries (ASCII letters' case ignored):
+
+* three or more characters: ``sections_trigram`` (FTS5's trigram tokenizer over the
+  original text, migration 10) matches the phrase exactly as a substring;
+* two characters that are one word of jieba's dictionary (申请, 复议, 诉讼): the word index
+  ``sections_fts`` (a jieba-segmented copy, ``archive.load.segment``, queried as
+  ``archive.load.fts_query`` cuts), which holds every such word wherever jieba cut it;
+* two characters that are no word (府信): no index can hold them, so the sections are
+  read (``instr``), as slow as reading them all, within the site's time limit.
+
+The one gap, said plainly: a two-character word is not found where jieba cut the text
+across it (公开 in 办公|开展), which is rarely the word meant.
 
 Several phrases (separated by spaces) must each occur somewhere in the same report, not
 necessarily in the same section. Results are current report versions, newest year first.
@@ -28,6 +34,7 @@ FACETS = ("year", "province", "body_type")
 SNIPPET_CHARS = 60  # of original text either side of the first hit
 
 _WORD = re.compile(r"[\w\u4e00-\u9fff]")  # something the index can hold (punctuation is not indexed)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class QueryError(ValueError):
@@ -36,7 +43,7 @@ class QueryError(ValueError):
 
 def parse(query: str | None) -> list[str]:
     """The phrases of a query: separated by spaces, quotes around a phrase allowed and ignored."""
-    query = (query or "").strip()
+    query = _CONTROL.sub(" ", query or "").strip()
     if not query:
         raise QueryError("请输入检索词 · Enter a word or phrase to search for")
     if len(query) > MAX_QUERY_CHARS:
@@ -60,21 +67,27 @@ def words(phrase: str) -> list[str]:
     return [w.strip('"') for w in fts_query(phrase).split(" ") if _WORD.search(w)]
 
 
-def match_expression(phrase: str) -> str:
-    """The FTS5 expression finding the sections that may hold ``phrase``."""
-    found = words(phrase)
-    if not found:
-        raise QueryError(f"无法检索 · Nothing in {phrase!r} can be searched")
-    quoted = " ".join(f'"{w}"' for w in found)
-    if len(found) == 1:
-        return quoted
-    # Search mode puts a long word's parts beside it (行政 复议 行政复议): allow room between the words.
-    return f"NEAR({quoted}, {4 * len(found)})"
+def _literal(text: str) -> str:
+    """An SQL string literal (the ``_where`` of a table page takes no parameters)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
-def table_search(query: str) -> str:
-    """``?_search=`` on a searchable table, as a raw FTS5 expression: every phrase in the one row."""
-    return " AND ".join(match_expression(p) for p in parse(query))
+def phrase_sections_sql(phrase: str) -> str:
+    """``SELECT id, report_id`` of the sections whose original title or text holds ``phrase``."""
+    if len(phrase) >= 3:
+        fts = '"' + phrase.replace('"', '""') + '"'  # trigram: the phrase as a substring
+        return ("SELECT s.id, s.report_id FROM sections_trigram t JOIN sections s ON s.id = t.rowid "
+                f"WHERE sections_trigram MATCH {_literal(fts)}")
+    if words(phrase) == [phrase]:
+        return ("SELECT s.id, s.report_id FROM sections_fts f JOIN sections s ON s.id = f.rowid "
+                f"WHERE sections_fts MATCH {_literal(chr(34) + phrase + chr(34))}")
+    return ("SELECT s.id, s.report_id FROM sections s WHERE instr(lower(coalesce(s.title, '') || char(10) || "
+            f"coalesce(s.text, '')), lower({_literal(phrase)})) > 0")
+
+
+def table_where(query: str) -> str:
+    """``?_search=`` on the sections table as a ``_where``: the sections holding every phrase."""
+    return "id IN (" + " INTERSECT ".join(f"SELECT id FROM ({phrase_sections_sql(p)})" for p in parse(query)) + ")"
 
 
 @dataclass
@@ -94,28 +107,14 @@ class Filters:
         return {"year": self.year, "province": self.province, "body_type": self.body_type}
 
 
-def _phrase_sections(i: int) -> str:
-    """Sections of current reports whose original text holds phrase ``i``."""
-    return (
-        f"select s.report_id, s.id as section_id from sections_fts f join sections s on s.id = f.rowid "
-        f"where sections_fts match :m{i} "
-        f"and instr(lower(coalesce(s.title, '') || char(10) || coalesce(s.text, '')), lower(:p{i})) > 0"
-    )
-
-
 def matched_reports_sql(phrases: list[str], filters: Filters) -> tuple[str, dict]:
-    """A ``matched(report_id)`` CTE: current reports holding every phrase, filters applied."""
-    params = {**filters.params()}
-    parts = []
-    for i, phrase in enumerate(phrases):
-        params[f"m{i}"] = match_expression(phrase)
-        params[f"p{i}"] = phrase
-        parts.append(f"select report_id from ({_phrase_sections(i)})")
+    """A ``matched`` CTE: current reports holding every phrase (in any of their sections), filters applied."""
+    parts = " INTERSECT ".join(f"SELECT report_id FROM ({phrase_sections_sql(p)})" for p in phrases)
     cte = (
         "matched as materialized (select r.id as report_id, r.year, r.province, r.body_type from reports r "
-        f"where r.id in ({' intersect '.join(parts)}) and r.is_latest = 1{filters.sql()})"
+        f"where r.id in ({parts}) and r.is_latest = 1{filters.sql()})"
     )
-    return cte, params
+    return cte, filters.params()
 
 
 def search_sql(phrases: list[str], filters: Filters, limit: int, offset: int) -> tuple[str, dict]:

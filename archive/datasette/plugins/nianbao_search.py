@@ -3,10 +3,10 @@
 * ``/-/search?q=…`` (and ``/-/search.json``): results per current report (title, body,
   year, the sections holding the phrases with a snippet of their original text, hits
   marked), facets year / province / body type, ``archive.datasette.search`` for the rules.
-* ``?_search=`` on a searchable table (``sections``), HTML, JSON or CSV: the query is
-  segmented as the index was and each phrase matched as ``NEAR(…)`` of its words (an ASGI
-  wrapper rewrites it to Datasette's raw search mode; the search box still shows what
-  was typed). A query with nothing to search answers 400 with a readable message.
+* ``?_search=`` on the searchable table ``sections``, HTML, JSON or CSV: the sections holding
+  every phrase, found as the search page finds them (an ASGI wrapper turns it into a
+  ``_where`` over the indexes; the page still shows what was typed). A query with nothing
+  to search answers 400 with a readable message.
 * SQL function ``jieba_query(text)`` for canned queries, bounded: jieba runs in Python,
   where Datasette's time limit cannot stop it, so it refuses more than
   ``search.MAX_QUERY_CHARS`` characters.
@@ -38,36 +38,9 @@ def jieba_query(text: str | None) -> str:
     return fts_query(text or "") or '""'
 
 
-def _phrases(query: str | None) -> list[str]:
-    try:
-        return search.parse(query)
-    except search.QueryError:
-        return []
-
-
-def nianbao_match(query: str | None) -> str:
-    """``search.table_search`` for SQL: every phrase of ``query`` in one row; '""' (nothing) when it has none."""
-    phrases = _phrases(query)
-    return " AND ".join(search.match_expression(p) for p in phrases) if phrases else '""'
-
-
-def nianbao_holds(title: str | None, text: str | None, query: str | None) -> int:
-    """1 when the section's original text holds every phrase of ``query``."""
-    phrases = _phrases(query)
-    return int(bool(phrases) and all(search.holds(title, text, p) for p in phrases))
-
-
-def nianbao_snippet(title: str | None, text: str | None, query: str | None) -> str:
-    return search.snippet_text(f"{title or ''}\n{text or ''}", _phrases(query))
-
-
 @hookimpl
 def prepare_connection(conn):
-    # Each bounds its work by the query's length (search.parse: at most MAX_QUERY_CHARS).
     conn.create_function("jieba_query", 1, jieba_query, deterministic=True)
-    conn.create_function("nianbao_match", 1, nianbao_match, deterministic=True)
-    conn.create_function("nianbao_holds", 3, nianbao_holds, deterministic=True)
-    conn.create_function("nianbao_snippet", 3, nianbao_snippet, deterministic=True)
 
 
 @hookimpl
@@ -176,12 +149,12 @@ def asgi_wrapper(datasette):
                 given = dict(args)
                 if given.get("_search", "").strip() and given.get("_searchmode") != "raw":
                     try:
-                        expression = search.table_search(given["_search"])
+                        where = search.table_where(given["_search"])
                     except search.QueryError as error:
                         await _bad_search(scope, send, str(error))
                         return
-                    rewritten = [(k, expression if k == "_search" else v) for k, v in args if k != "_searchmode"]
-                    rewritten.append(("_searchmode", "raw"))
+                    rewritten = [(k, v) for k, v in args if k not in ("_search", "_searchmode")]
+                    rewritten.append(("_where", where))
                     scope = {**scope, "query_string": urllib.parse.urlencode(rewritten).encode(),
                              "nianbao_search": given["_search"]}
             await app(scope, receive, send)
@@ -208,6 +181,8 @@ async def _bad_search(scope, send, message: str) -> None:
 
 @hookimpl
 def extra_template_vars(request):
-    # The search box shows what the reader typed, not the rewritten FTS expression.
+    # The page shows what the reader typed, not the SQL it became.
     typed = request.scope.get("nianbao_search") if request is not None else None
-    return {"search": typed} if typed is not None else {}
+    if typed is None:
+        return {}
+    return {"search": typed, "human_description_en": f"where the text holds every phrase of 「{typed}」"}
