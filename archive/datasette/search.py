@@ -72,22 +72,26 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def phrase_sections_sql(phrase: str) -> str:
-    """``SELECT id, report_id`` of the sections whose original title or text holds ``phrase``."""
+def phrase_sections_sql(phrase: str, *, ids_only: bool = False) -> str:
+    """``SELECT id, report_id`` (or ``id`` alone) of the sections whose original title or
+    text holds ``phrase``. Ids alone come from the index without reading the sections."""
     if len(phrase) >= 3:
-        fts = '"' + phrase.replace('"', '""') + '"'  # trigram: the phrase as a substring
-        return ("SELECT s.id, s.report_id FROM sections_trigram t JOIN sections s ON s.id = t.rowid "
-                f"WHERE sections_trigram MATCH {_literal(fts)}")
-    if words(phrase) == [phrase]:
-        return ("SELECT s.id, s.report_id FROM sections_fts f JOIN sections s ON s.id = f.rowid "
-                f"WHERE sections_fts MATCH {_literal(chr(34) + phrase + chr(34))}")
-    return ("SELECT s.id, s.report_id FROM sections s WHERE instr(lower(coalesce(s.title, '') || char(10) || "
-            f"coalesce(s.text, '')), lower({_literal(phrase)})) > 0")
+        index, match = "sections_trigram", '"' + phrase.replace('"', '""') + '"'  # the phrase as a substring
+    elif words(phrase) == [phrase]:
+        index, match = "sections_fts", f'"{phrase}"'
+    else:
+        return ("SELECT s.id" + ("" if ids_only else ", s.report_id") + " FROM sections s WHERE "
+                "instr(lower(coalesce(s.title, '') || char(10) || coalesce(s.text, '')), "
+                f"lower({_literal(phrase)})) > 0")
+    if ids_only:
+        return f"SELECT rowid AS id FROM {index} WHERE {index} MATCH {_literal(match)}"
+    return (f"SELECT s.id, s.report_id FROM {index} t JOIN sections s ON s.id = t.rowid "
+            f"WHERE {index} MATCH {_literal(match)}")
 
 
 def table_where(query: str) -> str:
     """``?_search=`` on the sections table as a ``_where``: the sections holding every phrase."""
-    return "id IN (" + " INTERSECT ".join(f"SELECT id FROM ({phrase_sections_sql(p)})" for p in parse(query)) + ")"
+    return "id IN (" + " INTERSECT ".join(phrase_sections_sql(p, ids_only=True) for p in parse(query)) + ")"
 
 
 @dataclass

@@ -15,6 +15,7 @@ import json
 from urllib.parse import unquote, urlsplit
 
 from datasette import hookimpl
+from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
 from archive.datasette import labels
@@ -34,6 +35,16 @@ def render_cell(value, column, table, database, datasette):
         href = datasette.urls.row(database, "reports", value)
         return Markup(f'<a href="{href}" title="报告 · report">{value}</a>')
     return None
+
+
+async def totals_row(request, datasette):
+    """A row of report_totals is a report: its link (the primary key) opens the report's page."""
+    return Response.redirect(datasette.urls.row(request.url_vars["database"], "reports", request.url_vars["id"]))
+
+
+@hookimpl
+def register_routes():
+    return [(r"^/(?P<database>[^/]+)/report_totals/(?P<id>\d+)$", totals_row)]
 
 
 def is_replica(url: str | None) -> bool:
