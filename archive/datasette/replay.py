@@ -73,7 +73,7 @@ def _absolute(base: str, ref: str) -> str | None:
 def _rewrite_ref(ref: str, base: str, resolve: Resolver, path, *, embedded: bool) -> tuple[str, bool]:
     """(new reference, archived?) for one reference of the page."""
     if ref.strip().lower().startswith("javascript:"):
-        return "#", False
+        return "#", True  # script, not a missing page: it just goes nowhere
     absolute = _absolute(base, ref)
     if absolute is None:
         return ref, True
