@@ -147,7 +147,10 @@ def asgi_wrapper(datasette):
                 args = urllib.parse.parse_qsl(scope.get("query_string", b"").decode("utf-8", "replace"),
                                               keep_blank_values=True)
                 given = dict(args)
-                if given.get("_search", "").strip() and given.get("_searchmode") != "raw":
+                # The filter form's submission is first redirected by Datasette to a clean URL
+                # built from the arguments: leave it alone so that URL keeps what was typed.
+                submitted_form = any(k.startswith("_filter_") for k in given)
+                if given.get("_search", "").strip() and given.get("_searchmode") != "raw" and not submitted_form:
                     try:
                         where = search.table_where(given["_search"])
                     except search.QueryError as error:
