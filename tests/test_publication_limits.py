@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from archive.serve import build_datasette
+from nianbao.serve import build_datasette
 
 # A query that never ends by itself: only the time limit stops it.
 ENDLESS = "with recursive n(i) as (select 1 union all select i + 1 from n) select count(*) from n"
@@ -112,7 +112,7 @@ def test_serve_exits_on_sigterm_within_seconds_even_during_a_slow_query(sample_a
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     process = subprocess.Popen(
-        [sys.executable, "-c", "from archive.cli import cli; cli()", "serve", "--data-dir", str(data_dir),
+        [sys.executable, "-c", "from nianbao.cli import cli; cli()", "serve", "--data-dir", str(data_dir),
          "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -148,7 +148,7 @@ def _ignore(call, *args, **kwargs):
 
 
 def test_the_serve_settings_give_slow_queries_threads_of_their_own():
-    from archive.serve import SETTINGS
+    from nianbao.serve import SETTINGS
 
     assert SETTINGS["num_sql_threads"] > 3 and SETTINGS["sql_time_limit_ms"] <= 5000
     assert json.dumps(SETTINGS)  # plain settings Datasette accepts

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from archive.archive import Archive
-from archive.serve import build_datasette
+from nianbao.serve import build_datasette
 
 BASE = "http://127.0.0.2/art/2023/1/1/"
 PAGE = b"""<html><head><meta charset="utf-8"><link rel="stylesheet" href="style/site.css">

@@ -14,7 +14,7 @@ import pytest
 
 from archive.datasette import exports, search
 from archive.db import REPORT_TOTALS_FIGURES
-from archive.serve import build_datasette
+from nianbao.serve import build_datasette
 from parsers import model
 
 WENDENG = "威海市文登区统计局"
