@@ -1,6 +1,6 @@
 """Import local files into the archive as if fetched: ``file:`` URLs, role "file".
 
-Each file is its own report (``report_key`` = its URL, ``archive.db.imported_url``: the
+Each file is its own report (``report_key`` = its URL, ``db.imported_url``: the
 folder named by a digest of its path, so no local directory is published), stored byte
 for byte and recorded as a fetch; ``nianbao import`` then parses and loads
 the imported reports. A page saved by a browser (``report.html`` beside
