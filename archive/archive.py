@@ -443,8 +443,10 @@ class Archive:
             return None, f"{type(exc).__name__}: {_one_line(exc)}"
 
     def refresh_statistics(self) -> None:
-        """Refresh the query planner's statistics after loads (see ``db.refresh_statistics``)."""
+        """After loads: the comparison table brought up to date (``db.refresh_report_totals``), then
+        the query planner's statistics (``db.refresh_statistics``)."""
         with self.lock:
+            schema.refresh_report_totals(self.db)
             schema.refresh_statistics(self.db)
 
 

@@ -7,6 +7,7 @@ WAL mode (Datasette reads while a load runs) with foreign keys on.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
@@ -282,8 +283,9 @@ def refresh_statistics(db: sqlite_utils.Database) -> None:
     Only the faceted tables: statistics of the FTS index's own tables, taken while they
     were small, made FTS5's inserts six times slower once the archive had grown."""
     db.execute("PRAGMA analysis_limit = 1000")
-    for table in FACET_COLUMNS:
-        db.execute(f"ANALYZE [{table}]")
+    for table in (*FACET_COLUMNS, "report_totals"):
+        if db[table].exists():  # report_totals comes with migration 9
+            db.execute(f"ANALYZE [{table}]")
     # An archive migrated while migration 5 still analyzed everything: forget those.
     db.execute("DELETE FROM sqlite_stat1 WHERE tbl LIKE 'sections_fts%'")
 
@@ -363,6 +365,193 @@ def _bodies_and_coverage(db: sqlite_utils.Database) -> None:
     )
 
 
+def _sum_present(cells: list[str]) -> str:
+    """The sum of the cells printed; NULL when none is (missing is not zero)."""
+    present = " OR ".join(f"{c} IS NOT NULL" for c in cells)
+    return f"CASE WHEN {present} THEN {' + '.join(f'COALESCE({c}, 0)' for c in cells)} END"
+
+
+def _prefixed(prefix: str) -> list[str]:
+    return [f"a.{code}_total" for code in APPLICATION_ROWS if code.startswith(prefix)]
+
+
+# Headline figures of the comparison view: (column, SQL), column = Chinese label + English.
+REPORT_TOTALS_FIGURES = [
+    ("新收申请_received", "a.new_received_total"),
+    ("上年结转_carried_over", "a.carried_over_total"),
+    ("予以公开_granted", "a.granted_total"),
+    ("部分公开_partially_granted", "a.partially_granted_total"),
+    ("不予公开合计_denied", _sum_present(_prefixed("denied_"))),
+    ("无法提供合计_unable", _sum_present(_prefixed("unable_"))),
+    ("不予处理合计_rejected", _sum_present(_prefixed("rejected_"))),
+    # The 2019 template prints 其他处理 as one row ("other"), the 2021 one as three.
+    ("其他处理合计_other", f"COALESCE(a.other_total, {_sum_present(_prefixed('other_'))})"),
+    ("办理总计_results_total", "a.results_total_total"),
+    ("结转下年_carried_forward", "a.carried_forward_total"),
+    ("行政复议_reviews", "v.review_total"),
+    ("复议纠正_reviews_corrected", "v.review_corrected"),
+    ("行政诉讼_lawsuits", _sum_present(["v.litigation_direct_total", "v.litigation_after_review_total"])),
+    ("诉讼纠正_lawsuits_corrected",
+     _sum_present(["v.litigation_direct_corrected", "v.litigation_after_review_corrected"])),
+]
+# Section 二's counts: (column, row_code, metric).
+REPORT_TOTALS_DISCLOSURE = [
+    ("规章制发_regulations_issued", "regulations", "issued"),
+    ("规范性文件制发_normative_documents_issued", "normative_documents", "issued"),
+    ("行政许可决定_licensing_decisions", "licensing", "decisions"),
+    ("行政处罚决定_penalty_decisions", "penalty", "decisions"),
+    ("行政强制决定_coercion_decisions", "coercion", "decisions"),
+]
+
+
+def _report_totals_select() -> str:
+    figures = ",\n".join(f"{sql} AS [{name}]" for name, sql in REPORT_TOTALS_FIGURES)
+    disclosure = ",\n".join(
+        f"(SELECT d.value FROM active_disclosure d WHERE d.report_id = r.id AND d.row_code = '{row}' "
+        f"AND d.metric = '{metric}' ORDER BY d.seq LIMIT 1) AS [{name}]"
+        for name, row, metric in REPORT_TOTALS_DISCLOSURE
+    )
+    return f"""
+        SELECT r.id AS report_id, r.organization AS [机关_organization], r.province AS [省_province],
+               r.city AS [市_city], r.county AS [县_county], r.body_type AS [机关类型_body_type],
+               r.year AS [年度_year],
+               {figures},
+               {disclosure},
+               r.tables_status AS [表格_tables_status],
+               CASE WHEN NOT EXISTS (SELECT 1 FROM checks c WHERE c.report_id = r.id)
+                    THEN NULL
+                    ELSE NOT EXISTS (SELECT 1 FROM checks c WHERE c.report_id = r.id AND c.ok = 0)
+               END AS [核对通过_checks_passed],
+               r.region_code AS [区划代码_region_code],
+               r.parsed_at AS parsed_at
+        FROM reports r
+        LEFT JOIN applications_wide_cells a ON a.report_id = r.id
+        LEFT JOIN reviews_litigation_wide_cells v ON v.report_id = r.id
+        WHERE r.is_latest = 1
+    """
+
+
+REPORT_TOTALS_FACETS = ("年度_year", "省_province", "机关类型_body_type", "表格_tables_status", "核对通过_checks_passed")
+
+
+def _report_totals_table(db: sqlite_utils.Database) -> None:
+    """``report_totals``: one row per current report, its headline figures side by side
+    (columns named Chinese_English) for comparing bodies, as foia.gov's annual-report data.
+
+    A table, not a view: computing the sums and the checks of 100,000 reports took 1.6 s
+    a page; ``refresh_report_totals`` keeps it current after every load."""
+    columns = ", ".join(
+        f"[{name}] {kind}" for name, kind in [
+            ("report_id", "INTEGER PRIMARY KEY REFERENCES reports(id)"), ("机关_organization", "TEXT"),
+            ("省_province", "TEXT"), ("市_city", "TEXT"), ("县_county", "TEXT"), ("机关类型_body_type", "TEXT"),
+            ("年度_year", "INTEGER"),
+            *[(name, "INTEGER") for name, _ in REPORT_TOTALS_FIGURES],
+            *[(name, "INTEGER") for name, _, _ in REPORT_TOTALS_DISCLOSURE],
+            ("表格_tables_status", "TEXT"), ("核对通过_checks_passed", "INTEGER"), ("区划代码_region_code", "TEXT"),
+            ("parsed_at", "TEXT"),
+        ])
+    db.execute(f"CREATE TABLE report_totals ({columns})")
+    # Facets count from an index alone, as for reports (migration 5).
+    db["report_totals"].create_index(["年度_year"])
+    for column in REPORT_TOTALS_FACETS[1:]:
+        db["report_totals"].create_index([column, "年度_year"])
+        db["report_totals"].create_index(["年度_year", column])
+    # Sorting by a figure ("who refused most") reads the top rows of its index, not 100,000 rows.
+    for name, _ in REPORT_TOTALS_FIGURES:
+        db["report_totals"].create_index([name])
+    # reviews_corrected_by_region groups and sums from this index alone.
+    db["report_totals"].create_index(
+        ["省_province", "市_city", "年度_year", "行政复议_reviews", "复议纠正_reviews_corrected",
+         "行政诉讼_lawsuits", "诉讼纠正_lawsuits_corrected"], index_name="report_totals_reviews_by_region")
+    refresh_report_totals(db)
+
+
+def refresh_report_totals(db: sqlite_utils.Database) -> None:
+    """Bring ``report_totals`` up to date: rows of versions no longer current or parsed again
+    leave, current reports not yet there enter. Run after loads, with ``refresh_statistics``."""
+    db.execute(
+        "DELETE FROM report_totals WHERE report_id NOT IN (SELECT id FROM reports WHERE is_latest = 1) "
+        "OR parsed_at IS NOT (SELECT parsed_at FROM reports WHERE id = report_id)")
+    db.execute(f"INSERT INTO report_totals SELECT * FROM ({_report_totals_select()}) "
+               "WHERE report_id NOT IN (SELECT report_id FROM report_totals)")
+
+
+def _sections_trigram_index(db: sqlite_utils.Database) -> None:
+    """``sections_trigram``: FTS5's trigram tokenizer over each section's original title and
+    text, so a search finds any phrase of three or more characters exactly where it occurs,
+    across jieba's word boundaries (收到和处理政 is in no word list). External content: the
+    text is not stored twice; the triggers keep it in step when sections change or go.
+    The loader adds new sections (``archive.load.index_sections``)."""
+    db.execute(
+        "CREATE VIRTUAL TABLE sections_trigram USING fts5(title, text, content='sections', content_rowid='id', "
+        "tokenize='trigram')")
+    db.execute(
+        "CREATE TRIGGER sections_trigram_ad AFTER DELETE ON sections BEGIN "
+        "INSERT INTO sections_trigram (sections_trigram, rowid, title, text) "
+        "VALUES ('delete', old.id, old.title, old.text); END")
+    db.execute(
+        "CREATE TRIGGER sections_trigram_au AFTER UPDATE ON sections BEGIN "
+        "INSERT INTO sections_trigram (sections_trigram, rowid, title, text) "
+        "VALUES ('delete', old.id, old.title, old.text); "
+        "INSERT INTO sections_trigram (rowid, title, text) VALUES (new.id, new.title, new.text); END")
+    db.execute("INSERT INTO sections_trigram (sections_trigram) VALUES ('rebuild')")
+
+
+def imported_url(path: str, base: str | None = None) -> str:
+    """The URL an imported file is published under: no directory of the importer's machine.
+
+    ``file:///<12 hex of sha256(folder)>/<path inside the folder>``. The folder is the file's
+    own, or a saved page's (whose ``<name>_files/`` resources keep their relative paths, so the
+    parse still finds a page's pictures). The same file imported again gets the same URL, so
+    it stays the same report."""
+    import hashlib
+    import posixpath
+
+    base = base or posixpath.dirname(path)
+    inside = posixpath.relpath(path, base) if path.startswith(base.rstrip("/") + "/") else posixpath.basename(path)
+    return f"file:///{hashlib.sha256(base.encode('utf-8', 'surrogateescape')).hexdigest()[:12]}/{inside}"
+
+
+_IMPORTED_URL = re.compile(r"file:///[0-9a-f]{12}/")
+
+
+def _local_path(value: str | None) -> str | None:
+    """The local path an earlier import stored (a path or a file:// URL), else None."""
+    from urllib.parse import unquote, urlsplit
+
+    if not value:
+        return None
+    if value.startswith("file://"):
+        return unquote(urlsplit(value).path)
+    return value if value.startswith("/") else None
+
+
+def _imports_without_local_paths(db: sqlite_utils.Database) -> None:
+    """Earlier imports stored the importer's absolute paths (report keys, fetch URLs, the
+    report's source_url), which the site published. Rewrite them as ``imported_url``."""
+    import posixpath
+
+    keys = [r[0] for r in db.execute(
+        "SELECT DISTINCT report_key FROM fetches WHERE url LIKE 'file:%' AND report_key IS NOT NULL")]
+    for key in keys:
+        key_path = _local_path(key)
+        if key_path is None or _IMPORTED_URL.match(key):
+            continue  # not a local path, or already in the new form
+        base = posixpath.dirname(key_path)
+        new_key = imported_url(key_path, base)
+        for fetch_id, url in db.execute("SELECT id, url FROM fetches WHERE report_key = ?", [key]).fetchall():
+            local = _local_path(url)
+            if local is not None:
+                db.execute("UPDATE fetches SET url = ?, final_url = NULL WHERE id = ?", [imported_url(local, base), fetch_id])
+        db.execute("UPDATE fetches SET report_key = ? WHERE report_key = ?", [new_key, key])
+        for table in ("reports", "parse_errors"):
+            db.execute(f"UPDATE [{table}] SET report_key = ? WHERE report_key = ?", [new_key, key])
+        for report_id, source in db.execute("SELECT id, source_url FROM reports WHERE report_key = ?", [new_key]).fetchall():
+            local = _local_path(source)
+            if local is not None:
+                db.execute("UPDATE reports SET source_url = ? WHERE id = ?", [imported_url(local, base), report_id])
+
+
 # (version, name, function) — append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial schema", _initial),
@@ -373,6 +562,9 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (6, "sections enter the search index by the loader, batch by batch", _sections_indexed_by_loader),
     (7, "long-form cells stored WITHOUT ROWID", _cells_without_rowid),
     (8, "bodies, year probes and the coverage per body and year", _bodies_and_coverage),
+    (9, "report_totals: one row per current report, headline figures", _report_totals_table),
+    (10, "imported files published without the importer's local paths", _imports_without_local_paths),
+    (11, "sections_trigram: search any phrase of three or more characters", _sections_trigram_index),
 ]
 
 

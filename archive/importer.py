@@ -1,6 +1,7 @@
 """Import local files into the archive as if fetched: ``file:`` URLs, role "file".
 
-Each file is its own report (``report_key`` = its absolute path), stored byte
+Each file is its own report (``report_key`` = its URL, ``db.imported_url``: the
+folder named by a digest of its path, so no local directory is published), stored byte
 for byte and recorded as a fetch; ``nianbao import`` then parses and loads
 the imported reports. A page saved by a browser (``report.html`` beside
 ``report_files/``) is one report: the folder's pictures are its images (role
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .archive import Archive, FetchResult
+from .db import imported_url
 
 
 @dataclass(frozen=True)
@@ -58,12 +60,14 @@ def saved_page(path: Path) -> Path | None:
 def import_file(archive: Archive, path: Path, crawl_run: int | None = None) -> Imported:
     path = path.absolute()
     page = saved_page(path)
-    report_key = str(page or path)
+    # Published: the folder is named by a digest, never by its path on this machine.
+    base = str((page or path).parent)
+    report_key = imported_url(str(page or path), base)
     if page is None:
         role = "file"
     else:
         role = "image" if path.suffix.lower() in IMAGE_SUFFIXES else None
-    url = path.as_uri()
+    url = imported_url(str(path), base)
     try:
         with path.open("rb") as body:
             result = archive.record_fetch(

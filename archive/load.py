@@ -279,7 +279,7 @@ def prepare(
 
 
 def index_sections(db: sqlite_utils.Database, report_ids: list[int]) -> None:
-    """Add these reports' sections to the search index (``sections_fts``).
+    """Add these reports' sections to the search indexes (``sections_fts``, ``sections_trigram``).
 
     No trigger does it (migration 6): FTS5 flushes its pending terms at every
     savepoint, so a bulk load indexes a whole batch once, in the batch's transaction,
@@ -287,9 +287,14 @@ def index_sections(db: sqlite_utils.Database, report_ids: list[int]) -> None:
     commit together."""
     for start in range(0, len(report_ids), 500):  # SQLite's bound-parameter limit
         chunk = report_ids[start:start + 500]
+        marks = ", ".join("?" * len(chunk))
         db.execute(
-            "INSERT INTO sections_fts (rowid, search_text) SELECT id, search_text FROM sections "
-            f"WHERE report_id IN ({', '.join('?' * len(chunk))})", chunk,
+            f"INSERT INTO sections_fts (rowid, search_text) SELECT id, search_text FROM sections "
+            f"WHERE report_id IN ({marks})", chunk,
+        )
+        db.execute(  # the phrase index (migration 11): the original text, in trigrams
+            f"INSERT INTO sections_trigram (rowid, title, text) SELECT id, title, text FROM sections "
+            f"WHERE report_id IN ({marks})", chunk,
         )
 
 

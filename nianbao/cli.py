@@ -97,9 +97,10 @@ def _existing_archive(data_dir: Path):
     return Archive(data_dir)
 
 
-def _echo_parse_summary(summary) -> None:
+def _echo_parse_summary(summary, names: dict | None = None) -> None:
+    """``names``: what to call a report in its error line (an import's local path, not its published URL)."""
     for key, reason in summary.failed.items():
-        click.echo(f"nianbao: {key}: {reason}", err=True)
+        click.echo(f"nianbao: {(names or {}).get(key, key)}: {reason}", err=True)
     click.echo(
         f"{len(summary.loaded)} reports loaded, {len(summary.failed)} failed, {len(summary.skipped)} unchanged"
     )
@@ -134,7 +135,10 @@ def import_command(data_dir, workers, paths):
         keys = list(dict.fromkeys(item.report_key for item in imported if not item.error))
         click.echo(f"{len(imported)} files archived ({sum(i.result.new_document for i in imported)} new)")
         summary = parse_reports(archive, keys, workers=workers)
-    _echo_parse_summary(summary)
+    # The archive names a file by a digest of its folder (nothing local is published); the
+    # person importing knows it by its path.
+    names = {item.report_key: item.path for item in imported if item.report_key.endswith("/" + item.path.name)}
+    _echo_parse_summary(summary, names)
     if summary.failed or any(item.error for item in imported):
         raise SystemExit(1)
 

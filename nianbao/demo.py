@@ -32,6 +32,13 @@ def replica_sites_toml(portal) -> str:
     )
 
 
+def serve_command(data_dir: Path) -> str:
+    """The exact command that publishes ``data_dir``."""
+    import shlex
+
+    return f"nianbao serve --data-dir {shlex.quote(str(data_dir))}"
+
+
 def demo(data_dir: Path, *, serve: bool = True, host: str = "127.0.0.1", port: int = 8001,
          replica_port: int = 8780, bodies_per_site: int = 4, years=(2021, 2022, 2023)) -> int:
     """Start the replica, run the whole job against it, then serve Datasette (unless ``serve`` is False).
@@ -52,6 +59,8 @@ def demo(data_dir: Path, *, serve: bool = True, host: str = "127.0.0.1", port: i
         print(f"nianbao demo: replica portal at {portal.sites['wendeng'].base_url}/ and "
               f"{portal.sites['huancui'].base_url}/", flush=True)
         status = run_main(data_dir, (), sites_file=sites_file, overrides=POLITENESS_OFF, strict=False)
+        # The demo archive is DATA_DIR/demo, not DATA_DIR: say how to publish exactly this one.
+        print(f"nianbao demo: archive in {data_dir}; serve it again with: {serve_command(data_dir)}", flush=True)
         if status != 0 or not serve:
             return status
         from nianbao.serve import serve as serve_datasette

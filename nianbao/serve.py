@@ -36,16 +36,20 @@ SETTINGS = {
     "allow_download": True,
     # Suggesting facets runs a query per column on every table page: seconds on 100,000 reports.
     "suggest_facets": False,
+    # Each running query holds a thread until it ends (at most sql_time_limit_ms): with
+    # Datasette's 3, three visitors' slow queries stalled every page. SQLite releases the
+    # GIL while it works, so more threads than cores still serve the other pages
+    # (benchmarks.datasette, "while slow queries run").
+    "num_sql_threads": 12,
 }
+# Seconds uvicorn waits for requests in flight after SIGTERM before `serve` ends them.
+SHUTDOWN_GRACE = 2
 
 
-def load_metadata(originals: Path | None) -> dict:
+def load_metadata() -> dict:
     metadata = yaml.safe_load(METADATA.read_text(encoding="utf-8"))
-    plugins = metadata.setdefault("plugins", {})
-    plugins["nianbao"] = {
-        "database": DATABASE_NAME,
-        "originals": str(Path(originals).resolve()) if originals else None,
-    }
+    # No path here: /-/metadata.json is public.
+    metadata.setdefault("plugins", {})["nianbao"] = {"database": DATABASE_NAME}
     return metadata
 
 
@@ -96,15 +100,19 @@ def build_datasette(
         checkpoint(db_path)
         if use_inspect is None or use_inspect:
             inspected = inspect_data(db_path)
-    return Datasette(
+    datasette = Datasette(
         files=[] if immutable else [str(db_path)],
         immutables=[str(db_path)] if immutable else [],
         inspect_data=inspected,
-        metadata=load_metadata(originals),
+        metadata=load_metadata(),
         plugins_dir=str(PLUGINS_DIR),
         template_dir=str(TEMPLATES_DIR),
         settings=SETTINGS,
     )
+    # Where the plugins find the archive's files; kept off the public metadata.
+    datasette.nianbao_originals = Path(originals).resolve() if originals else None
+    datasette.nianbao_data_dir = db_path.resolve().parent
+    return datasette
 
 
 def serve(data_dir: Path, *, host: str = "127.0.0.1", port: int = 8001, immutable: bool = True) -> None:
@@ -115,8 +123,28 @@ def serve(data_dir: Path, *, host: str = "127.0.0.1", port: int = 8001, immutabl
     from archive.db import DB_NAME
 
     data_dir = Path(data_dir)
+    if immutable:
+        # The per-year CSV ZIPs of the downloads page, rewritten only when the database changed.
+        from archive.datasette import exports
+
+        exports.prepare(data_dir / DB_NAME, data_dir / "exports")
     ds = build_datasette(data_dir / DB_NAME, data_dir / "originals", immutable=immutable)
     asyncio.run(ds.invoke_startup())
     asyncio.run(check_databases(ds))
     print(f"nianbao: serving {data_dir / DB_NAME} at http://{host}:{port}/", flush=True)
-    uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on", workers=1)
+    uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on", workers=1,
+                timeout_graceful_shutdown=SHUTDOWN_GRACE)
+    stop_queries(ds)
+
+
+def stop_queries(ds: Datasette) -> None:
+    """Interrupt the queries still running, so the process can end.
+
+    uvicorn returns on SIGTERM once its requests are done or the grace period is over,
+    but a query keeps its executor thread until SQLite stops it, and Python waits for
+    those threads at exit: a costly query held `serve` for minutes."""
+    for database in ds.databases.values():
+        for conn in list(getattr(database, "_all_file_connections", [])):
+            conn.interrupt()
+    if ds.executor is not None:
+        ds.executor.shutdown(wait=False, cancel_futures=True)

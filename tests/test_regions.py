@@ -96,7 +96,7 @@ def test_unmapped_organizations_lists_unknown_and_partial_places():
     for name in ["威海市文登区统计局", "上庄镇人民政府", "上庄镇人民政府", "西宁市湟中区统计局"]:
         placed = locate(name, None)
         conn.execute("insert into reports values (?, ?, ?, 1)", (name, placed["region_code"], placed["region_note"]))
-    listed = conn.execute(load_metadata(None)["databases"]["nianbao"]["queries"]["unmapped_organizations"]["sql"]).fetchall()
+    listed = conn.execute(load_metadata()["databases"]["nianbao"]["queries"]["unmapped_organizations"]["sql"]).fetchall()
     assert [row["organization"] for row in listed] == ["上庄镇人民政府", "西宁市湟中区统计局"]
     assert listed[0]["reports"] == 2
 

@@ -250,8 +250,11 @@ def test_a_saved_web_page_is_imported_as_one_report_with_its_images(archive, tmp
     imported = import_paths(archive, [folder])
     summary = parse_reports(archive, {item.report_key for item in imported})
 
-    assert {item.report_key for item in imported} == {str(folder / "年报.html")}
-    assert summary.loaded == [str(folder / "年报.html")] and not summary.failed
+    from archive.db import imported_url
+
+    key = imported_url(str(folder / "年报.html"))  # the page's folder by digest: no local path published
+    assert {item.report_key for item in imported} == {key}
+    assert summary.loaded == [key] and not summary.failed
     roles = dict(archive.db.execute("SELECT filename, role FROM fetches").fetchall())
     assert roles == {"年报.html": "file", "table.png": "image", "style.css": None}
     assert images_read == [{"年报_files/table.png": b"\x89PNG saved picture"}]

@@ -140,3 +140,5 @@ def test_demo_without_serving_loads_the_replica(tmp_path):
     conn = sqlite3.connect(tmp_path / "demo" / "nianbao.db")
     assert conn.execute("select count(*) from reports").fetchone()[0] == new
     assert (tmp_path / "demo" / "replica-sites.toml").is_file()
+    # The demo's archive is DATA_DIR/demo: it says the exact command that serves it.
+    assert f"nianbao serve --data-dir {tmp_path / 'demo'}" in demo.stdout

@@ -77,7 +77,9 @@ def _seed_originals() -> list[tuple[SampleReport, bytes]]:
     seed = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "002_ad1dcde78e54ac78.txt"
     if not seed.is_file():
         return []
-    return [(SampleReport(seed.as_uri(), "聊城市统计局", 2022, seed.name, "text/plain; charset=utf-8", "file"),
+    from archive.db import imported_url
+
+    return [(SampleReport(imported_url(str(seed)), "聊城市统计局", 2022, seed.name, "text/plain; charset=utf-8", "file"),
              seed.read_bytes())]
 
 

@@ -1,0 +1,190 @@
+"""Full-text search over the reports, as a reader means it: phrases, found per report.
+
+A phrase is found where it occurs in a section's original title or text, whatever the
+word boundaries (ASCII letters' case ignored):
+
+* three or more characters: ``sections_trigram`` (FTS5's trigram tokenizer over the
+  original text, migration 11) matches the phrase exactly as a substring;
+* two characters that are one word of jieba's dictionary (申请, 复议, 诉讼): the word index
+  ``sections_fts`` (a jieba-segmented copy, ``archive.load.segment``, queried as
+  ``archive.load.fts_query`` cuts), which holds every such word wherever jieba cut it;
+* two characters that are no word (府信): no index can hold them, so the sections are
+  read (``instr``), as slow as reading them all, within the site's time limit.
+
+The one gap, said plainly: a two-character word is not found where jieba cut the text
+across it (公开 in 办公|开展), which is rarely the word meant.
+
+Several phrases (separated by spaces) must each occur somewhere in the same report, not
+necessarily in the same section. Results are current report versions, newest year first.
+
+    >>> parse("依申请  \"保密审查\"")
+    ['依申请', '保密审查']
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+MAX_QUERY_CHARS = 200  # a search is a few phrases; jieba's time grows with the text
+MAX_PHRASES = 8
+FACETS = ("year", "province", "body_type")
+SNIPPET_CHARS = 60  # of original text either side of the first hit
+
+_WORD = re.compile(r"[\w\u4e00-\u9fff]")  # something the index can hold (punctuation is not indexed)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class QueryError(ValueError):
+    """A search that cannot be run, with a message for the reader (Chinese · English)."""
+
+
+def parse(query: str | None) -> list[str]:
+    """The phrases of a query: separated by spaces, quotes around a phrase allowed and ignored."""
+    query = _CONTROL.sub(" ", query or "").strip()
+    if not query:
+        raise QueryError("请输入检索词 · Enter a word or phrase to search for")
+    if len(query) > MAX_QUERY_CHARS:
+        raise QueryError(f"检索词过长（最多 {MAX_QUERY_CHARS} 字）· The search is too long (at most {MAX_QUERY_CHARS} characters)")
+    phrases = [p for p in (raw.strip("\"'“”‘’「」《》") for raw in query.replace("\u3000", " ").split()) if p]
+    phrases = list(dict.fromkeys(phrases))
+    if not phrases or not all(_WORD.search(p) for p in phrases):
+        raise QueryError(
+            "检索词须含有汉字、字母或数字，标点不能检索 · A search needs letters, digits or Chinese characters; "
+            f"punctuation alone cannot be searched: {query!r}"
+        )
+    if len(phrases) > MAX_PHRASES:
+        raise QueryError(f"最多 {MAX_PHRASES} 个词语 · At most {MAX_PHRASES} phrases")
+    return phrases
+
+
+def words(phrase: str) -> list[str]:
+    """The index's words of one phrase (``archive.load.fts_query``'s cut), quotes removed."""
+    from archive.load import fts_query
+
+    return [w.strip('"') for w in fts_query(phrase).split(" ") if _WORD.search(w)]
+
+
+def _literal(text: str) -> str:
+    """An SQL string literal (the ``_where`` of a table page takes no parameters)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def phrase_sections_sql(phrase: str, *, ids_only: bool = False) -> str:
+    """``SELECT id, report_id`` (or ``id`` alone) of the sections whose original title or
+    text holds ``phrase``. Ids alone come from the index without reading the sections."""
+    if len(phrase) >= 3:
+        index, match = "sections_trigram", '"' + phrase.replace('"', '""') + '"'  # the phrase as a substring
+    elif words(phrase) == [phrase]:
+        index, match = "sections_fts", f'"{phrase}"'
+    else:
+        return ("SELECT s.id" + ("" if ids_only else ", s.report_id") + " FROM sections s WHERE "
+                "instr(lower(coalesce(s.title, '') || char(10) || coalesce(s.text, '')), "
+                f"lower({_literal(phrase)})) > 0")
+    if ids_only:
+        return f"SELECT rowid AS id FROM {index} WHERE {index} MATCH {_literal(match)}"
+    return (f"SELECT s.id, s.report_id FROM {index} t JOIN sections s ON s.id = t.rowid "
+            f"WHERE {index} MATCH {_literal(match)}")
+
+
+def table_where(query: str) -> str:
+    """``?_search=`` on the sections table as a ``_where``: the sections holding every phrase."""
+    return "id IN (" + " INTERSECT ".join(phrase_sections_sql(p, ids_only=True) for p in parse(query)) + ")"
+
+
+@dataclass
+class Filters:
+    year: str = ""
+    province: str = ""
+    body_type: str = ""
+
+    def sql(self) -> str:
+        return (
+            " and (:year = '' or r.year = cast(:year as integer))"
+            " and (:province = '' or r.province = :province)"
+            " and (:body_type = '' or r.body_type = :body_type)"
+        )
+
+    def params(self) -> dict:
+        return {"year": self.year, "province": self.province, "body_type": self.body_type}
+
+
+def matched_reports_sql(phrases: list[str], filters: Filters) -> tuple[str, dict]:
+    """A ``matched`` CTE: current reports holding every phrase (in any of their sections), filters applied."""
+    parts = " INTERSECT ".join(f"SELECT report_id FROM ({phrase_sections_sql(p)})" for p in phrases)
+    cte = (
+        "matched as materialized (select r.id as report_id, r.year, r.province, r.body_type from reports r "
+        f"where r.id in ({parts}) and r.is_latest = 1{filters.sql()})"
+    )
+    return cte, filters.params()
+
+
+def search_sql(phrases: list[str], filters: Filters, limit: int, offset: int) -> tuple[str, dict]:
+    """Facet counts and one page of results in a single statement (the match is computed once).
+
+    Rows are ``(kind, value, count, report_id)``: kind 'total', a facet name, or 'hit'."""
+    cte, params = matched_reports_sql(phrases, filters)
+    params.update(limit=limit, offset=offset)
+    facets = " union all ".join(
+        f"select * from (select '{facet}' as kind, {facet} as value, count(*) as n, null as report_id "
+        f"from matched group by {facet} order by n desc limit 30)"
+        for facet in FACETS
+    )
+    sql = (
+        f"with {cte} "
+        "select 'total', null, count(*), null from matched "
+        f"union all {facets} "
+        "union all select * from (select 'hit', null, null, report_id from matched "
+        "order by year desc, report_id desc limit :limit offset :offset)"
+    )
+    return sql, params
+
+
+def hits_sql(report_ids: list[int]) -> str:
+    """The reports of a page with their details and all their sections (a few each): which
+    sections hold a phrase is decided in Python, not by searching the whole index again."""
+    ids = ", ".join(str(int(i)) for i in report_ids) or "null"
+    return (
+        "select r.id as report_id, r.title as report_title, r.organization, r.year, r.province, r.body_type, "
+        "s.id as section_id, s.no, s.title as section_title, s.text "
+        f"from reports r join sections s on s.report_id = r.id where r.id in ({ids}) order by s.report_id, s.no"
+    )
+
+
+def holds(section_title: str | None, text: str | None, phrase: str) -> bool:
+    """As the SQL test: the phrase in the section's title or text, ASCII case ignored."""
+    return phrase.lower() in f"{section_title or ''}\n{text or ''}".lower()
+
+
+def _window(text: str, phrases: list[str], width: int) -> tuple[list[tuple[str, bool]], bool, bool]:
+    """Pieces (text, is_hit) of the original text around the first hit, and whether text
+    was cut before and after."""
+    lowered = text.lower()
+    found = [at for at in (lowered.find(p.lower()) for p in phrases) if at >= 0]
+    if not found:
+        return [(text[: 2 * width], False)], False, len(text) > 2 * width
+    first = min(found)
+    start, end = max(0, first - width), min(len(text), first + width)
+    window = text[start:end]
+    pattern = re.compile("|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True)), re.IGNORECASE)
+    pieces, last = [], 0
+    for hit in pattern.finditer(window):
+        pieces += [(window[last:hit.start()], False), (hit.group(), True)]
+        last = hit.end()
+    pieces.append((window[last:], False))
+    return pieces, start > 0, end < len(text)
+
+
+def snippet(text: str, phrases: list[str], width: int = SNIPPET_CHARS) -> Markup:
+    """Original text around the first hit, every phrase marked (``<mark>``), HTML-escaped."""
+    pieces, before, after = _window(text or "", phrases, width)
+    marked = "".join(f"<mark>{escape(t)}</mark>" if hit else str(escape(t)) for t, hit in pieces)
+    return Markup(("…" if before else "") + marked + ("…" if after else ""))
+
+
+def snippet_text(text: str, phrases: list[str], width: int = SNIPPET_CHARS) -> str:
+    """As ``snippet``, as plain text with hits in 【】 (for SQL results, which are not HTML)."""
+    pieces, before, after = _window(text or "", phrases, width)
+    return ("…" if before else "") + "".join(f"【{t}】" if hit else t for t, hit in pieces) + ("…" if after else "")
