@@ -138,6 +138,14 @@ def test_coverage_shows_years_a_body_did_not_file(ds):
     assert WENDENG not in found  # filed every year of the archive
 
 
+def test_coverage_per_body_and_year_tells_not_filed_from_not_probed(ds):
+    statuses = {r["year"]: r["status"] for r in rows(ds, "/nianbao/body_coverage.json?organization=文登&status=")}
+    assert (statuses[2021], statuses[2020], statuses[2019]) == ("filed", "not filed", "not probed")
+    assert set(statuses) >= set(range(2008, 2024))
+    filed = rows(ds, "/nianbao/body_coverage.json?organization=&status=filed")
+    assert [(r["organization"], r["year"]) for r in filed] == [(WENDENG, 2021)]
+
+
 def test_unmapped_organizations_are_listed_not_guessed(ds):
     found = {r["organization"]: r for r in rows(ds, "/nianbao/unmapped_organizations.json")}
     assert found["上庄镇人民政府"]["region_code"] is None

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SAMPLE_HOST = "http://127.0.0.2"
+WENDENG_STATISTICS_USCC = "11371081004264512X"  # the body's 统一社会信用代码 (made up, well-formed)
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,11 @@ def load_sample_reports(data_dir: str | Path) -> dict[str, int]:
                 url=sample.url, status=200, headers={"Content-Type": sample.content_type}, body=body,
                 crawl_run=run_id, role=sample.role, report_key=sample.url, filename=sample.filename,
             )
+        # One body the crawler probed year by year: a report found, a year answered empty, the rest never asked.
+        archive.note_body("sample", WENDENG_STATISTICS_USCC, "威海市文登区统计局", f"{SAMPLE_HOST}/col/col1229/")
+        for year, outcome in ((2021, "filed"), (2020, "not_filed")):
+            archive.note_probe("sample", WENDENG_STATISTICS_USCC, year, outcome,
+                               f"{SAMPLE_HOST}/module/xxgk/xxgkAnnualReport.jsp?year={year}", run_id)
         summary = parse_reports(archive, [sample.url for sample, _ in originals], only_pending=False)
         archive.finish_run(run_id, counts={"reports": len(originals), "failed": len(summary.failed)},
                            status="ok" if not summary.failed else "partial")
