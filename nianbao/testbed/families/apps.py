@@ -132,7 +132,7 @@ class FamilyApp:
 
 # --- TRS WCM ------------------------------------------------------------------------------------
 
-COLUMN_NAMES = {"gknb": "政府信息公开年报", "tzgg": "通知公告"}
+COLUMN_NAMES = {"gknb": "政府信息公开年报", "tzgg": "通知公告", "zcwj": "政策文件"}
 
 
 class TrsApp(FamilyApp):
@@ -164,7 +164,7 @@ class TrsApp(FamilyApp):
         if m := re.fullmatch(r"/zfxxgk/([a-z0-9]+)/index\.htm", path):
             body = self.slugs.get(m.group(1))
             return html(self.body_page(body)) if body else not_found()
-        if m := re.fullmatch(r"/zfxxgk/([a-z0-9]+)/(gknb|tzgg)/index(?:_(\d+))?\.htm", path):
+        if m := re.fullmatch(r"/zfxxgk/([a-z0-9]+)/(gknb|tzgg|zcwj)/index(?:_(\d+))?\.htm", path):
             body = self.slugs.get(m.group(1))
             if body is None:
                 return not_found()
