@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from urllib.parse import parse_qsl, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from . import trs, ucap
-from .pages import Link, ATTACHMENT_EXT, is_attachment_url, meta_content, normalise_space, parse_html, title_kind
+from .pages import (ATTACHMENT_EXT, Link, flipbook_root, is_attachment_url, meta_content, normalise_space, parse_html,
+                    title_kind)
 
 # --- fingerprints ------------------------------------------------------------------------
 
@@ -114,7 +115,9 @@ def pager_links(html: str, url: str, links: list[Link]) -> list[str]:
 
 
 def is_file(url: str) -> bool:
-    return is_attachment_url(url) and bool(ATTACHMENT_EXT.search(urlsplit(url).path) or "down" in url.lower())
+    """A link to a document file (office, PDF, OFD, archive, image) or a download endpoint."""
+    return (is_attachment_url(url) and flipbook_root(url) is None
+            and bool(ATTACHMENT_EXT.search(urlsplit(url).path) or "down" in url.lower()))
 
 
 # --- reports ----------------------------------------------------------------------------------
@@ -157,10 +160,27 @@ def section_headings(text: str) -> int:
     return sum(1 for h in SECTION_HEADINGS if h.search(text))
 
 
-def report_evidence(html: str, links: list[Link]) -> bool:
+SCAN_IMAGE = re.compile(r"/(?:picture|attach|attachment|upload|uploadfile|uploadfiles)/", re.I)
+
+
+def report_evidence(html: str, links: list[Link], *, candidate: bool) -> bool:
     """Does a page look like a report in content: at least three of the template's
-    section headings, or a linked file (the report as an attachment)?"""
-    return section_headings(text_of(html)) >= 3 or any(is_file(link.url) for link in links)
+    section headings, or, for a page a report-titled link led to, the report in
+    another form: a linked file, a flip-book, scanned pages?"""
+    if section_headings(text_of(html)) >= 3:
+        return True
+    return candidate and bool(any(is_file(link.url) for link in links) or flipbooks(links) or scans(html, ""))
+
+
+def flipbooks(links: list[Link]) -> list[str]:
+    """The FlipBuilder books a page links (their roots)."""
+    return list(dict.fromkeys(root for link in links if (root := flipbook_root(link.url))))
+
+
+def scans(html: str, base_url: str) -> list[str]:
+    """Images a page shows from an upload folder (scanned report pages, not the template's icons)."""
+    return list(dict.fromkeys(urljoin(base_url, src) for src in re.findall(
+        r"<img\b[^>]*\bsrc\s*=\s*[\"']([^\"']+)[\"']", html, re.I) if SCAN_IMAGE.search(src)))
 
 
 def report_title(titles: list[str]) -> str | None:
@@ -179,6 +199,3 @@ def report_key(site: str, title: str, url: str) -> str:
         return f"{site}:{m.group('org').strip()}:{m.group(2)}"
     return f"{site}:{urlsplit(url).path}"
 
-
-def list_api_query(url: str) -> dict[str, str]:
-    return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))

@@ -69,7 +69,7 @@ class FamilyApp:
             return self.robots()
         if path != "/" and path.endswith("/"):  # a folder: the CMS serves its index page
             return Response(302, b"", headers=[("Location", path + self.folder_index)])
-        if m := re.fullmatch(r"/rl/(\d{6})\.s?htm", path):
+        if m := re.fullmatch(r"/rl/(\d{6})\.s?html?", path):
             return html(self.calendar(m.group(1)))
         if path.startswith("/search/"):
             return html("<html><body><form>站内搜索</form></body></html>")
@@ -152,6 +152,8 @@ class TrsApp(FamilyApp):
         path = req.path
         if path in ("/", "/index.htm", "/index.html"):
             return html(self.home())
+        if path == "/zwdt/index.htm":  # news: no reports
+            return self.list_page("zwdt", "政务动态", [], 0)
         if path == "/zfxxgk":
             return Response(301, b"", headers=[("Location", "/zfxxgk/index.htm")])
         if path == "/zfxxgk/index.htm":
@@ -261,6 +263,9 @@ class UcapApp(FamilyApp):
             return html(self.home())
         if path == "/zwgk/index.shtml":
             return html(self.directory())
+        if path == "/xwzx/index.shtml":  # news: no reports
+            return html("<!DOCTYPE html><html><head><meta charset='utf-8'><title>新闻中心</title></head>"
+                        "<body><ul class='infolist'></ul></body></html>")
         if path == API_PATH:
             return self.api(req)
         if m := re.fullmatch(r"/zwgk/([a-z0-9]+)/index\.shtml", path):
