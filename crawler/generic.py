@@ -38,10 +38,10 @@ def family_of(html: str) -> str | None:
     """The known CMS family a page's markup shows, or None."""
     if HANWEB.search(html):
         return "hanweb"
-    if ucap.looks_like_ucap(html):
-        return "ucap"
     if trs.looks_like_trs(html):
         return "trs"
+    if ucap.looks_like_ucap(html):
+        return "ucap"
     return None
 
 

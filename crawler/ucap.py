@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from .pages import Link, Record, first_date, normalise_space, page_links
 
-MARKERS = re.compile(r"<ucapcontent|<ucaptitle|<publishtime|UCAP-CONTENT|/gknb/", re.I)
+MARKERS = re.compile(r"<ucapcontent|<ucaptitle|<publishtime|UCAP-CONTENT|/gknb/[^\"'\s<>]*\.shtml", re.I)
 PAGE_PARAMS = ("currpage", "pageNo", "pageno", "page", "pageIndex")
 SIZE_PARAMS = ("pagesize", "pageSize", "perpage", "rows")
 # A list API named in a script: a quoted same-site URL with a page-number parameter.

@@ -176,7 +176,7 @@ class TrsApp(FamilyApp):
 
     def home(self) -> str:
         return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{escape(self.site.title)}</title>"
-                "<link href='/images/TRS_Editor.css' rel='stylesheet'></head><body>\n"
+                "</head><body>\n"
                 "<div class='nav'><a href='/index.htm'>首页</a> <a href='/zwdt/index.htm'>政务动态</a> "
                 "<a href='/zfxxgk'>政府信息公开</a> <a href='/zfxxgk/ndbg/index.htm'>政府信息公开年报</a> "
                 f"{self.home_links()}</div>\n</body></html>")
