@@ -2,7 +2,7 @@
 the Hanweb replica's faults and request log.
 
     with FamilyPortal("trs", seed=0, bodies=4, years=(2021, 2022, 2023)) as portal:
-        portal.base_url                  # http://127.0.0.7:<port>
+        portal.base_url                  # http://127.0.0.11:<port>
         portal.expected_reports          # what a complete crawl must find
         portal.set_fault("error_then_ok", paths=["/zfxxgk/"])
 """
@@ -17,8 +17,8 @@ from nianbao.testbed.replica.portal import ServedPortal
 from .apps import FamilyApp, TrsApp, UcapApp
 from .model import build
 
-# Family -> (replica site name, site address, mirror address); the Hanweb replica uses 127.0.0.2-6.
-FAMILIES = {"trs": ("zhifu", "127.0.0.7", "127.0.0.8"), "ucap": ("shinan", "127.0.0.9", "127.0.0.10")}
+# Family -> (replica site name, site address, mirror address); the Hanweb replica uses 127.0.0.2-7.
+FAMILIES = {"trs": ("zhifu", "127.0.0.11", "127.0.0.12"), "ucap": ("shinan", "127.0.0.13", "127.0.0.14")}
 APPS = {"trs": TrsApp, "ucap": UcapApp}
 
 
