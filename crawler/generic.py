@@ -105,12 +105,10 @@ def pager_links(html: str, url: str, links: list[Link]) -> list[str]:
         parts = urlsplit(link.url)
         if parts.path.rsplit("/", 1)[0] != folder or link.url == url:
             continue
-        if PAGER_TEXT.match(link.text) or (PAGER_URL.search(parts.path + ("?" + parts.query if parts.query else ""))
-                                           and not link.text):
+        target = parts.path + ("?" + parts.query if parts.query else "")
+        if PAGER_TEXT.match(link.text) or (PAGER_URL.search(target) and len(link.text) <= 4):
             found.append(link.url)
-        elif PAGER_URL.search(parts.path + ("?" + parts.query if parts.query else "")) and len(link.text) <= 4:
-            found.append(link.url)
-    found += trs.list_pages(html, url)
+    found += [p for p in trs.list_pages(html, url) if p != url]
     return list(dict.fromkeys(found))
 
 
