@@ -17,7 +17,7 @@ import urllib.request
 import urllib.robotparser
 from collections import deque
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from w3lib.encoding import html_to_unicode
 
@@ -159,6 +159,6 @@ def detect_with_settings(url: str, settings) -> Probe:
 
 
 def home_url(url: str) -> str:
-    """A portal's home page URL (scheme, host, port, and ``/``)."""
+    """A portal's home page: the root of the URL's host (any page of a portal may be given)."""
     parts = urlsplit(url)
-    return urljoin(f"{parts.scheme}://{parts.netloc}", parts.path or "/")
+    return f"{parts.scheme}://{parts.netloc}/"
