@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from . import trs, ucap
 from .pages import (ATTACHMENT_EXT, Link, flipbook_root, is_attachment_url, meta_content, normalise_space, parse_html,
@@ -79,7 +79,75 @@ def raw_links(html: str, base_url: str) -> list[Link]:
         if link not in seen:
             seen.add(link)
             links.append(link)
+    for link in select_links(html, base_url):
+        if link not in seen:
+            seen.add(link)
+            links.append(link)
     return links
+
+
+SELECT = re.compile(r"<select\b(?P<attrs>[^>]*)>(?P<options>.*?)</select>", re.I | re.S)
+OPTION = re.compile(r"<option\b[^>]*\bvalue\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))[^>]*>(.*?)(?=<option|$)",
+                    re.I | re.S)
+# onchange="window.open('…' + this.value + '…')" or location.href = '…' + this.value
+VALUE_TEMPLATE = re.compile(r"(?:[\"'](?P<pre>[^\"']*)[\"']\s*\+\s*)?this\.(?:value|options\[[^\]]*\]\.value)"
+                            r"(?:\s*\+\s*[\"'](?P<post>[^\"']*)[\"'])?")
+
+
+def select_links(html: str, base_url: str) -> list[Link]:
+    """The pages a ``<select>`` opens: each option's value, put into the URL its
+    ``onchange`` builds from ``this.value`` (``window.open(this.value)`` opens the value itself)."""
+    links = []
+    for m in SELECT.finditer(html):
+        onchange = re.search(r"onchange\s*=\s*\"([^\"]*)\"|onchange\s*=\s*'([^']*)'", m.group("attrs"), re.I)
+        template = VALUE_TEMPLATE.search(html_lib.unescape(onchange.group(1) or onchange.group(2))) if onchange else None
+        if template is None:
+            continue
+        for double, single, bare, text in OPTION.findall(m.group("options")):
+            value = html_lib.unescape(double or single or bare).strip()
+            if value:
+                target = (template.group("pre") or "") + value + (template.group("post") or "")
+                links.append(Link(urljoin(base_url, target), normalise_space(re.sub(r"<[^>]+>", "", text))))
+    return links
+
+
+YEAR_NAME = re.compile(r"year|nd|fbtime|time|date", re.I)
+# '…?area=X&fbtime=' + year  (a quoted URL ending in a parameter, completed by a variable)
+SCRIPT_TEMPLATE = re.compile(r"[\"'](?P<prefix>[^\"'\s<>]*\?[^\"'\s<>]*?(?P<param>\w+)=)[\"']\s*\+\s*(?P<var>[\w.]+)")
+
+
+def year_templates(html: str, base_url: str) -> list[str]:
+    """URL prefixes a page's scripts complete with a year (``'…&fbtime=' + year``,
+    ``'…&year=' + this.value``): the report years are tried in them."""
+    text = html_lib.unescape(html)
+    return list(dict.fromkeys(urljoin(base_url, m.group("prefix")) for m in SCRIPT_TEMPLATE.finditer(text)
+                              if YEAR_NAME.search(m.group("param")) or YEAR_NAME.search(m.group("var"))))
+
+
+CODE = re.compile(r"[0-9A-Za-z]{8,}")
+
+
+def codes(url: str) -> list[tuple[str, str]]:
+    """The (parameter, value) pairs of a URL's query whose value looks like a code (a body's id)."""
+    return [(k, v) for k, v in parse_qsl(urlsplit(url).query) if CODE.fullmatch(v)]
+
+
+def with_param(url: str, name: str, value: str) -> str:
+    parts = urlsplit(url)
+    query = [(k, value if k == name else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def year_siblings(url: str, year: int, years) -> list[str]:
+    """The same report URL for other years, when a query parameter holds the report's
+    year (``…xxgkAnnualReport.jsp?area=…&fbtime=2022``): a report page's URL template
+    shows where other years' reports would be."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    keys = [k for k, v in query if v == str(year)]
+    if len(keys) != 1:
+        return []
+    return [with_param(url, keys[0], str(y)) for y in years if y != year]
 
 
 def is_disclosure_link(link: Link) -> bool:

@@ -22,12 +22,13 @@ with it. Page reading is in ``crawler/generic.py``.
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 from .. import generic, pages, ucap
 from ..hanweb import report_key_for_article
 from ..items import LIST, REPORT_PAGE
 from ..registry import Site
-from .base import FamilySpider
+from .base import FIRST_REPORT_YEAR, FamilySpider
 
 logger = logging.getLogger(__name__)
 
@@ -41,9 +42,18 @@ class GenericSpider(FamilySpider):
         "SCHEDULER_MEMORY_QUEUE": "scrapy.squeues.FifoMemoryQueue",
     }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.code_values: dict[str, set[str]] = {}   # query parameter -> code values seen on the site
+        self.templates: list[tuple[str, str, str]] = []  # (report URL, its code parameter, the parameter it mirrors)
+
     def page_budget(self, site_name: str) -> int:
         site = self.site_by_name.get(site_name)
         return (site and site.page_budget) or self.crawler.settings.getint("NIANBAO_GENERIC_MAX_PAGES")
+
+    def report_years(self) -> range:
+        """Years whose reports may exist: 2008 (the first under the 条例) to this year."""
+        return range(FIRST_REPORT_YEAR, date.today().year + 1)
 
     @property
     def max_depth(self) -> int:
@@ -68,6 +78,7 @@ class GenericSpider(FamilySpider):
                      for link in links if generic.is_file(link.url)]
             article = pages.Article(title, files, generic.scans(text, url), generic.flipbooks(links))
             yield from self.report_files(article, site, key)
+            yield from self.generalise(url, title, site)
             item.role, item.report_key = REPORT_PAGE, key
             yield item
             return
@@ -79,10 +90,43 @@ class GenericSpider(FamilySpider):
             yield from self.follow(text, url, links, site, response.meta.get("section", False))
         yield item
 
+    # --- a report URL's template: other years, other bodies --------------------------------
+
+    def generalise(self, url: str, title: str, site: Site):
+        """A report's URL shows where others are: the same URL with the other report
+        years (a query parameter holding its year), and with the other values of a
+        code the site uses elsewhere (``area=X`` where pages carry ``vc_xxgkarea=X``:
+        every body the site names, also those whose pages offer no report link)."""
+        year = pages.report_year(title)
+        for sibling in generic.year_siblings(url, year, self.report_years()) if year else ():
+            yield self.page(pages.Link(sibling, ""), REPORT_PAGE, site)
+        for param, value in generic.codes(url):
+            for source, values in list(self.code_values.items()):
+                if value in values and (url, param, source) not in self.templates:
+                    self.templates.append((url, param, source))
+                    for other in values - {value}:
+                        yield self.page(pages.Link(generic.with_param(url, param, other), ""), REPORT_PAGE, site)
+
+    def note_codes(self, url: str, site: Site):
+        """Remember the codes of a link's query; a new one fills the report templates that use it."""
+        for name, value in generic.codes(url):
+            values = self.code_values.setdefault(name, set())
+            if value in values:
+                continue
+            values.add(value)
+            for report_url, param, source in self.templates:
+                if source == name:
+                    yield self.page(pages.Link(generic.with_param(report_url, param, value), ""), REPORT_PAGE, site)
+
     def follow(self, text: str, url: str, links: list[pages.Link], site: Site, in_section: bool):
+        for template in generic.year_templates(text, url):
+            if site.owns(template):
+                for year in self.report_years():
+                    yield self.page(pages.Link(f"{template}{year}", ""), REPORT_PAGE, site)
         for link in links:
             if not site.owns(link.url) or generic.is_file(link.url):
                 continue
+            yield from self.note_codes(link.url, site)
             if pages.is_report_title(link.text) or generic.REPORT_URL.search(link.url):
                 yield self.page(link, REPORT_PAGE, site)
             elif generic.is_disclosure_link(link) or (in_section and generic.is_navigation(link)):
