@@ -19,6 +19,7 @@ import pytest
 from nianbao.testbed.families import FamilyPortal
 from nianbao.testbed.replica import ReplicaPortal
 
+from .replica_http import fetch
 from .test_crawl_end_to_end import CLI, FAST, ROOT, fetches
 
 YEARS = (2021, 2022, 2023)
@@ -134,6 +135,24 @@ def test_generic_spider_on_a_hanweb_portal(tmp_path):
         # Reports are archived with their files (flip-book pages on their own host included).
         book = next(e for e in expected if e["form"] == "flipbook")
         assert set(book["files"]) <= {r["url"] for r in rows if r["sha256"]}
+
+
+def test_generic_spider_on_the_county_portal_generalises_report_urls(tmp_path):
+    """Years offered by script or not at all, bodies only in a select: the generic spider
+    finds them from the report URLs it has (other years, other bodies' codes)."""
+    with ReplicaPortal(seed=0, bodies_per_site=6, years=YEARS, office=False,
+                       sites=("wendeng", "huancui", "rushan")) as portal:
+        site = portal.sites["rushan"]
+        crawl_url(site.base_url + "/", tmp_path / "data", "--family", "generic")
+        rows = fetches(tmp_path / "data")
+        pages = {r["url"] for r in rows if r["role"] == "report_page" and r["sha256"]}
+        expected = [e for e in portal.expected_reports if e["site"] == "rushan" and not e["disallowed"]]
+        assert [e["report_url"] for e in expected if not set(e["urls"]) & pages] == []
+        assert not pages & set(portal.trap_urls)
+        robots = fetch(site.base_url + "/robots.txt").text
+        barred = [line.split(": ", 1)[1] for line in robots.splitlines() if line.startswith("Disallow: ")]
+        host = urlsplit(site.base_url).netloc
+        assert barred and not [r for r in portal.requests if r.host == host and r.path.startswith(tuple(barred))]
 
 
 def test_generic_spider_stops_at_its_page_budget(tmp_path):

@@ -80,3 +80,36 @@ def test_report_title_refuses_any_page_one_of_whose_titles_names_a_trap():
     assert generic.report_title(["政务动态"]) is None
     html = f'<meta name="ArticleTitle" content="{title}"><title>x</title><h1>{title}</h1>'
     assert generic.page_titles(html) == [title, title, "x"]
+
+
+def test_select_options_open_their_value_or_the_url_onchange_builds_from_it():
+    html = """<select onchange="window.open(this.value)"><option value="">请选择</option>
+    <option value="/col/col1/index.html?vc_xxgkarea=11371083834503798N&amp;jh=263">城区街道办事处</option></select>
+    <select onchange="window.open('/module/xxgk/xxgkAnnualReport.jsp?area=A1&amp;fbtime='+this.value)">
+    <option value=2023>2023年</option><option value='2022'>2022年</option></select>
+    <select onchange="window.open(this.value)"></select><select><option value="/x.html">x</option></select>"""
+    assert generic.select_links(html, "http://x/a/") == [
+        Link("http://x/col/col1/index.html?vc_xxgkarea=11371083834503798N&jh=263", "城区街道办事处"),
+        Link("http://x/module/xxgk/xxgkAnnualReport.jsp?area=A1&fbtime=2023", "2023年"),
+        Link("http://x/module/xxgk/xxgkAnnualReport.jsp?area=A1&fbtime=2022", "2022年"),
+    ]
+
+
+def test_year_templates_in_scripts_and_attributes():
+    html = """<script>function showReport(year) { window.open('/m/report.jsp?area=X&fbtime=' + year); }</script>
+    <select onchange="window.open('/m/r.jsp?nd='+this.value)"></select>
+    <script>location.href = '/list.jsp?page=' + n;</script>"""
+    assert generic.year_templates(html, "http://x/a/b.html") == ["http://x/m/report.jsp?area=X&fbtime=",
+                                                                "http://x/m/r.jsp?nd="]
+
+
+def test_a_report_url_generalises_over_years_and_codes():
+    url = "http://x/module/xxgk/xxgkAnnualReport.jsp?area=11371083834503798N&fbtime=2022"
+    assert generic.year_siblings(url, 2022, range(2020, 2024)) == [
+        url.replace("2022", "2020"), url.replace("2022", "2021"), url.replace("2022", "2023")]
+    assert generic.year_siblings("http://x/a.jsp?from=2022&to=2022", 2022, range(2020, 2024)) == []  # ambiguous
+    assert generic.year_siblings("http://x/art/2023/1/2/art_1_2.html", 2022, range(2020, 2024)) == []
+    assert generic.codes(url) == [("area", "11371083834503798N")]
+    assert generic.codes("http://x/col/col1/index.html?vc_xxgkarea=113710836478031384&jh=263") == [
+        ("vc_xxgkarea", "113710836478031384")]
+    assert generic.with_param(url, "area", "X") == "http://x/module/xxgk/xxgkAnnualReport.jsp?area=X&fbtime=2022"
