@@ -225,3 +225,12 @@ def test_sites_add_detects_the_family_and_sites_check_reports_each_site(tmp_path
         # The probes were polite too: robots.txt first, the crawler's User-Agent.
         assert trs.requests[0].path == "/robots.txt"
         assert all("nianbao" in r.headers.get("User-Agent", "") for r in trs.requests)
+
+
+def test_a_url_that_does_not_answer_is_one_clear_error(tmp_path):
+    result = nianbao("crawl", "--url", "http://127.0.0.16:9/", "--data-dir", str(tmp_path / "data"), *FAST,
+                     check=False)
+    assert result.returncode == 2
+    assert "http://127.0.0.16:9/ does not answer (URLError: <urlopen error [Errno 111] Connection refused>)" in (
+        result.stderr)
+    assert not (tmp_path / "data" / "nianbao.db").exists()
