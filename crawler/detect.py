@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 import urllib.robotparser
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from w3lib.encoding import html_to_unicode
@@ -42,7 +42,6 @@ class Probe:
     family: str | None = None       # the family a page showed, None when none did
     evidence: str | None = None     # the page that showed it
     title: str = ""                 # the home page's <title>
-    requested: list[str] = field(default_factory=list)
 
     @property
     def answers(self) -> bool:
@@ -70,14 +69,12 @@ class Fetcher:
         self.opener = urllib.request.build_opener(_SameHostRedirects)
         self.robots: dict[str, urllib.robotparser.RobotFileParser] = {}
         self.last = 0.0
-        self.requested: list[str] = []
 
     def get(self, url: str) -> tuple[int, str]:
         """(status, text) of a GET; raises OSError when there is no answer."""
         wait = self.last + self.delay - time.monotonic()
         if wait > 0:
             time.sleep(wait)
-        self.requested.append(url)
         request = urllib.request.Request(url, headers={"User-Agent": self.agent})
         try:
             with self.opener.open(request, timeout=self.timeout) as response:
@@ -148,7 +145,6 @@ def detect(url: str, *, agent: str, delay: float = 1.0, timeout: float = 20.0, m
             if generic.is_disclosure_link(link) or (in_section and generic.is_navigation(link)):
                 seen.add(target)
                 queue.append((target, True))
-    probe.requested = fetcher.requested
     return probe
 
 

@@ -34,7 +34,6 @@ MARKERS = ("TRS_Editor", "TRS_UEDITOR", "createPageHTML")
 ATTACHMENT_HREF = re.compile(
     r"href\s*=\s*\\?[\"'](?P<href>\.{0,2}/?[^\"'\\]*?P0\d+[^\"'\\]*?\.(?:pdf|docx?|wps|xlsx?|ofd|zip|rar|et))\\?[\"']"
     r"[^>]*>(?P<text>.*?)</a>", re.I | re.S)
-PUBDATE = re.compile(r"(?:发布(?:日期|时间)|成文日期)\s*[:：]\s*((?:19|20)\d\d[-/.年]\d{1,2}[-/.月]\d{1,2})")
 
 
 def is_article_url(url: str) -> bool:
@@ -88,17 +87,14 @@ def _date(text: str) -> date | None:
 @dataclass
 class Article:
     title: str
-    published: date | None
-    has_content: bool
+    has_content: bool  # the editor div holds text (else the report is only in its files)
     attachments: list[Link] = field(default_factory=list)
 
 
 def parse_article(html: str, url: str) -> Article:
-    """A document page: its title (``ArticleTitle`` meta, else ``<title>``), date,
-    whether ``TRS_Editor`` holds text, and its ``P0…`` attachments."""
+    """A document page: its title (``ArticleTitle`` meta, else ``<title>``), whether
+    ``TRS_Editor`` holds text, and its ``P0…`` attachments."""
     title = meta_content(html, "ArticleTitle") or _tag_text(html, "title")
-    published = _date(meta_content(html, "PubDate") or "") or (
-        _date(m.group(1)) if (m := PUBDATE.search(re.sub(r"<[^>]+>", " ", html))) else None)
     text = "".join(editor_text(html).split())
     attachments, seen = [], set()
     for m in ATTACHMENT_HREF.finditer(html):
@@ -106,7 +102,7 @@ def parse_article(html: str, url: str) -> Article:
         if target not in seen:
             seen.add(target)
             attachments.append(Link(target, normalise_space(re.sub(r"<[^>]+>", "", m.group("text")))))
-    return Article(normalise_space(title), published, bool(text), attachments)
+    return Article(normalise_space(title), bool(text), attachments)
 
 
 def editor_text(html: str) -> str:

@@ -19,7 +19,6 @@ import html as html_lib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from .pages import Link, Record, first_date, normalise_space, page_links
@@ -46,20 +45,18 @@ def is_article_url(url: str) -> bool:
 @dataclass
 class Article:
     title: str
-    published: date | None
-    has_content: bool
+    has_content: bool       # <ucapcontent> holds text (else the report is only in its files)
     attachments: list[Link] = field(default_factory=list)
 
 
 def parse_article(html: str, url: str) -> Article:
-    """A document page: ``<ucaptitle>`` (else ``<title>``), ``<publishtime>``, and
-    the files ``<ucapcontent>`` links."""
+    """A document page: ``<ucaptitle>`` (else ``<title>``), whether ``<ucapcontent>``
+    holds text, and the files it links."""
     title = _element(html, "ucaptitle") or _element(html, "title")
-    published = first_date(_element(html, "publishtime"))
     content = re.search(r"<ucapcontent[^>]*>(.*?)</ucapcontent>", html, re.S | re.I)
     body = content.group(1) if content else ""
     attachments = [link for link in page_links(body, url) if FILE_EXT.search(urlsplit(link.url).path)]
-    return Article(normalise_space(title), published, bool(re.sub(r"<[^>]+>|&nbsp;|\s", "", body)),
+    return Article(normalise_space(title), bool(re.sub(r"<[^>]+>|&nbsp;|\s", "", body)),
                    attachments)
 
 

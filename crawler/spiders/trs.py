@@ -9,6 +9,7 @@ their ``./P0…`` attachments follow. Page reading is in ``crawler/trs.py``.
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
 from .. import pages, trs
@@ -16,6 +17,8 @@ from ..hanweb import report_key_for_article
 from ..items import LIST, REPORT_PAGE
 from ..registry import Site
 from .base import FamilySpider
+
+logger = logging.getLogger(__name__)
 
 
 def is_channel_url(url: str) -> bool:
@@ -75,6 +78,9 @@ class TrsSpider(FamilySpider):
         if kind != "report":
             yield self.not_a_report(item, response, kind)
             return
+        if not article.has_content and not article.attachments:
+            logger.warning("report page with neither text nor files: %s", url)
+            self.crawler.stats.inc_value("nianbao/empty_reports")
         key = report_key_for_article(site.name, text, article.title or response.meta.get("list_title", ""), url)
         yield from self.report_files(pages.Article(article.title, article.attachments, [], []), site, key)
         item.report_key = key

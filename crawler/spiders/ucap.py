@@ -99,6 +99,9 @@ class UcapSpider(FamilySpider):
         if kind != "report":
             yield self.not_a_report(item, response, kind)
             return
+        if not article.has_content and not article.attachments:
+            logger.warning("report page with neither text nor files: %s", url)
+            self.crawler.stats.inc_value("nianbao/empty_reports")
         key = report_key_for_article(site.name, text, article.title or response.meta.get("list_title", ""), url)
         yield from self.report_files(pages.Article(article.title, article.attachments, [], []), site, key)
         item.report_key = key

@@ -62,10 +62,6 @@ class FamilySite:
     years: tuple[int, ...]
     documents: list[Document]
 
-    @property
-    def reports(self) -> list[Report]:
-        return [d.report for d in self.documents if d.report is not None]
-
     def column(self, body: Body, column: str) -> list[Document]:
         """A body's column, newest first (as CMS lists are)."""
         docs = [d for d in self.documents if d.body is body and d.column == column]
