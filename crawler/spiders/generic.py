@@ -21,7 +21,6 @@ with it. Page reading is in ``crawler/generic.py``.
 
 from __future__ import annotations
 
-import logging
 from datetime import date
 
 from .. import generic, pages, ucap
@@ -29,8 +28,6 @@ from ..hanweb import report_key_for_article
 from ..items import LIST, REPORT_PAGE
 from ..registry import Site
 from .base import FIRST_REPORT_YEAR, FamilySpider
-
-logger = logging.getLogger(__name__)
 
 
 class GenericSpider(FamilySpider):
@@ -154,8 +151,7 @@ class GenericSpider(FamilySpider):
             return
         result = ucap.parse_json_list(response.text, response.url)
         if result.malformed:
-            logger.warning("list API answer is not JSON, paging stops: %s", response.url)
-            self.crawler.stats.inc_value("nianbao/malformed_lists")
+            self.bad_input("malformed_list", response.url, "the list API's answer is not JSON; paging stops")
         for record in result.records:
             if site.owns(record.url) and pages.is_report_title(record.title):
                 yield self.page(pages.Link(record.url, record.title), REPORT_PAGE, site)

@@ -70,8 +70,7 @@ class UcapSpider(FamilySpider):
             return
         result = ucap.parse_json_list(response.text, response.url)
         if result.malformed:
-            logger.warning("list API answer is not JSON, paging stops: %s", response.url)
-            self.crawler.stats.inc_value("nianbao/malformed_lists")
+            self.bad_input("malformed_list", response.url, "the list API's answer is not JSON; paging stops")
         for record in result.records:
             yield from self.follow_document(record, site)
         n = response.meta["api_page"]
