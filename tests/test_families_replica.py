@@ -1,6 +1,10 @@
 """The TRS and Ucap replica portals (nianbao/testbed/families): what they serve."""
 
 import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -9,6 +13,8 @@ from crawler import trs, ucap
 from nianbao.testbed.families import FamilyPortal
 
 from .replica_http import fetch
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -93,3 +99,21 @@ def test_ucap_static_and_script_lists_and_the_json_api(ucap_portal):
 def test_calendar_trap_never_ends(ucap_portal):
     page = fetch(ucap_portal.base_url + "/rl/209912.shtml").text
     assert "/rl/210001.shtml" in page and "/rl/209911.shtml" in page
+
+
+def test_foreground_server_prints_its_urls_and_stops_on_sigterm():
+    process = subprocess.Popen([sys.executable, "-m", "nianbao.testbed.families", "ucap", "--port", "0",
+                                "--bodies", "1", "--years", "2023"], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        first, second = process.stdout.readline(), process.stdout.readline()
+        url = first.split()[1]
+        assert url.startswith("http://127.0.0.13:") and "mirror (never crawl) http://127.0.0.14:" in first
+        assert second.startswith("1 reports")
+        assert "<ucap" not in fetch(url).text and fetch(url + "robots.txt").status == 200
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
