@@ -155,11 +155,42 @@ def load_sites(path: str | os.PathLike | None = None) -> dict[str, Site]:
     return {name: site_from_entry(name, entry) for name, entry in data.get("sites", {}).items()}
 
 
+def name_for(url: str) -> str:
+    """A site name made from a URL's host (``www.rushan.gov.cn`` -> ``www-rushan-gov-cn``)."""
+    host = urlsplit(url).hostname or ""
+    return re.sub(r"[^a-z0-9]+", "-", host.lower()).strip("-") or "adhoc"
+
+
 def adhoc_site(url: str, family: str) -> Site:
     """A site for ``--url URL --family F``: a portal of a known family without an entry."""
-    host = urlsplit(url).hostname or ""
-    name = re.sub(r"[^a-z0-9]+", "-", host.lower()).strip("-") or "adhoc"
-    return site_from_entry(name, {"family": family, "base_urls": [url]})
+    return site_from_entry(name_for(url), {"family": family, "base_urls": [url]})
+
+
+def add_site(name: str, entry: dict, path: str | os.PathLike | None = None) -> Site:
+    """Append a ``[sites.NAME]`` table to the registry (checked first: a name
+    already there or a malformed entry is an error and nothing is written)."""
+    file = sites_file(path)
+    registry = load_sites(file) if file.exists() else {}
+    if name in registry:
+        raise RegistryError(f"{file}: site {name!r} is already in the registry")
+    site = site_from_entry(name, entry)
+    lines = [f"\n[sites.{name}]"]
+    for key, value in entry.items():
+        lines.append(f"{key} = {_toml_value(value)}")
+    with file.open("a", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
+    return site
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
 
 
 def select_sites(names: list[str], registry: dict[str, Site]) -> list[Site]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from .detect import Probe, detect_with_settings
 from .families import family_names, family_spider
 from .middlewares import budget_use
 from .registry import RegistryError, load_sites, select_sites
@@ -32,11 +33,16 @@ def crawl_settings(*, data_dir: Path | str, sites_file=None, jobdir=None, overri
     return settings
 
 
+# The spider for portals of no known family (crawler/spiders/generic.py).
+GENERIC = "generic"
+
+
 def plan(sites: list[str], url: str | None, family: str | None, sites_file=None) -> dict[str, dict]:
-    """Spider arguments per family: registry sites grouped by family, or one ad-hoc URL."""
+    """Spider arguments per family: registry sites grouped by family, or one ad-hoc
+    URL (whose family ``fingerprint`` finds when none is given)."""
     if url:
         if family not in family_names():
-            raise RegistryError(f"--url needs --family, one of: {', '.join(family_names())}")
+            raise RegistryError(f"--family must be one of: {', '.join(family_names())}")
         if sites:
             raise RegistryError("give either site names or --url, not both")
         return {family: {"url": url}}
@@ -44,6 +50,14 @@ def plan(sites: list[str], url: str | None, family: str | None, sites_file=None)
     for site in select_sites(list(sites), load_sites(sites_file)):
         by_family[site.family].append(site.name)
     return {fam: {"sites": ",".join(names)} for fam, names in by_family.items()}
+
+
+def fingerprint(url: str, settings: Settings) -> tuple[str, Probe]:
+    """The family to crawl ``url`` with: the one its pages show, else the generic spider."""
+    probe = detect_with_settings(url, settings)
+    if not probe.answers:
+        raise RegistryError(f"{url} {probe.summary()}")
+    return probe.family or GENERIC, probe
 
 
 def run(settings: Settings, spider_args: dict[str, dict], since: date | None = None,

@@ -60,6 +60,10 @@ COOKIES_ENABLED = True  # the 521 challenge answer is a cookie
 # Pages (lists, probes, searches, report pages) one site's crawl may request, so
 # that a calendar or search trap ends; a site's ``page_budget`` overrides it.
 NIANBAO_PAGE_BUDGET = 20_000
+# The generic spider (portals of no known family): pages per site (a site's
+# ``page_budget`` overrides it) and links deep from the home page.
+NIANBAO_GENERIC_MAX_PAGES = 2_000
+NIANBAO_GENERIC_MAX_DEPTH = 6
 
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.PageBudgetMiddleware": 150,  # after robots.txt (100)

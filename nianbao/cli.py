@@ -212,8 +212,9 @@ def verify_command(data_dir, bundle):
 
 
 def _check_family(ctx, param, value):
-    """--family: one of the families Scrapy's spider loader finds (loaded only when given)."""
-    if value is None:
+    """--family: one of the families Scrapy's spider loader finds (loaded only when
+    given); ``auto`` (or none) fingerprints the portal."""
+    if value in (None, "auto"):
         return None
     from crawler.families import family_names
 
@@ -226,7 +227,8 @@ def _check_family(ctx, param, value):
 @click.argument("sites", nargs=-1)
 @click.option("--url", help="Crawl a portal without a registry entry, discovering from this home page.")
 @click.option("--family", callback=_check_family,
-              help="CMS family of --url (a spider of crawler/spiders/, e.g. hanweb).")
+              help="CMS family of --url (a spider of crawler/spiders/: hanweb, trs, ucap, generic); "
+                   "default auto: fingerprint the portal, the generic spider when no family fits.")
 @click.option("--sites-file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               envvar="NIANBAO_SITES_FILE", help="Site registry (env NIANBAO_SITES_FILE; default crawler/sites.toml).")
 @data_dir_option
@@ -244,8 +246,11 @@ def crawl_command(sites, url, family, sites_file, data_dir, since, jobdir, full,
     from crawler.registry import RegistryError
 
     try:
-        spider_args = run.plan(list(sites), url, family, sites_file)
         settings = run.crawl_settings(data_dir=data_dir, sites_file=sites_file, jobdir=jobdir, overrides=overrides)
+        if url and family is None:
+            family, probe = run.fingerprint(url, settings)
+            click.echo(f"{url}: {probe.summary()}; crawling with the {family} spider")
+        spider_args = run.plan(list(sites), url, family, sites_file)
     except (RegistryError, ValueError) as exc:
         raise click.UsageError(str(exc))
     stats = run.run(settings, spider_args, since=since.date() if since else None, full=full)
@@ -255,6 +260,72 @@ def crawl_command(sites, url, family, sites_file, data_dir, since, jobdir, full,
                    f"finished: {family_stats.get('finish_reason')}")
         for line in run.budget_lines(family_stats):
             click.echo(f"  {line}")
+
+
+# --- the site registry -------------------------------------------------------------------
+
+
+@cli.group("sites")
+def sites_group():
+    """The site registry (crawler/sites.toml, or --sites-file / NIANBAO_SITES_FILE)."""
+
+
+_sites_file_option = click.option(
+    "--sites-file", type=click.Path(dir_okay=False, path_type=Path), envvar="NIANBAO_SITES_FILE",
+    help="Site registry (env NIANBAO_SITES_FILE; default crawler/sites.toml).")
+_probe_option = click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
+                             help="Override a crawl setting the probe uses (DOWNLOAD_DELAY, USER_AGENT, …).")
+
+
+@sites_group.command("add")
+@click.argument("url")
+@click.option("--name", help="Site name (default: made from the host name).")
+@_sites_file_option
+@_probe_option
+def sites_add(url, name, sites_file, overrides):
+    """Detect URL's CMS family from its pages and add the portal to the registry."""
+    from crawler import detect, run
+    from crawler.registry import RegistryError, add_site, name_for
+
+    try:
+        settings = run.crawl_settings(data_dir=".", overrides=overrides)
+        home = detect.home_url(url)
+        family, probe = run.fingerprint(home, settings)
+        entry = {"family": family, "base_urls": [home]}
+        if probe.title:
+            entry["title"] = probe.title
+        site = add_site(name or name_for(home), entry, sites_file)
+    except (RegistryError, ValueError) as exc:
+        raise click.UsageError(str(exc))
+    click.echo(f"{site.name}: {home} {probe.summary()}; added with family = \"{family}\"")
+
+
+@sites_group.command("check")
+@click.argument("names", nargs=-1)
+@_sites_file_option
+@_probe_option
+def sites_check(names, sites_file, overrides):
+    """Fetch each site's home page: does it answer, and which family does it appear to be?
+
+    Exit status 1 when a site does not answer."""
+    from crawler import detect, run
+    from crawler.registry import RegistryError, load_sites, select_sites
+
+    try:
+        settings = run.crawl_settings(data_dir=".", overrides=overrides)
+        chosen = select_sites(list(names), load_sites(sites_file))
+    except (RegistryError, ValueError) as exc:
+        raise click.UsageError(str(exc))
+    silent = 0
+    for site in chosen:
+        probe = detect.detect_with_settings(site.base_url, settings)
+        note = ""
+        if probe.answers and (probe.family or "generic") != site.family:
+            note = f"; the registry says {site.family}"
+        click.echo(f"{site.name}: {site.base_url} {probe.summary()}{note}")
+        silent += not probe.answers
+    if silent:
+        raise SystemExit(1)
 
 
 # --- publish: serve, run, demo ------------------------------------------------------------

@@ -29,8 +29,8 @@ def test_aliases_are_rewritten_to_the_canonical_base():
 
 
 def test_registry_errors_name_the_site_and_the_reason(tmp_path):
-    with pytest.raises(RegistryError, match="unknown family 'trs'"):
-        site_from_entry("x", {"family": "trs", "base_urls": ["http://x.gov.cn/"]})
+    with pytest.raises(RegistryError, match="unknown family 'dedecms'"):
+        site_from_entry("x", {"family": "dedecms", "base_urls": ["http://x.gov.cn/"]})
     with pytest.raises(RegistryError, match="not an http"):
         site_from_entry("x", {"family": "hanweb", "base_urls": ["ftp://x.gov.cn/"]})
     with pytest.raises(RegistryError, match="politeness"):

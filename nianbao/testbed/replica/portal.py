@@ -43,29 +43,14 @@ class SiteHandle:
         return self.base_url.replace("http://", "https://", 1)
 
 
-class ReplicaPortal:
-    def __init__(self, seed: int = 0, bodies_per_site: int = 4, years: Iterable[int] = (2021, 2022, 2023),
-                 faults: Iterable = (), *, port: int = 0, alias_port: int | None = None,
-                 hosts: dict[str, str] | None = None, office: bool = True, verbose: bool = False,
-                 sites: Iterable[str] = SITES):
+class ServedPortal:
+    """Hosts served together with the replica's faults and request log (``server.py``);
+    ``ReplicaPortal`` (Hanweb) and the other families' portals (``nianbao.testbed.families``)
+    build on it."""
+
+    def __init__(self, seed: int, faults: Iterable = (), *, verbose: bool = False):
         self.seed = seed
-        self.years = tuple(sorted(years))
-        if bodies_per_site < 1 or not self.years:
-            raise ValueError("a replica needs at least one body per site and one year")
-        sites = tuple(sites)
-        if not {"wendeng", "huancui"} <= set(sites) <= {"wendeng", "huancui", *OPTIONAL_SITES}:
-            raise ValueError(f"sites must be wendeng and huancui, optionally {', '.join(OPTIONAL_SITES)}; got {sites}")
-        self.hosts = {**DEFAULT_HOSTS, **(hosts or {})}
-        self.port = port
-        self.alias_port = alias_port if alias_port is not None else (port + ALIAS_OFFSET if port else 0)
         self.verbose = verbose
-        # office=False: no LibreOffice for scans and the image-only book (pdf/doc files still need it).
-        self.content = ReplicaContent(office=office)
-        self.sites = {name: SiteHandle(name, build_site(name, seed=seed, bodies_per_site=bodies_per_site,
-                                                        years=self.years))
-                      for name in sites}
-        self.flipbook_url = ""
-        self.clone_url = ""
         self.stopping = threading.Event()
         self._log: list[ServedRequest] = []
         self._log_lock = threading.Lock()
@@ -84,27 +69,8 @@ class ReplicaPortal:
             name, options = (spec, {}) if isinstance(spec, str) else (spec[0], dict(spec[1]))
             self.set_fault(name, **options)
 
-    # --- lifecycle ---------------------------------------------------------------------------
-
-    def start(self) -> "ReplicaPortal":
-        wendeng, huancui = self.sites["wendeng"], self.sites["huancui"]
-        wendeng_app = SiteApp(wendeng.model, self.content, self._links)
-        huancui_app = SiteApp(huancui.model, self.content, self._links)
-        try:
-            wendeng.base_url = self._serve("wendeng", self.hosts["wendeng"], self.port, wendeng_app)
-            huancui.base_url = self._serve("huancui", self.hosts["huancui"], self.port, huancui_app)
-            huancui.alias_url = self._serve("huancui", self.hosts["huancui"], self.alias_port, huancui_app)
-            self.flipbook_url = self._serve("flipbook", self.hosts["flipbook"], self.port,
-                                            FlipbookApp(wendeng.model.reports, self.content))
-            self.clone_url = self._serve("clone", self.hosts["clone"], self.port, CloneApp(wendeng_app))
-            for name in OPTIONAL_SITES:
-                if handle := self.sites.get(name):
-                    handle.base_url = self._serve(name, self.hosts[name], self.port,
-                                                  SiteApp(handle.model, self.content, self._links))
-        except OSError:
-            self.stop()
-            raise
-        return self
+    def start(self):
+        raise NotImplementedError
 
     def _serve(self, host_name: str, address: str, port: int, app) -> str:
         server = ReplicaServer((address, port), host_name, app, self)
@@ -126,14 +92,11 @@ class ReplicaPortal:
         self._servers.clear()
         self._threads.clear()
 
-    def __enter__(self) -> "ReplicaPortal":
+    def __enter__(self) -> "ServedPortal":
         return self if self._servers else self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
-
-    def _links(self, own_url: str) -> Links:
-        return Links(self.clone_url, self.flipbook_url, self.sites["huancui"].alias_url, own_url)
 
     # --- request log ----------------------------------------------------------------------------
 
@@ -176,6 +139,55 @@ class ReplicaPortal:
         with self._fault_lock:
             fault = self._faults.get(name)
             return fault if fault and fault.matches(host_name, url, target) else None
+
+
+class ReplicaPortal(ServedPortal):
+    def __init__(self, seed: int = 0, bodies_per_site: int = 4, years: Iterable[int] = (2021, 2022, 2023),
+                 faults: Iterable = (), *, port: int = 0, alias_port: int | None = None,
+                 hosts: dict[str, str] | None = None, office: bool = True, verbose: bool = False,
+                 sites: Iterable[str] = SITES):
+        self.years = tuple(sorted(years))
+        if bodies_per_site < 1 or not self.years:
+            raise ValueError("a replica needs at least one body per site and one year")
+        sites = tuple(sites)
+        if not {"wendeng", "huancui"} <= set(sites) <= {"wendeng", "huancui", *OPTIONAL_SITES}:
+            raise ValueError(f"sites must be wendeng and huancui, optionally {', '.join(OPTIONAL_SITES)}; got {sites}")
+        self.hosts = {**DEFAULT_HOSTS, **(hosts or {})}
+        self.port = port
+        self.alias_port = alias_port if alias_port is not None else (port + ALIAS_OFFSET if port else 0)
+        # office=False: no LibreOffice for scans and the image-only book (pdf/doc files still need it).
+        self.content = ReplicaContent(office=office)
+        self.sites = {name: SiteHandle(name, build_site(name, seed=seed, bodies_per_site=bodies_per_site,
+                                                        years=self.years))
+                      for name in sites}
+        self.flipbook_url = ""
+        self.clone_url = ""
+        super().__init__(seed, faults, verbose=verbose)
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> "ReplicaPortal":
+        wendeng, huancui = self.sites["wendeng"], self.sites["huancui"]
+        wendeng_app = SiteApp(wendeng.model, self.content, self._links)
+        huancui_app = SiteApp(huancui.model, self.content, self._links)
+        try:
+            wendeng.base_url = self._serve("wendeng", self.hosts["wendeng"], self.port, wendeng_app)
+            huancui.base_url = self._serve("huancui", self.hosts["huancui"], self.port, huancui_app)
+            huancui.alias_url = self._serve("huancui", self.hosts["huancui"], self.alias_port, huancui_app)
+            self.flipbook_url = self._serve("flipbook", self.hosts["flipbook"], self.port,
+                                            FlipbookApp(wendeng.model.reports, self.content))
+            self.clone_url = self._serve("clone", self.hosts["clone"], self.port, CloneApp(wendeng_app))
+            for name in OPTIONAL_SITES:
+                if handle := self.sites.get(name):
+                    handle.base_url = self._serve(name, self.hosts[name], self.port,
+                                                  SiteApp(handle.model, self.content, self._links))
+        except OSError:
+            self.stop()
+            raise
+        return self
+
+    def _links(self, own_url: str) -> Links:
+        return Links(self.clone_url, self.flipbook_url, self.sites["huancui"].alias_url, own_url)
 
     # --- reports ---------------------------------------------------------------------------------
 

@@ -119,6 +119,9 @@ PROFILES = {
                           "371000000000000", "3710000001"),
     "rushan": SiteProfile("rushan", "371083", "乳山市", "乳山市人民政府", 75,
                           "371083000000000", "3710830001"),
+    # The other families' replicas (nianbao.testbed.families): a TRS WCM and an Ucap portal.
+    "zhifu": SiteProfile("zhifu", "370602", "烟台市芝罘区", "烟台市芝罘区人民政府", 0, "", "3706020001"),
+    "shinan": SiteProfile("shinan", "370202", "青岛市市南区", "青岛市市南区人民政府", 0, "", "3702020001"),
 }
 
 
