@@ -451,7 +451,7 @@ _TEMPLATE_MARKS = {
         normalise(h): "2019"
         for h in (
             "本年新制作数量", "本年新公开数量", "对外公开总数量", "处理决定数量",
-            "上一年项目数量", "本年增/减", "采购项目数量", "采购总金额",
+            "上一年项目数量", "本年增/减", "本年增/减量", "采购项目数量", "采购总金额",
             "其他对外管理服务事项", "政府集中采购",
         )
     },
@@ -481,6 +481,8 @@ def detect_template(rows: list[Row]) -> str | None:
 _APP_GROUPS = {normalise(g) for g, _ in APPLICATION_ROWS.values() if g}
 _GROUP_NUMBER = re.compile(r"^\(([一二三四五六七])\)")
 _LABEL_NUMBER = re.compile(r"^(?:\d+\.|\([一二三四五六七]\)|[一二三四]、)")
+# The numbers of rows outside the groups: 一、 二、 四、 and （一）（二）（六）（七）.
+_OWN_NUMBER = re.compile(r"^(?:[一二四]、|\([一二六七]\))")
 _APP_ROW_BY_LABEL = {normalise(label): code for code, (_, label) in APPLICATION_ROWS.items()}
 _APP_ROWS_IN_GROUP: dict[str, list[tuple[str, str]]] = {}
 for _code, (_group, _label) in APPLICATION_ROWS.items():
@@ -504,6 +506,11 @@ def _strip_group(text: str, group: str | None) -> tuple[str, str | None]:
                 owner = next((g for g in _APP_GROUPS if g.startswith(number.group(0))), None)
                 if owner:
                     text, group, changed = text[number.end():], owner, True
+                    # the group's name cut short: a merged cell printed one character
+                    # per line and broken by a page, the rest printed further down
+                    name = owner[number.end():]
+                    cut = next((k for k in range(len(name), 0, -1) if text.startswith(name[:k])), 0)
+                    text = text[cut:]
     return text, group
 
 
@@ -528,7 +535,19 @@ def match_application_label(text: str, group: str | None) -> tuple[str | None, s
         starts = [code for code, label in members if label.startswith(text)]
         if len(starts) == 1:
             return starts[0], group
+    # a numbered label of its own cut short: its tail wrapped below the values
+    # ('二、上年结转政府信息公开申请数' | 0 0 … | '量'); the tail is then a leading
+    # fragment of the next row, which names nothing and is dropped there
+    if _OWN_NUMBER.match(text) and len(text) >= 6:
+        starts = [code for label, code in _APP_ROW_BY_LABEL.items() if label.startswith(text)]
+        if len(starts) == 1:
+            return starts[0], _group_of(starts[0], group)
     return None, group
+
+
+def _group_of(code: str, group: str | None) -> str | None:
+    printed = APPLICATION_ROWS[code][0]
+    return normalise(printed) if printed else group
 
 
 def resolve_application_row(labels: list[str], group: str | None) -> tuple[str | None, str | None]:
