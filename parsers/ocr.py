@@ -84,8 +84,11 @@ def deskew(gray):
 
     height, width = gray.shape
     scale = min(1.0, 1000 / max(width, height))
-    small = cv2.resize(gray, (int(width * scale), int(height * scale)), interpolation=cv2.INTER_AREA)
-    ink = (small < 128).astype(np.float32)
+    # Ink found at full size, then shrunk by area: a hairline ruling line of a
+    # 100 dpi scan survives as a faint row (thresholding the shrunk page lost
+    # it, and the text alone let noise win by a fraction of a degree).
+    _, full = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    ink = cv2.resize(full.astype(np.float32), (int(width * scale), int(height * scale)), interpolation=cv2.INTER_AREA)
     centre = (ink.shape[1] / 2, ink.shape[0] / 2)
 
     def sharpness(angle):
@@ -154,18 +157,51 @@ def ruled_tables(gray, ink=None, char: float = 20.0) -> list[list[tuple[float, f
     vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, shortest)))
     frame = cv2.dilate(horizontal | vertical, np.ones((5, 5), np.uint8))
     count, _, stats, _ = cv2.connectedComponentsWithStats(frame)
+    line_count, _, lines, _ = cv2.connectedComponentsWithStats(vertical)
     tables = []
     for x, y, w, h, _area in stats[1:count]:
         if w < 80 or h < 30:
             continue
+        x, w = _side_lines(x, y, w, h, lines[1:line_count], char)
         h_part = horizontal[y : y + h, x : x + w] > 0
         v_part = vertical[y : y + h, x : x + w] > 0
         ys = [y + c for c in _runs(h_part.sum(axis=1), 0.08 * w)]
         xs = [x + c for c in _runs(v_part.sum(axis=0), 0.08 * h)]
+        # A page break printed without a line along the cut (as browsers print
+        # tables): the vertical lines' ends are the table's edges there.
+        inked = v_part.any(axis=1).nonzero()[0]
+        if len(inked):
+            top, bottom = y + float(inked[0]), y + float(inked[-1])
+            if not ys or top < ys[0] - char / 2:
+                ys.insert(0, top)
+            if bottom > ys[-1] + char / 2:
+                ys.append(bottom)
         if len(ys) < 2 or len(xs) < 2:
             continue
         tables.append(_cells_from_lines(xs, ys, horizontal > 0, vertical > 0))
     return sorted(tables, key=lambda rects: min(r[1] for r in rects))
+
+
+def _side_lines(x, y, w, h, lines, char: float) -> tuple[int, int]:
+    """The table's left edge and width, taking in a vertical line standing
+    apart just beside it: the outer border of a merged column that a page
+    break cut, where no row line reaches it."""
+    for lx, ly, lw, lh, _area in lines:
+        if lh < 3 * char or min(ly + lh, y + h) - max(ly, y) < 0.5 * lh:
+            continue
+        if x - 4 * char <= lx < x:
+            w, x = w + x - lx, lx
+        elif x + w < lx + lw <= x + w + 4 * char:
+            w = lx + lw - x
+    return int(x), int(w)
+
+
+class RuledTable(list):
+    """A table's cell rectangles, with the cells along its top and bottom
+    edges where no line is drawn (a merged cell or row cut by a page break)."""
+
+    open_top: list = []
+    open_bottom: list = []
 
 
 def _cells_from_lines(xs, ys, horizontal, vertical):
@@ -180,12 +216,17 @@ def _cells_from_lines(xs, ys, horizontal, vertical):
             return True
         return band.any(axis=0 if along_x else 1).mean() > 0.5
 
-    return cells_from_grid(
-        xs,
-        ys,
-        lambda x, top, bottom: drawn(vertical, x, top, bottom, along_x=False),
-        lambda y, left, right: drawn(horizontal, y, left, right, along_x=True),
+    rects = RuledTable(
+        cells_from_grid(
+            xs,
+            ys,
+            lambda x, top, bottom: drawn(vertical, x, top, bottom, along_x=False),
+            lambda y, left, right: drawn(horizontal, y, left, right, along_x=True),
+        )
     )
+    rects.open_top = [r for r in rects if r[1] == ys[0] and not drawn(horizontal, ys[0], r[0], r[2], along_x=True)]
+    rects.open_bottom = [r for r in rects if r[3] == ys[-1] and not drawn(horizontal, ys[-1], r[0], r[2], along_x=True)]
+    return rects
 
 
 @dataclass
@@ -210,14 +251,21 @@ def layout(image, name: str = "image") -> Layout:
     gray, angle = deskew(gray)
     ink, char = _ink(gray)
     tables = ruled_tables(gray, ink, char)
+    # Prose is detected with the tables blanked out: a band of prose beside a
+    # table must not read the table's cells a second time.
+    outside = gray.copy()
+    for rects in tables:
+        x0, top = int(min(r[0] for r in rects)), int(min(r[1] for r in rects))
+        x1, bottom = int(max(r[2] for r in rects)), int(max(r[3] for r in rects))
+        outside[max(top - 3, 0) : bottom + 4, max(x0 - 3, 0) : x1 + 4] = 255
     text: list[Box] = []
     for top, bottom in _prose_bands(ink, tables):
-        band = gray[top:bottom]
+        band = outside[top:bottom]
         text += [
             Box(b.x0, b.top + top, b.x1, b.bottom + top, b.text, b.confidence)
             for b in recognise(np.stack([band] * 3, axis=-1))
         ]
-    return Layout(list(zip(tables, _read_cells(gray, ink, tables))), text, angle)
+    return Layout(list(zip(tables, _read_cells(gray, ink, tables, char))), text, angle)
 
 
 def read_image(image, warnings: list[str], name: str = "image") -> list[Block]:
@@ -258,9 +306,52 @@ def _ink_runs(profile, min_gap: int, min_length: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in runs if b - a >= min_length]
 
 
-def _read_cells(gray, ink, tables) -> list[list[Box]]:
+def _text_lines(cell, char: float) -> list[tuple[int, int]]:
+    """[start, end) rows of a cell's lines of ink. Runs a gap apart that
+    together are no taller than a character are one line: the strokes of 三
+    or 二 are separate runs, and each alone is too thin to be kept."""
+    runs = _ink_runs((cell > 0).sum(axis=1) >= 1, min_gap=3, min_length=1)
+    lines: list[list[int]] = []
+    for a, b in runs:
+        if lines and b - lines[-1][0] <= 1.15 * char:
+            lines[-1][1] = b
+        else:
+            lines.append([a, b])
+    return [(a, b) for a, b in lines if b - a >= 6]
+
+
+def _rotated_band(cell, char: float) -> list[tuple[int, int]]:
+    """The one band of a narrow cell whose ink runs down it as a single line
+    of turned characters (gaps between them far narrower than between the
+    lines of characters stacked upright: most gaps are narrow, a 、 or a
+    space may leave a wider one); [] for any other cell."""
+    height, width = cell.shape
+    if width > 2.5 * char or height < 3 * char:
+        return []
+    runs = _ink_runs((cell > 0).sum(axis=1) >= 1, min_gap=1, min_length=1)
+    if not runs or runs[-1][1] - runs[0][0] < 2.5 * char:
+        return []
+    gaps = sorted(b[0] - a[1] for a, b in zip(runs, runs[1:]))
+    if gaps and gaps[len(gaps) // 2] > 0.25 * char:
+        return []
+    # one band per stretch of ink (a speck far away from the text is not part of it)
+    bands: list[list[int]] = []
+    for a, b in runs:
+        if bands and a - bands[-1][1] <= char:
+            bands[-1][1] = b
+        else:
+            bands.append([a, b])
+    return [(a, b) for a, b in bands if b - a >= 6]
+
+
+def _read_cells(gray, ink, tables, char: float = 20.0) -> list[list[Box]]:
     """Recognise every text line of every cell without text detection: the
-    lines of a cell are the bands of ink between its ruling lines."""
+    lines of a cell are the bands of ink between its ruling lines. A band
+    much taller than wide in a narrow cell is text running up or down (a
+    merged cell printed with textDirection): it is recognised turned both
+    ways and the reading the recogniser is surer of is kept."""
+    import numpy as np
+
     crops, where = [], []
     for t, rects in enumerate(tables):
         for x0, top, x1, bottom in rects:
@@ -268,22 +359,34 @@ def _read_cells(gray, ink, tables) -> list[list[Box]]:
             if x1 - x0 < 6 or bottom - top < 6:
                 continue
             cell = ink[top:bottom, x0:x1]
-            for a, b in _ink_runs((cell > 0).sum(axis=1) >= 1, min_gap=3, min_length=6):
+            for a, b in _rotated_band(cell, char) or _text_lines(cell, char):
                 columns = ((cell[a:b] > 0).sum(axis=0) >= 1).nonzero()[0]
                 left, right = int(columns[0]), int(columns[-1]) + 1
                 pad = 4
                 crop = gray[max(top + a - pad, 0) : top + b + pad, max(x0 + left - pad, 0) : x0 + right + pad]
-                crops.append(_rgb(crop))
-                where.append((t, Box(x0 + left, top + a, x0 + right, top + b, "")))
+                box = Box(x0 + left, top + a, x0 + right, top + b, "")
+                if b - a > 2.5 * char and right - left < 1.6 * char:
+                    # bottom to top (btLr) and top to bottom (tbRl)
+                    crops += [_rgb(np.rot90(crop, -1)), _rgb(np.rot90(crop, 1))]
+                    where += [(t, box, 270), (t, box, 90)]
+                else:
+                    crops.append(_rgb(crop))
+                    where.append((t, box, 0))
     found: list[list[Box]] = [[] for _ in tables]
     if not crops:
         return found
     result = engine().recognize_txt(crops)
-    for (t, box), text, score in zip(where, result.txts, result.scores):
+    best: dict[int, tuple[int, Box, str, float]] = {}
+    for (t, box, turn), text, score in zip(where, result.txts, result.scores):
         text = text.strip()
-        if text:
-            box.text, box.confidence = text, float(score)
-            found[t].append(box)
+        if not text:
+            continue
+        key = id(box)
+        if key not in best or float(score) > best[key][3]:
+            best[key] = (t, box, text, float(score))
+    for t, box, text, score in best.values():
+        box.text, box.confidence = text, score
+        found[t].append(box)
     return found
 
 
@@ -345,8 +448,14 @@ def _paragraphs(lines, left, right):
 
 # Letters the recogniser returns for digits it saw: in a cell of numbers they
 # can only be digits. Each replacement is named in the warnings.
-_DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "〇": "0", "Ｏ": "0", "D": "0", "l": "1", "I": "1", "|": "1", "丨": "1"})
-_NUMBER_WITH_LOOKALIKES = re.compile(r"^[0-9.,OoＯ〇DlI|丨]+$")
+_DIGIT_LOOKALIKES = str.maketrans(
+    {"O": "0", "o": "0", "ó": "0", "ò": "0", "Q": "0", "〇": "0", "Ｏ": "0", "D": "0", "l": "1", "I": "1", "|": "1", "丨": "1"}
+)
+_NUMBER_WITH_LOOKALIKES = re.compile(r"^[0-9.,OoóòQＯ〇DlI|丨]+$")
+# A speck beside a digit of a low-resolution scan reads as a dot ("0.", ".0").
+_STRAY_DOTS = re.compile(r"^[.,]+(?=\d)|(?<=\d)[.,]+$")
+# No label starts with a comma or a stop: one read there is a speck.
+_STRAY_LEAD = re.compile(r"^[，,.。、·'`]+(?=[\u4e00-\u9fff])")
 
 
 def review_cells(blocks: list[Block], name: str) -> list[str]:
@@ -361,8 +470,9 @@ def review_cells(blocks: list[Block], name: str) -> list[str]:
                 if cell.confidence is None:
                     continue
                 where = f"(table {t + 1}, row {cell.row + 1} {label[:20]!r}, column {cell.col + 1})"
-                text = cell.text.strip()
-                digits = text.translate(_DIGIT_LOOKALIKES)
+                cell.text = _STRAY_LEAD.sub("", cell.text.strip())
+                text = cell.text
+                digits = _STRAY_DOTS.sub("", text.translate(_DIGIT_LOOKALIKES))
                 if digits != text and _NUMBER_WITH_LOOKALIKES.match(text):
                     out.append(f"{name}: OCR read {text!r} in a number cell, taken as {digits!r} {where}")
                     cell.text = digits

@@ -406,10 +406,13 @@ def _scanned_page(found, number: int, scale: float) -> list[_Item]:
 
     items = _ScannedItems()
     items.angle = found.angle
-    for rects, boxes in found.tables:
-        rects = [tuple(v * k for v in r) for r in rects]
+    for found_rects, boxes in found.tables:
+        rects = [tuple(v * k for v in r) for r in found_rects]
         bbox = (min(r[0] for r in rects), min(r[1] for r in rects), max(r[2] for r in rects), max(r[3] for r in rects))
-        items.append(_Item(bbox[1], _PageTable(rects, [scaled(b) for b in boxes], bbox, number)))
+        open_top, open_bottom = (
+            [tuple(v * k for v in r) for r in getattr(found_rects, edge, [])] for edge in ("open_top", "open_bottom")
+        )
+        items.append(_Item(bbox[1], _PageTable(rects, [scaled(b) for b in boxes], bbox, number, open_top, open_bottom)))
     items += _text_items([scaled(b) for b in found.text])
     items.sort(key=lambda item: item.top)
     return items
