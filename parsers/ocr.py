@@ -105,6 +105,103 @@ def deskew(gray):
     return straight, float(best)
 
 
+def upright(image, name: str = "image") -> tuple[object, int, list[str]]:
+    """A scanned page turned upright (a page fed sideways or upside down has
+    no /Rotate entry to say so) and split where it holds two pages side by
+    side: (the upright images, left to right; degrees turned; notes)."""
+    import numpy as np
+
+    gray = np.asarray(image.convert("L"))
+    notes = []
+    turn = _orientation(gray)
+    if turn:
+        image = image.rotate(turn, expand=True)
+        gray = np.asarray(image.convert("L"))
+        notes.append(f"{name}: scanned turned; read after turning it {turn} degrees counter-clockwise")
+    pages = [image]
+    gutter = _gutter(gray)
+    if gutter is not None:
+        pages = [image.crop((0, 0, gutter, image.height)), image.crop((gutter, 0, image.width, image.height))]
+        notes.append(f"{name}: two pages side by side on one sheet; read left, then right")
+    return pages, turn, notes
+
+
+def _orientation(gray) -> int:
+    """Degrees (counter-clockwise) that make the page's text upright: sample
+    lines of text are recognised in each of the four orientations and the
+    one the recogniser is surest of wins (upright first: most pages stop there)."""
+    import cv2
+    import numpy as np
+
+    ink, char = _ink(gray)
+    long = int(max(40, 3 * char))
+    rules = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (long, 1)))
+    rules |= cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, long)))
+    text = cv2.subtract(ink, rules)
+    # Score: characters read, each weighted by the recogniser's confidence.
+    # Text on its side still yields a few short, confident readings of single
+    # characters; upright text yields long lines of them.
+    scores: dict[int, float] = {}
+    for turn in (0, 180, 90, 270):
+        crops = _sample_lines(np.rot90(gray, turn // 90), np.rot90(text, turn // 90), char)
+        if not crops:
+            continue
+        result = engine().recognize_txt(crops)
+        readings = [(len(t.strip()), float(s)) for t, s in zip(result.txts, result.scores)]
+        scores[turn] = sum(n * score for n, score in readings)
+        upright_enough = len(crops) >= 6 and all(n >= 4 and score >= 0.8 for n, score in readings[:6])
+        if turn == 0 and upright_enough:
+            return 0
+    return max(scores, key=scores.get) if scores else 0
+
+
+def _sample_lines(gray, text, char: float, count: int = 8) -> list:
+    """Up to ``count`` crops of horizontal runs of text (4 to 12 characters wide)."""
+    import cv2
+    import numpy as np
+
+    joined = cv2.dilate(text, cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, int(0.8 * char)), 1)))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(joined)
+    found = [
+        (x, y, w, h)
+        for x, y, w, h, _area in stats[1:n]
+        if 0.7 * char <= h <= 1.6 * char and w >= 4 * char
+    ]
+    found.sort(key=lambda b: -b[2])
+    crops = []
+    for x, y, w, h in found[:count]:
+        w = min(w, int(12 * char))
+        crop = gray[max(y - 3, 0) : y + h + 3, max(x - 3, 0) : x + w + 3]
+        crops.append(np.ascontiguousarray(np.stack([crop] * 3, axis=-1)))
+    return crops
+
+
+def _gutter(gray) -> int | None:
+    """The x of the blank gutter between two pages scanned side by side on a
+    landscape sheet, or None."""
+    import numpy as np
+
+    height, width = gray.shape
+    if width < 1.15 * height:
+        return None
+    ink, _ = _ink(gray)
+    used = (ink > 0).sum(axis=0) > 0.01 * height  # specks left by the scan are not ink
+    lo, hi = int(0.35 * width), int(0.65 * width)
+    best, start = (0, None), None
+    for x in range(lo, hi + 1):
+        if x < hi and not used[x]:
+            start = x if start is None else start
+        elif start is not None:
+            if x - start > best[0]:
+                best = (x - start, (start + x) // 2)
+            start = None
+    length, centre = best
+    # both halves must hold ink: a wide blank margin is not a gutter
+    if length < 0.01 * width or not used[:lo].any() or not used[hi:].any():
+        return None
+    return centre
+
+
 def _runs(profile, threshold) -> list[float]:
     """Centres of runs of a projection profile above a threshold (one per drawn line)."""
     centres, start = [], None
@@ -451,9 +548,9 @@ def _paragraphs(lines, left, right):
 _DIGIT_LOOKALIKES = str.maketrans(
     {"O": "0", "o": "0", "ó": "0", "ò": "0", "Q": "0", "〇": "0", "Ｏ": "0", "D": "0", "l": "1", "I": "1", "|": "1", "丨": "1"}
 )
-_NUMBER_WITH_LOOKALIKES = re.compile(r"^[0-9.,OoóòQＯ〇DlI|丨]+$")
+_NUMBER_WITH_LOOKALIKES = re.compile(r"^[0-9.,OoóòQＯ〇DlI|丨]+(\s*[.,])?$")
 # A speck beside a digit of a low-resolution scan reads as a dot ("0.", ".0").
-_STRAY_DOTS = re.compile(r"^[.,]+(?=\d)|(?<=\d)[.,]+$")
+_STRAY_DOTS = re.compile(r"^[.,\s]+(?=\d)|(?<=\d)[.,\s]+$")
 # No label starts with a comma or a stop: one read there is a speck.
 _STRAY_LEAD = re.compile(r"^[，,.。、·'`]+(?=[\u4e00-\u9fff])")
 

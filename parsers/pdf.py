@@ -116,7 +116,7 @@ def read_pdf(data: bytes, *, filename=None, content_type=None, base_dir=None) ->
     finally:
         pdf.close()
     if ocr_pages or any(isinstance(i.block, _Picture) for items in per_page for i in items):
-        _ocr_pages(data, ocr_pages, per_page, doc)
+        _ocr_pages(data, ocr_pages, per_page, heights, doc)
     _drop_running_lines(per_page, heights)
     doc.blocks = _assemble(per_page)
     if doc.source_format == "ocr":
@@ -356,7 +356,7 @@ def _table(table: _PageTable) -> Table:
     return table_from_cells(table.rects, table.boxes)
 
 
-def _ocr_pages(data: bytes, whole_pages: list[int], per_page: list[list[_Item]], doc: Document) -> None:
+def _ocr_pages(data: bytes, whole_pages: list[int], per_page: list[list[_Item]], heights: list[float], doc: Document) -> None:
     """Render image-only pages, and the pasted pictures of text pages, and read them by OCR."""
     from . import ocr
 
@@ -381,8 +381,19 @@ def _ocr_pages(data: bytes, whole_pages: list[int], per_page: list[list[_Item]],
                 f"{scale * 72:.0f} dpi only (pixel cap); small print may be missed"
             )
         if number in whole_pages:
-            per_page[number] = _scanned_page(ocr.layout(image, f"page {number + 1}"), number, scale)
-            doc.warnings.append(ocr.ocr_note(f"page {number + 1}", per_page[number].angle))
+            name = f"page {number + 1}"
+            parts, _, notes = ocr.upright(image, name)
+            doc.warnings += notes
+            items, offset = _ScannedItems(), 0.0
+            for part in parts:
+                found = ocr.layout(part, name)
+                items += _scanned_page(found, number, scale, offset)
+                items.angle = items.angle if abs(items.angle) > abs(found.angle) else found.angle
+                offset += part.height / scale
+            # two pages on one sheet: the right one is read below the left one
+            heights[number] = max(heights[number], offset)
+            per_page[number] = items
+            doc.warnings.append(ocr.ocr_note(name, items.angle))
             continue
         for item in pictures:
             x0, top, x1, bottom = (v * scale for v in item.block.rect)
@@ -396,22 +407,24 @@ class _ScannedItems(list):
     angle: float = 0.0
 
 
-def _scanned_page(found, number: int, scale: float) -> list[_Item]:
-    """OCR geometry (pixels) to the same items as a text page (points), so that
-    scanned pages get the same table joins, header removal and paragraphs."""
+def _scanned_page(found, number: int, scale: float, offset: float = 0.0) -> list[_Item]:
+    """OCR geometry (pixels) to the same items as a text page (points, moved
+    down by ``offset``), so that scanned pages get the same table joins,
+    header removal and paragraphs."""
     k = 1 / scale
 
     def scaled(b: Box) -> Box:
-        return replace(b, x0=b.x0 * k, top=b.top * k, x1=b.x1 * k, bottom=b.bottom * k)
+        return replace(b, x0=b.x0 * k, top=b.top * k + offset, x1=b.x1 * k, bottom=b.bottom * k + offset)
+
+    def rect(r) -> Rect:
+        return (r[0] * k, r[1] * k + offset, r[2] * k, r[3] * k + offset)
 
     items = _ScannedItems()
     items.angle = found.angle
     for found_rects, boxes in found.tables:
-        rects = [tuple(v * k for v in r) for r in found_rects]
+        rects = [rect(r) for r in found_rects]
         bbox = (min(r[0] for r in rects), min(r[1] for r in rects), max(r[2] for r in rects), max(r[3] for r in rects))
-        open_top, open_bottom = (
-            [tuple(v * k for v in r) for r in getattr(found_rects, edge, [])] for edge in ("open_top", "open_bottom")
-        )
+        open_top, open_bottom = ([rect(r) for r in getattr(found_rects, edge, [])] for edge in ("open_top", "open_bottom"))
         items.append(_Item(bbox[1], _PageTable(rects, [scaled(b) for b in boxes], bbox, number, open_top, open_bottom)))
     items += _text_items([scaled(b) for b in found.text])
     items.sort(key=lambda item: item.top)

@@ -302,21 +302,16 @@ def scan_pdf(pdf: bytes, rng: random.Random, **options) -> bytes:
 
 def samples(producer: str, count: int, *, seed: int = 0, scan: bool = False) -> list[Sample]:
     """``count`` reports laid out by ``layout_for(k)`` and printed by ``producer``;
-    as scans (every other one two pages to a sheet) when ``scan``."""
+    as scans (``scanned``) when ``scan``."""
     if producer not in PRODUCERS:
         raise ValueError(f"unknown producer {producer!r}")
-    rng = random.Random(seed)
     chosen = records(count, seed)
     out = []
 
     def add(k, record, pdf):
         layout = layout_for(k)
-        kind = "scan" if scan else "pdf"
-        name = f"{producer}-{layout.direction}-{kind}-{k}"
-        if scan:
-            pdf = scan_pdf(pdf, rng, turned_page=k, two_up=k % 2 == 1)
-        out.append(Sample(name, f"layouts_{producer}_{kind}", pdf, record, filename=f"{name}.pdf",
-                          extra={"layout": layout}))
+        name = f"{producer}-{layout.direction}-{k}"
+        out.append(Sample(name, f"layouts_{producer}", pdf, record, filename=f"{name}.pdf", extra={"layout": layout}))
 
     if producer == "libreoffice":
         for k, record in enumerate(chosen):
@@ -325,4 +320,15 @@ def samples(producer: str, count: int, *, seed: int = 0, scan: bool = False) -> 
         with Chromium() as browser:
             for k, record in enumerate(chosen):
                 add(k, record, browser.pdf(render_html(record, layout_for(k))))
+    if scan:
+        rng = random.Random(seed)
+        out = [scanned(sample, k, rng) for k, sample in enumerate(out)]
     return out
+
+
+def scanned(sample: Sample, k: int, rng: random.Random) -> Sample:
+    """The k-th sample scanned: page k (of its pages, cyclically) turned, and
+    every other document two pages to a sheet."""
+    data = scan_pdf(sample.data, rng, turned_page=k, two_up=k % 2 == 1)
+    name = f"{sample.name}-scan"
+    return Sample(name, f"{sample.format}_scan", data, sample.record, filename=f"{name}.pdf", extra=sample.extra)
