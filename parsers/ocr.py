@@ -239,6 +239,19 @@ def _char_height(stats) -> float:
     return float(np.percentile(glyphs, 80)) if len(glyphs) else 20.0
 
 
+def rule_masks(ink, char: float):
+    """(horizontal, vertical) ink of the drawn lines: runs of ink longer than
+    any stroke of a character (a border of a one-line row is still longer
+    than 1.2 characters)."""
+    import cv2
+
+    width = ink.shape[1]
+    shortest = int(max(25, 1.2 * char))
+    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(shortest, width // 35), 1)))
+    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, shortest)))
+    return horizontal, vertical
+
+
 def ruled_tables(gray, ink=None, char: float = 20.0) -> list[list[tuple[float, float, float, float]]]:
     """Cell rectangles of every ruled table in the image, one list per table."""
     import cv2
@@ -249,9 +262,7 @@ def ruled_tables(gray, ink=None, char: float = 20.0) -> list[list[tuple[float, f
         ink, char = _ink(gray)
     # A ruling line is longer than any stroke of a character; a border of a
     # single-line row is still longer than 1.2 characters.
-    shortest = int(max(25, 1.2 * char))
-    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(shortest, width // 35), 1)))
-    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, shortest)))
+    horizontal, vertical = rule_masks(ink, char)
     frame = cv2.dilate(horizontal | vertical, np.ones((5, 5), np.uint8))
     count, _, stats, _ = cv2.connectedComponentsWithStats(frame)
     line_count, _, lines, _ = cv2.connectedComponentsWithStats(vertical)
@@ -362,7 +373,15 @@ def layout(image, name: str = "image") -> Layout:
             Box(b.x0, b.top + top, b.x1, b.bottom + top, b.text, b.confidence)
             for b in recognise(np.stack([band] * 3, axis=-1))
         ]
-    return Layout(list(zip(tables, _read_cells(gray, ink, tables, char))), text, angle)
+    # Cells are read with the ruling lines erased: a digit printed flush
+    # against a border is then cropped whole, and no border is read as a 1.
+    horizontal, vertical = rule_masks(ink, char)
+    lines = cv2.dilate(horizontal | vertical, np.ones((3, 3), np.uint8)) > 0
+    clean_gray = gray.copy()
+    clean_gray[lines] = 255
+    clean_ink = np.where(lines, 0, ink).astype(np.uint8)
+    cells = _read_cells(clean_gray, clean_ink, tables, char)
+    return Layout(list(zip(tables, cells)), text, angle)
 
 
 def read_image(image, warnings: list[str], name: str = "image") -> list[Block]:
@@ -441,50 +460,86 @@ def _rotated_band(cell, char: float) -> list[tuple[int, int]]:
     return [(a, b) for a, b in bands if b - a >= 6]
 
 
+def _ink_extent(band, char: float) -> tuple[int, int] | None:
+    """[left, right) of a line's ink without the specks of a low-resolution
+    scan: clusters of ink more than half a character apart that hold a mere
+    speck are left out, and a line that is nothing but specks is None (a
+    dash or a 一 is wide enough to stay)."""
+    profile = (band > 0).sum(axis=0)
+    runs = _ink_runs(profile >= 1, min_gap=max(2, int(0.5 * char)), min_length=1)
+    kept = [(a, b) for a, b in runs if profile[a:b].sum() >= 0.05 * char * char or b - a >= 0.4 * char]
+    if not kept:
+        return None
+    return kept[0][0], kept[-1][1]
+
+
 def _read_cells(gray, ink, tables, char: float = 20.0) -> list[list[Box]]:
     """Recognise every text line of every cell without text detection: the
     lines of a cell are the bands of ink between its ruling lines. A band
-    much taller than wide in a narrow cell is text running up or down (a
-    merged cell printed with textDirection): it is recognised turned both
-    ways and the reading the recogniser is surer of is kept."""
+    that runs down the cell, taller than a character and narrow, is either
+    turned text (textDirection btLr / tbRl) or upright characters set
+    vertically: it is read turned both ways and character by character, and
+    the reading the recogniser is surest of is kept."""
     import numpy as np
 
     crops, where = [], []
     for t, rects in enumerate(tables):
         for x0, top, x1, bottom in rects:
-            x0, top, x1, bottom = int(x0) + 5, int(top) + 5, int(x1) - 4, int(bottom) - 4
+            x0, top, x1, bottom = int(x0) + 2, int(top) + 2, int(x1) - 1, int(bottom) - 1
             if x1 - x0 < 6 or bottom - top < 6:
                 continue
             cell = ink[top:bottom, x0:x1]
-            for a, b in _rotated_band(cell, char) or _text_lines(cell, char):
-                columns = ((cell[a:b] > 0).sum(axis=0) >= 1).nonzero()[0]
-                left, right = int(columns[0]), int(columns[-1]) + 1
+            turned = _rotated_band(cell, char)
+            for a, b in turned or _text_lines(cell, char):
+                extent = _ink_extent(cell[a:b], char)
+                if extent is None:
+                    continue
+                left, right = extent
                 pad = 4
                 crop = gray[max(top + a - pad, 0) : top + b + pad, max(x0 + left - pad, 0) : x0 + right + pad]
                 box = Box(x0 + left, top + a, x0 + right, top + b, "")
-                if b - a > 2.5 * char and right - left < 1.6 * char:
-                    # bottom to top (btLr) and top to bottom (tbRl)
-                    crops += [_rgb(np.rot90(crop, -1)), _rgb(np.rot90(crop, 1))]
-                    where += [(t, box, 270), (t, box, 90)]
-                else:
+                if not turned and (b - a <= 1.6 * char or right - left >= 1.8 * char):
                     crops.append(_rgb(crop))
-                    where.append((t, box, 0))
+                    where.append((t, box, "upright"))
+                    continue
+                crops += [_rgb(np.rot90(crop, -1)), _rgb(np.rot90(crop, 1))]
+                where += [(t, box, "270"), (t, box, "90")]
+                for c0, c1 in _glyph_rows(cell[a:b], char):
+                    glyph = gray[max(top + a + c0 - pad, 0) : top + a + c1 + pad, max(x0 + left - pad, 0) : x0 + right + pad]
+                    crops.append(_rgb(glyph))
+                    where.append((t, box, "stacked"))
     found: list[list[Box]] = [[] for _ in tables]
     if not crops:
         return found
     result = engine().recognize_txt(crops)
-    best: dict[int, tuple[int, Box, str, float]] = {}
-    for (t, box, turn), text, score in zip(where, result.txts, result.scores):
-        text = text.strip()
-        if not text:
-            continue
-        key = id(box)
-        if key not in best or float(score) > best[key][3]:
-            best[key] = (t, box, text, float(score))
-    for t, box, text, score in best.values():
-        box.text, box.confidence = text, score
-        found[t].append(box)
+    # per band: each way of reading it -> (texts, scores)
+    readings: dict[int, dict[str, tuple[list[str], list[float]]]] = {}
+    bands: dict[int, tuple[int, Box]] = {}
+    for (t, box, way), text, score in zip(where, result.txts, result.scores):
+        bands[id(box)] = (t, box)
+        texts, scores = readings.setdefault(id(box), {}).setdefault(way, ([], []))
+        texts.append(text.strip())
+        scores.append(float(score))
+    for key, ways in readings.items():
+        t, box = bands[key]
+        way, (texts, scores) = max(ways.items(), key=lambda item: sum(item[1][1]) / len(item[1][1]))
+        text = "\n".join(filter(None, texts))
+        if text:
+            box.text, box.confidence = text, min(scores)
+            found[t].append(box)
     return found
+
+
+def _glyph_rows(band, char: float) -> list[tuple[int, int]]:
+    """[start, end) rows of the characters of a column of upright characters."""
+    runs = _ink_runs((band > 0).sum(axis=1) >= 1, min_gap=1, min_length=1)
+    glyphs: list[list[int]] = []
+    for a, b in runs:
+        if glyphs and b - glyphs[-1][0] <= 1.1 * char:
+            glyphs[-1][1] = b
+        else:
+            glyphs.append([a, b])
+    return [(a, b) for a, b in glyphs if b - a >= 4]
 
 
 def _rgb(gray_crop):
@@ -548,11 +603,11 @@ def _paragraphs(lines, left, right):
 _DIGIT_LOOKALIKES = str.maketrans(
     {"O": "0", "o": "0", "ó": "0", "ò": "0", "Q": "0", "〇": "0", "Ｏ": "0", "D": "0", "l": "1", "I": "1", "|": "1", "丨": "1"}
 )
-_NUMBER_WITH_LOOKALIKES = re.compile(r"^[0-9.,OoóòQＯ〇DlI|丨]+(\s*[.,])?$")
+_NUMBER_WITH_LOOKALIKES = re.compile(r"^[.,\s]*[0-9OoóòQＯ〇DlI|丨][0-9.,OoóòQＯ〇DlI|丨]*[.,\s]*$")
 # A speck beside a digit of a low-resolution scan reads as a dot ("0.", ".0").
 _STRAY_DOTS = re.compile(r"^[.,\s]+(?=\d)|(?<=\d)[.,\s]+$")
 # No label starts with a comma or a stop: one read there is a speck.
-_STRAY_LEAD = re.compile(r"^[，,.。、·'`]+(?=[\u4e00-\u9fff])")
+_STRAY_LEAD = re.compile(r"^[，,.。、·'`]+(?=[\u4e00-\u9fff])|(?<=[)）])\s*[.,。·]\s*(?=[\u4e00-\u9fff])")
 
 
 def review_cells(blocks: list[Block], name: str) -> list[str]:

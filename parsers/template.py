@@ -292,8 +292,8 @@ class Reader:
             if fragment in _ACTIVE_ROW_BY_LABEL:
                 break
             buffer += fragment
-            if buffer in _METRIC_BY_HEADER:
-                headers.append(_METRIC_BY_HEADER[buffer])
+            if metric_of(buffer):
+                headers.append(metric_of(buffer))
                 buffer = ""
         if buffer:
             self.warn(f"section 二: column header {buffer!r} not recognised")
@@ -403,6 +403,23 @@ _METRIC_BY_HEADER = {
 }
 
 
+def metric_of(header: str) -> str | None:
+    """The metric a normalised column header names; a header of five or more
+    characters with one character misread (OCR: 本年座止件数) names the one
+    known header it differs from (a header cut short is not taken: the rest
+    may follow in the next fragment)."""
+    if header in _METRIC_BY_HEADER:
+        return _METRIC_BY_HEADER[header]
+    if len(header) < 5:
+        return None
+    near = {
+        metric
+        for known, metric in _METRIC_BY_HEADER.items()
+        if len(known) == len(header) and _one_edit_apart(header, known)
+    }
+    return near.pop() if len(near) == 1 else None
+
+
 def positional_headers(header_fields: list[str] | None, row: Row) -> list[str | None] | None:
     """The metric printed over each of the row's value cells (None over a blank
     header cell), where the header row and the value row print as many cells."""
@@ -410,7 +427,7 @@ def positional_headers(header_fields: list[str] | None, row: Row) -> list[str | 
     value_fields = row.fields_after(label) if label else None
     if not header_fields or value_fields is None or len(header_fields) != len(value_fields):
         return None
-    return [_METRIC_BY_HEADER.get(normalise(h)) if h.strip() else None for h in header_fields]
+    return [metric_of(normalise(h)) if h.strip() else None for h in header_fields]
 
 
 def aligned_columns(header_fields: list[str] | None, row: Row) -> list | None:
@@ -429,7 +446,7 @@ def aligned_columns(header_fields: list[str] | None, row: Row) -> list | None:
             if kind != BLANK:
                 return None
             continue
-        metric = _METRIC_BY_HEADER.get(normalise(header))
+        metric = metric_of(normalise(header))
         if metric is None or kind == TEXT:
             return None
         columns.append((metric, (kind, value, printed)))
@@ -542,7 +559,26 @@ def match_application_label(text: str, group: str | None) -> tuple[str | None, s
         starts = [code for label, code in _APP_ROW_BY_LABEL.items() if label.startswith(text)]
         if len(starts) == 1:
             return starts[0], _group_of(starts[0], group)
+    # one character misread, dropped or added (OCR: 大童反复 for 大量反复) in a
+    # long label that no other label is as close to
+    if len(text) >= 8:
+        near = {code for label, code in _APP_ROW_BY_LABEL.items() if _one_edit_apart(text, label)}
+        near |= {code for code, label in members if _one_edit_apart(text, label)}
+        if len(near) == 1:
+            code = near.pop()
+            return code, _group_of(code, group)
     return None, group
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """Equal but for one substituted, inserted or deleted character."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b)) == 1
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    k = next((i for i, (x, y) in enumerate(zip(short, long)) if x != y), len(short))
+    return short[k:] == long[k + 1 :]
 
 
 def _group_of(code: str, group: str | None) -> str | None:

@@ -31,7 +31,7 @@ import io
 import random
 from dataclasses import dataclass
 
-from parsers import synthetic
+from nianbao.testbed import synthetic
 from parsers.document import Table
 
 from .corpus import Sample, records

@@ -132,7 +132,7 @@ def test_a_group_name_cut_by_a_page_break_still_sets_the_group():
 
 
 def test_the_header_variant_本年增减量_reads_as_本年增减():
-    from parsers import synthetic
+    from nianbao.testbed import synthetic
 
     record = synthetic.random_record(4, template="2019")
     page = synthetic.render_html(record, page="bare").decode("utf-8").replace("本年增/减<", "本年增/减量<")
