@@ -380,7 +380,7 @@ def layout(image, name: str = "image") -> Layout:
     clean_gray = gray.copy()
     clean_gray[lines] = 255
     clean_ink = np.where(lines, 0, ink).astype(np.uint8)
-    cells = _read_cells(clean_gray, clean_ink, tables, char)
+    cells = _read_cells(clean_gray, clean_ink, tables, char, gray)
     return Layout(list(zip(tables, cells)), text, angle)
 
 
@@ -473,7 +473,7 @@ def _ink_extent(band, char: float) -> tuple[int, int] | None:
     return kept[0][0], kept[-1][1]
 
 
-def _read_cells(gray, ink, tables, char: float = 20.0) -> list[list[Box]]:
+def _read_cells(gray, ink, tables, char: float = 20.0, original=None) -> list[list[Box]]:
     """Recognise every text line of every cell without text detection: the
     lines of a cell are the bands of ink between its ruling lines. A band
     that runs down the cell, taller than a character and narrow, is either
@@ -501,6 +501,12 @@ def _read_cells(gray, ink, tables, char: float = 20.0) -> list[list[Box]]:
                 if not turned and (b - a <= 1.6 * char or right - left >= 1.8 * char):
                     crops.append(_rgb(crop))
                     where.append((t, box, "upright"))
+                    if left <= 0.5 * char and original is not None:
+                        # ink flush against the left border: a digit's stroke may
+                        # lie on the erased line; read it with the border too
+                        reach = max(0, x0 - int(0.25 * char))
+                        crops.append(_rgb(original[max(top + a - pad, 0) : top + b + pad, reach : x0 + right + pad]))
+                        where.append((t, box, "with border"))
                     continue
                 crops += [_rgb(np.rot90(crop, -1)), _rgb(np.rot90(crop, 1))]
                 where += [(t, box, "270"), (t, box, "90")]
@@ -522,12 +528,35 @@ def _read_cells(gray, ink, tables, char: float = 20.0) -> list[list[Box]]:
         scores.append(float(score))
     for key, ways in readings.items():
         t, box = bands[key]
+        if "with border" in ways:
+            ways = _border_reading(ways)
         way, (texts, scores) = max(ways.items(), key=lambda item: sum(item[1][1]) / len(item[1][1]))
         text = "\n".join(filter(None, texts))
         if text:
             box.text, box.confidence = text, min(scores)
             found[t].append(box)
     return found
+
+
+_BORDER_STROKE = re.compile(r"^[|1lI丨\[\]]")
+
+
+def _border_reading(ways: dict) -> dict:
+    """A line flush against its cell's left border, read without and with the
+    border. The reading without it stands unless it holds no digit; then the
+    reading with it (less the one stroke the border may add) is taken if that
+    is a number, its confidence capped below LOW_CONFIDENCE so that the
+    warnings name it."""
+    (plain,), (plain_score,) = ways["upright"]
+    (bordered,), (bordered_score,) = ways["with border"]
+    if any(ch.isdigit() for ch in plain):
+        return {"upright": ways["upright"]}
+    # the border read as a stroke of its own ('|0'), or not at all ('1')
+    for text in (_BORDER_STROKE.sub("", bordered.strip(), count=1), bordered):
+        digits = _STRAY_DOTS.sub("", text.strip().translate(_DIGIT_LOOKALIKES))
+        if re.fullmatch(r"\d+", digits):
+            return {"with border": ([digits], [min(bordered_score, LOW_CONFIDENCE - 0.01)])}
+    return {"upright": ways["upright"]}
 
 
 def _glyph_rows(band, char: float) -> list[tuple[int, int]]:
