@@ -207,6 +207,37 @@ def test_two_pages_on_one_sheet_are_split_at_the_gutter():
     assert _gutter(sheet[:, :900]) is None  # a single page
 
 
+def test_a_digit_on_the_border_is_read_with_the_border_less_its_stroke():
+    from parsers.ocr import LOW_CONFIDENCE, _border_reading
+
+    # the erased border took the 1's stem: 'i' alone; with the border: '1'
+    chosen = _border_reading({"upright": (["i"], [0.68]), "with border": (["1"], [0.93])})
+    assert chosen == {"with border": (["1"], [LOW_CONFIDENCE - 0.01])}
+    # the border read as a stroke of its own
+    assert _border_reading({"upright": (["à"], [0.7]), "with border": (["|0"], [0.6])})["with border"][0] == ["0"]
+    # a reading with a digit stands; so does text that is no number either way
+    assert "upright" in _border_reading({"upright": (["10"], [0.9]), "with border": (["110"], [0.9])})
+    assert "upright" in _border_reading({"upright": (["其他"], [0.9]), "with border": (["|其他"], [0.9])})
+
+
+@pytest.mark.skipif(not __import__("os").path.exists(corpus.FONT), reason="fonts-noto-cjk is not installed")
+def test_a_page_scanned_sideways_or_upside_down_is_turned_upright():
+    from PIL import Image, ImageDraw, ImageFont
+
+    from parsers.ocr import upright
+
+    font = ImageFont.truetype(corpus.FONT, 30)
+    page = Image.new("RGB", (1200, 1600), "white")
+    draw = ImageDraw.Draw(page)
+    line = "本机关坚持以人民为中心的发展思想，扎实推进政府信息公开工作"
+    for k in range(12):
+        draw.text((80, 120 + k * 60), line[k % 5 :], font=font, fill="black")
+    for turn, expected in ((0, 0), (90, 270), (180, 180), (270, 90)):
+        pages, turned, notes = upright(page.rotate(turn, expand=True), "scan")
+        assert turned == expected and len(pages) == 1
+        assert bool(notes) == (expected != 0)
+
+
 def test_stray_dots_and_lookalikes_in_number_cells_are_read_as_digits_and_named():
     from parsers.document import Cell
     from parsers.ocr import review_cells
