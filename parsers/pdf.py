@@ -171,7 +171,7 @@ def _read_page(page: PageGeometry, number: int) -> tuple[list[_Item], bool]:
         open_bottom = [r for r in rects if r[3] == ys[-1] and not rules.covers(ys[-1], r[0], r[2])]
         # Characters, not words: a cell's text is what its box holds, even where
         # a value is printed flush against the label of the next cell.
-        inside = [c for c in page.chars if _inside(c, bbox)]
+        inside = [c for c in (page.chars or words) if _inside(c, bbox)]
         items.append(_Item(bbox[1], _PageTable(rects, inside, bbox, number, open_top, open_bottom)))
         regions.append(bbox)
     # Pictures with no text over them are pasted images (often the tables): OCR them later.

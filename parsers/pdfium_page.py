@@ -77,7 +77,7 @@ def page_geometry(page) -> PageGeometry:
                 horizontal += segment_h
                 vertical += segment_v
     chars, word_starts = _chars(page, height)
-    return PageGeometry(width, height, _words(chars, word_starts), horizontal, vertical, pictures, paths, chars)
+    return PageGeometry(width, height, words_from_chars(chars, word_starts), horizontal, vertical, pictures, paths, chars)
 
 
 def _path_lines(obj, height: float, pdfium_c):
@@ -157,7 +157,7 @@ def _chars(page, height: float) -> tuple[list[Box], set[int]]:
     return chars, starts_word
 
 
-def _words(chars: list[Box], starts_word: set[int]) -> list[Box]:
+def words_from_chars(chars: list[Box], starts_word: set[int]) -> list[Box]:
     """Characters joined into words; a space, printed or inferred by pdfium,
     ends a word even where the gap is narrow."""
     words: list[Box] = []
