@@ -511,7 +511,8 @@ def _read_cells(gray, ink, tables, char: float = 20.0, original=None) -> list[li
                 crops += [_rgb(np.rot90(crop, -1)), _rgb(np.rot90(crop, 1))]
                 where += [(t, box, "270"), (t, box, "90")]
                 for c0, c1 in _glyph_rows(cell[a:b], char):
-                    glyph = gray[max(top + a + c0 - pad, 0) : top + a + c1 + pad, max(x0 + left - pad, 0) : x0 + right + pad]
+                    rows = slice(max(top + a + c0 - pad, 0), top + a + c1 + pad)
+                    glyph = gray[rows, max(x0 + left - pad, 0) : x0 + right + pad]
                     crops.append(_rgb(glyph))
                     where.append((t, box, "stacked"))
     found: list[list[Box]] = [[] for _ in tables]
@@ -630,7 +631,8 @@ def _paragraphs(lines, left, right):
 # Letters the recogniser returns for digits it saw: in a cell of numbers they
 # can only be digits. Each replacement is named in the warnings.
 _DIGIT_LOOKALIKES = str.maketrans(
-    {"O": "0", "o": "0", "ó": "0", "ò": "0", "Q": "0", "〇": "0", "Ｏ": "0", "D": "0", "l": "1", "I": "1", "|": "1", "丨": "1"}
+    {"O": "0", "o": "0", "ó": "0", "ò": "0", "Q": "0", "〇": "0", "Ｏ": "0", "D": "0",
+     "l": "1", "I": "1", "|": "1", "丨": "1"}
 )
 _NUMBER_WITH_LOOKALIKES = re.compile(r"^[.,\s]*[0-9OoóòQＯ〇DlI|丨][0-9.,OoóòQＯ〇DlI|丨]*[.,\s]*$")
 # A speck beside a digit of a low-resolution scan reads as a dot ("0.", ".0").

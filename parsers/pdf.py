@@ -356,7 +356,9 @@ def _table(table: _PageTable) -> Table:
     return table_from_cells(table.rects, table.boxes)
 
 
-def _ocr_pages(data: bytes, whole_pages: list[int], per_page: list[list[_Item]], heights: list[float], doc: Document) -> None:
+def _ocr_pages(
+    data: bytes, whole_pages: list[int], per_page: list[list[_Item]], heights: list[float], doc: Document
+) -> None:
     """Render image-only pages, and the pasted pictures of text pages, and read them by OCR."""
     from . import ocr
 
@@ -424,8 +426,10 @@ def _scanned_page(found, number: int, scale: float, offset: float = 0.0) -> list
     for found_rects, boxes in found.tables:
         rects = [rect(r) for r in found_rects]
         bbox = (min(r[0] for r in rects), min(r[1] for r in rects), max(r[2] for r in rects), max(r[3] for r in rects))
-        open_top, open_bottom = ([rect(r) for r in getattr(found_rects, edge, [])] for edge in ("open_top", "open_bottom"))
-        items.append(_Item(bbox[1], _PageTable(rects, [scaled(b) for b in boxes], bbox, number, open_top, open_bottom)))
+        open_top = [rect(r) for r in getattr(found_rects, "open_top", [])]
+        open_bottom = [rect(r) for r in getattr(found_rects, "open_bottom", [])]
+        table = _PageTable(rects, [scaled(b) for b in boxes], bbox, number, open_top, open_bottom)
+        items.append(_Item(bbox[1], table))
     items += _text_items([scaled(b) for b in found.text])
     items.sort(key=lambda item: item.top)
     return items

@@ -77,7 +77,8 @@ def page_geometry(page) -> PageGeometry:
                 horizontal += segment_h
                 vertical += segment_v
     chars, word_starts = _chars(page, height)
-    return PageGeometry(width, height, words_from_chars(chars, word_starts), horizontal, vertical, pictures, paths, chars)
+    words = words_from_chars(chars, word_starts)
+    return PageGeometry(width, height, words, horizontal, vertical, pictures, paths, chars)
 
 
 def _path_lines(obj, height: float, pdfium_c):

@@ -158,7 +158,8 @@ def render_docx(record: dict, layout: Layout) -> bytes:
             else:
                 paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
             if getattr(p, "vertical", False) and layout.direction != "stacked":
-                direction = OxmlElement("w:textDirection", {qn("w:val"): "btLr" if layout.direction == "rotated" else "tbRl"})
+                flow = "btLr" if layout.direction == "rotated" else "tbRl"
+                direction = OxmlElement("w:textDirection", {qn("w:val"): flow})
                 properties = target._tc.get_or_add_tcPr()
                 anchor = properties.find(qn("w:vAlign"))
                 if anchor is not None:

@@ -40,7 +40,8 @@ def chars(text: str, x: float, top: float, *, step: float = 10.5, down: bool = F
 
 
 def test_characters_stacked_one_per_line_read_top_to_bottom():
-    assert cell_text(chars("三、本年度办理结果", 20, 100, step=15, down=True)).replace("\n", "") == "三、本年度办理结果"
+    stacked = chars("三、本年度办理结果", 20, 100, step=15, down=True)
+    assert cell_text(stacked).replace("\n", "") == "三、本年度办理结果"
 
 
 def test_text_rotated_bottom_to_top_reads_in_its_own_direction():
@@ -75,7 +76,8 @@ def test_a_vertical_merged_cell_is_one_cell_with_one_label():
     rows = [(20, y, 100, y + 30) for y in (0, 30, 60)]
     values = [(100, y, 130, y + 30) for y in (0, 30, 60)]
     boxes = chars("（三）不予公开", 5, 5, step=11, down=True)
-    for (x0, top, _, _), label in zip(rows, ("1.属于国家秘密", "2.其他法律行政法规禁止公开", "3.危及三安全一稳定")):
+    labels = ("1.属于国家秘密", "2.其他法律行政法规禁止公开", "3.危及三安全一稳定")
+    for (x0, top, _, _), label in zip(rows, labels):
         boxes += chars(label, x0 + 1, top + 10, step=5)
     boxes += [Box(101, y + 10, 106, y + 20, "0") for y in (0, 30, 60)]
     table = table_from_cells([merged] + rows + values, boxes)
@@ -127,7 +129,8 @@ def test_a_prefix_shared_by_two_labels_is_not_accepted():
 
 
 def test_a_group_name_cut_by_a_page_break_still_sets_the_group():
-    code, group = match_application_label("(六)其他1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申", None)
+    cut = "(六)其他1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申"
+    code, group = match_application_label(cut, None)
     assert code == "other_no_correction" and group == "(六)其他处理"
 
 
@@ -242,8 +245,7 @@ def test_stray_dots_and_lookalikes_in_number_cells_are_read_as_digits_and_named(
     from parsers.document import Cell
     from parsers.ocr import review_cells
 
-    cells = [Cell("行政许可", 0, 0, confidence=0.9), Cell("0.", 0, 1, confidence=0.9), Cell("Q", 0, 2, confidence=0.9),
-             Cell("，规章", 0, 3, confidence=0.9)]
+    cells = [Cell(text, 0, k, confidence=0.9) for k, text in enumerate(("行政许可", "0.", "Q", "，规章"))]
     notes = review_cells([Table([cells])], "scan")
     assert [c.text for c in cells] == ["行政许可", "0", "0", "规章"]
     assert len([n for n in notes if "taken as" in n]) == 2
