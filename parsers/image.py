@@ -11,7 +11,7 @@ from PIL import ImageSequence
 
 from . import limits
 from .document import Document
-from .ocr import open_image, read_image
+from .ocr import open_image, read_image, upright
 
 
 def read_image_file(data: bytes, *, filename=None, content_type=None, base_dir=None) -> Document:
@@ -25,7 +25,11 @@ def read_image_file(data: bytes, *, filename=None, content_type=None, base_dir=N
         frames = frames[: limits.MAX_OCR_PAGES]
     for number, frame in enumerate(frames):
         label = name if len(frames) == 1 else f"{name} frame {number + 1}"
-        doc.blocks += read_image(frame, doc.warnings, label)
+        # a scan fed sideways or upside down, or two pages on one sheet
+        pages, _, notes = upright(frame, label)
+        doc.warnings += notes
+        for page in pages:
+            doc.blocks += read_image(page, doc.warnings, label)
     return doc
 
 

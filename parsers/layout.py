@@ -27,6 +27,9 @@ class Box:
     bottom: float
     text: str
     confidence: float | None = None
+    # The direction the text runs, in degrees clockwise: 0 (left to right),
+    # 270 (bottom to top, Word's btLr), 90 (top to bottom, tbRl).
+    rotation: int = 0
 
     @property
     def cx(self) -> float:
@@ -85,11 +88,26 @@ def group_lines(boxes: list[Box]) -> list[list[Box]]:
     return [sorted(line, key=lambda b: b.x0) for line in lines]
 
 
+def upright(boxes: list[Box]) -> list[Box]:
+    """A cell's boxes in the frame its text reads in: where most of them run
+    rotated (a merged cell printed with ``textDirection`` btLr or tbRl), the
+    page is turned so that the text runs left to right, lines top to bottom."""
+    turned = [b.rotation for b in boxes if b.rotation in (90, 270)]
+    if len(turned) * 2 <= len(boxes):
+        return boxes
+    if max(set(turned), key=turned.count) == 270:
+        # bottom to top, lines stacked left to right
+        return [Box(-b.bottom, b.x0, -b.top, b.x1, b.text, b.confidence) for b in boxes]
+    # top to bottom, lines stacked right to left
+    return [Box(b.top, -b.x1, b.bottom, -b.x0, b.text, b.confidence) for b in boxes]
+
+
 def cell_text(boxes: list[Box]) -> str:
-    """Lines of a cell joined by ``\\n``; a number wrapped in a narrow cell
-    ('125' over '6') is one printed number and joins without a break."""
+    """Lines of a cell joined by ``\\n``, in the direction its text runs; a
+    number wrapped in a narrow cell ('125' over '6') is one printed number
+    and joins without a break."""
     out: list[str] = []
-    for line in group_lines(boxes):
+    for line in group_lines(upright(boxes)):
         text = join_words(line)
         if out and _DIGITS.match(out[-1]) and _DIGITS.match(text):
             out[-1] += text

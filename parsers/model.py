@@ -42,7 +42,8 @@ ACTIVE_DISCLOSURE_METRICS = {
     "published_total": ("对外公开总数量",),
     "decisions": ("本年处理决定数量", "处理决定数量"),
     "previous_count": ("上一年项目数量",),
-    "change": ("本年增/减",),
+    # 「本年增/减量」: the header as WPS-made reports print it
+    "change": ("本年增/减", "本年增/减量"),
     "fee_amount": ("本年收费金额（单位：万元）",),
     "procurement_count": ("采购项目数量",),
     "procurement_amount": ("采购总金额",),

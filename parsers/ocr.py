@@ -84,8 +84,11 @@ def deskew(gray):
 
     height, width = gray.shape
     scale = min(1.0, 1000 / max(width, height))
-    small = cv2.resize(gray, (int(width * scale), int(height * scale)), interpolation=cv2.INTER_AREA)
-    ink = (small < 128).astype(np.float32)
+    # Ink found at full size, then shrunk by area: a hairline ruling line of a
+    # 100 dpi scan survives as a faint row (thresholding the shrunk page lost
+    # it, and the text alone let noise win by a fraction of a degree).
+    _, full = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    ink = cv2.resize(full.astype(np.float32), (int(width * scale), int(height * scale)), interpolation=cv2.INTER_AREA)
     centre = (ink.shape[1] / 2, ink.shape[0] / 2)
 
     def sharpness(angle):
@@ -100,6 +103,103 @@ def deskew(gray):
     matrix = cv2.getRotationMatrix2D((width / 2, height / 2), best, 1.0)
     straight = cv2.warpAffine(gray, matrix, (width, height), flags=cv2.INTER_LINEAR, borderValue=255)
     return straight, float(best)
+
+
+def upright(image, name: str = "image") -> tuple[object, int, list[str]]:
+    """A scanned page turned upright (a page fed sideways or upside down has
+    no /Rotate entry to say so) and split where it holds two pages side by
+    side: (the upright images, left to right; degrees turned; notes)."""
+    import numpy as np
+
+    gray = np.asarray(image.convert("L"))
+    notes = []
+    turn = _orientation(gray)
+    if turn:
+        image = image.rotate(turn, expand=True)
+        gray = np.asarray(image.convert("L"))
+        notes.append(f"{name}: scanned turned; read after turning it {turn} degrees counter-clockwise")
+    pages = [image]
+    gutter = _gutter(gray)
+    if gutter is not None:
+        pages = [image.crop((0, 0, gutter, image.height)), image.crop((gutter, 0, image.width, image.height))]
+        notes.append(f"{name}: two pages side by side on one sheet; read left, then right")
+    return pages, turn, notes
+
+
+def _orientation(gray) -> int:
+    """Degrees (counter-clockwise) that make the page's text upright: sample
+    lines of text are recognised in each of the four orientations and the
+    one the recogniser is surest of wins (upright first: most pages stop there)."""
+    import cv2
+    import numpy as np
+
+    ink, char = _ink(gray)
+    long = int(max(40, 3 * char))
+    rules = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (long, 1)))
+    rules |= cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, long)))
+    text = cv2.subtract(ink, rules)
+    # Score: characters read, each weighted by the recogniser's confidence.
+    # Text on its side still yields a few short, confident readings of single
+    # characters; upright text yields long lines of them.
+    scores: dict[int, float] = {}
+    for turn in (0, 180, 90, 270):
+        crops = _sample_lines(np.rot90(gray, turn // 90), np.rot90(text, turn // 90), char)
+        if not crops:
+            continue
+        result = engine().recognize_txt(crops)
+        readings = [(len(t.strip()), float(s)) for t, s in zip(result.txts, result.scores)]
+        scores[turn] = sum(n * score for n, score in readings)
+        upright_enough = len(crops) >= 6 and all(n >= 4 and score >= 0.8 for n, score in readings[:6])
+        if turn == 0 and upright_enough:
+            return 0
+    return max(scores, key=scores.get) if scores else 0
+
+
+def _sample_lines(gray, text, char: float, count: int = 8) -> list:
+    """Up to ``count`` crops of horizontal runs of text (4 to 12 characters wide)."""
+    import cv2
+    import numpy as np
+
+    joined = cv2.dilate(text, cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, int(0.8 * char)), 1)))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(joined)
+    found = [
+        (x, y, w, h)
+        for x, y, w, h, _area in stats[1:n]
+        if 0.7 * char <= h <= 1.6 * char and w >= 4 * char
+    ]
+    found.sort(key=lambda b: -b[2])
+    crops = []
+    for x, y, w, h in found[:count]:
+        w = min(w, int(12 * char))
+        crop = gray[max(y - 3, 0) : y + h + 3, max(x - 3, 0) : x + w + 3]
+        crops.append(np.ascontiguousarray(np.stack([crop] * 3, axis=-1)))
+    return crops
+
+
+def _gutter(gray) -> int | None:
+    """The x of the blank gutter between two pages scanned side by side on a
+    landscape sheet, or None."""
+    import numpy as np
+
+    height, width = gray.shape
+    if width < 1.15 * height:
+        return None
+    ink, _ = _ink(gray)
+    used = (ink > 0).sum(axis=0) > 0.01 * height  # specks left by the scan are not ink
+    lo, hi = int(0.35 * width), int(0.65 * width)
+    best, start = (0, None), None
+    for x in range(lo, hi + 1):
+        if x < hi and not used[x]:
+            start = x if start is None else start
+        elif start is not None:
+            if x - start > best[0]:
+                best = (x - start, (start + x) // 2)
+            start = None
+    length, centre = best
+    # both halves must hold ink: a wide blank margin is not a gutter
+    if length < 0.01 * width or not used[:lo].any() or not used[hi:].any():
+        return None
+    return centre
 
 
 def _runs(profile, threshold) -> list[float]:
@@ -139,6 +239,19 @@ def _char_height(stats) -> float:
     return float(np.percentile(glyphs, 80)) if len(glyphs) else 20.0
 
 
+def rule_masks(ink, char: float):
+    """(horizontal, vertical) ink of the drawn lines: runs of ink longer than
+    any stroke of a character (a border of a one-line row is still longer
+    than 1.2 characters)."""
+    import cv2
+
+    width = ink.shape[1]
+    shortest = int(max(25, 1.2 * char))
+    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(shortest, width // 35), 1)))
+    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, shortest)))
+    return horizontal, vertical
+
+
 def ruled_tables(gray, ink=None, char: float = 20.0) -> list[list[tuple[float, float, float, float]]]:
     """Cell rectangles of every ruled table in the image, one list per table."""
     import cv2
@@ -149,23 +262,54 @@ def ruled_tables(gray, ink=None, char: float = 20.0) -> list[list[tuple[float, f
         ink, char = _ink(gray)
     # A ruling line is longer than any stroke of a character; a border of a
     # single-line row is still longer than 1.2 characters.
-    shortest = int(max(25, 1.2 * char))
-    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(shortest, width // 35), 1)))
-    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, shortest)))
+    horizontal, vertical = rule_masks(ink, char)
     frame = cv2.dilate(horizontal | vertical, np.ones((5, 5), np.uint8))
     count, _, stats, _ = cv2.connectedComponentsWithStats(frame)
+    line_count, _, lines, _ = cv2.connectedComponentsWithStats(vertical)
     tables = []
     for x, y, w, h, _area in stats[1:count]:
         if w < 80 or h < 30:
             continue
+        x, w = _side_lines(x, y, w, h, lines[1:line_count], char)
         h_part = horizontal[y : y + h, x : x + w] > 0
         v_part = vertical[y : y + h, x : x + w] > 0
         ys = [y + c for c in _runs(h_part.sum(axis=1), 0.08 * w)]
         xs = [x + c for c in _runs(v_part.sum(axis=0), 0.08 * h)]
+        # A page break printed without a line along the cut (as browsers print
+        # tables): the vertical lines' ends are the table's edges there.
+        inked = v_part.any(axis=1).nonzero()[0]
+        if len(inked):
+            top, bottom = y + float(inked[0]), y + float(inked[-1])
+            if not ys or top < ys[0] - char / 2:
+                ys.insert(0, top)
+            if bottom > ys[-1] + char / 2:
+                ys.append(bottom)
         if len(ys) < 2 or len(xs) < 2:
             continue
         tables.append(_cells_from_lines(xs, ys, horizontal > 0, vertical > 0))
     return sorted(tables, key=lambda rects: min(r[1] for r in rects))
+
+
+def _side_lines(x, y, w, h, lines, char: float) -> tuple[int, int]:
+    """The table's left edge and width, taking in a vertical line standing
+    apart just beside it: the outer border of a merged column that a page
+    break cut, where no row line reaches it."""
+    for lx, ly, lw, lh, _area in lines:
+        if lh < 3 * char or min(ly + lh, y + h) - max(ly, y) < 0.5 * lh:
+            continue
+        if x - 4 * char <= lx < x:
+            w, x = w + x - lx, lx
+        elif x + w < lx + lw <= x + w + 4 * char:
+            w = lx + lw - x
+    return int(x), int(w)
+
+
+class RuledTable(list):
+    """A table's cell rectangles, with the cells along its top and bottom
+    edges where no line is drawn (a merged cell or row cut by a page break)."""
+
+    open_top: list = []
+    open_bottom: list = []
 
 
 def _cells_from_lines(xs, ys, horizontal, vertical):
@@ -180,12 +324,17 @@ def _cells_from_lines(xs, ys, horizontal, vertical):
             return True
         return band.any(axis=0 if along_x else 1).mean() > 0.5
 
-    return cells_from_grid(
-        xs,
-        ys,
-        lambda x, top, bottom: drawn(vertical, x, top, bottom, along_x=False),
-        lambda y, left, right: drawn(horizontal, y, left, right, along_x=True),
+    rects = RuledTable(
+        cells_from_grid(
+            xs,
+            ys,
+            lambda x, top, bottom: drawn(vertical, x, top, bottom, along_x=False),
+            lambda y, left, right: drawn(horizontal, y, left, right, along_x=True),
+        )
     )
+    rects.open_top = [r for r in rects if r[1] == ys[0] and not drawn(horizontal, ys[0], r[0], r[2], along_x=True)]
+    rects.open_bottom = [r for r in rects if r[3] == ys[-1] and not drawn(horizontal, ys[-1], r[0], r[2], along_x=True)]
+    return rects
 
 
 @dataclass
@@ -210,14 +359,29 @@ def layout(image, name: str = "image") -> Layout:
     gray, angle = deskew(gray)
     ink, char = _ink(gray)
     tables = ruled_tables(gray, ink, char)
+    # Prose is detected with the tables blanked out: a band of prose beside a
+    # table must not read the table's cells a second time.
+    outside = gray.copy()
+    for rects in tables:
+        x0, top = int(min(r[0] for r in rects)), int(min(r[1] for r in rects))
+        x1, bottom = int(max(r[2] for r in rects)), int(max(r[3] for r in rects))
+        outside[max(top - 3, 0) : bottom + 4, max(x0 - 3, 0) : x1 + 4] = 255
     text: list[Box] = []
     for top, bottom in _prose_bands(ink, tables):
-        band = gray[top:bottom]
+        band = outside[top:bottom]
         text += [
             Box(b.x0, b.top + top, b.x1, b.bottom + top, b.text, b.confidence)
             for b in recognise(np.stack([band] * 3, axis=-1))
         ]
-    return Layout(list(zip(tables, _read_cells(gray, ink, tables))), text, angle)
+    # Cells are read with the ruling lines erased: a digit printed flush
+    # against a border is then cropped whole, and no border is read as a 1.
+    horizontal, vertical = rule_masks(ink, char)
+    lines = cv2.dilate(horizontal | vertical, np.ones((3, 3), np.uint8)) > 0
+    clean_gray = gray.copy()
+    clean_gray[lines] = 255
+    clean_ink = np.where(lines, 0, ink).astype(np.uint8)
+    cells = _read_cells(clean_gray, clean_ink, tables, char, gray)
+    return Layout(list(zip(tables, cells)), text, angle)
 
 
 def read_image(image, warnings: list[str], name: str = "image") -> list[Block]:
@@ -258,33 +422,154 @@ def _ink_runs(profile, min_gap: int, min_length: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in runs if b - a >= min_length]
 
 
-def _read_cells(gray, ink, tables) -> list[list[Box]]:
+def _text_lines(cell, char: float) -> list[tuple[int, int]]:
+    """[start, end) rows of a cell's lines of ink. Runs a gap apart that
+    together are no taller than a character are one line: the strokes of 三
+    or 二 are separate runs, and each alone is too thin to be kept."""
+    runs = _ink_runs((cell > 0).sum(axis=1) >= 1, min_gap=3, min_length=1)
+    lines: list[list[int]] = []
+    for a, b in runs:
+        if lines and b - lines[-1][0] <= 1.15 * char:
+            lines[-1][1] = b
+        else:
+            lines.append([a, b])
+    return [(a, b) for a, b in lines if b - a >= 6]
+
+
+def _rotated_band(cell, char: float) -> list[tuple[int, int]]:
+    """The one band of a narrow cell whose ink runs down it as a single line
+    of turned characters (gaps between them far narrower than between the
+    lines of characters stacked upright: most gaps are narrow, a 、 or a
+    space may leave a wider one); [] for any other cell."""
+    height, width = cell.shape
+    if width > 2.5 * char or height < 3 * char:
+        return []
+    runs = _ink_runs((cell > 0).sum(axis=1) >= 1, min_gap=1, min_length=1)
+    if not runs or runs[-1][1] - runs[0][0] < 2.5 * char:
+        return []
+    gaps = sorted(b[0] - a[1] for a, b in zip(runs, runs[1:]))
+    if gaps and gaps[len(gaps) // 2] > 0.25 * char:
+        return []
+    # one band per stretch of ink (a speck far away from the text is not part of it)
+    bands: list[list[int]] = []
+    for a, b in runs:
+        if bands and a - bands[-1][1] <= char:
+            bands[-1][1] = b
+        else:
+            bands.append([a, b])
+    return [(a, b) for a, b in bands if b - a >= 6]
+
+
+def _ink_extent(band, char: float) -> tuple[int, int] | None:
+    """[left, right) of a line's ink without the specks of a low-resolution
+    scan: clusters of ink more than half a character apart that hold a mere
+    speck are left out, and a line that is nothing but specks is None (a
+    dash or a 一 is wide enough to stay)."""
+    profile = (band > 0).sum(axis=0)
+    runs = _ink_runs(profile >= 1, min_gap=max(2, int(0.5 * char)), min_length=1)
+    kept = [(a, b) for a, b in runs if profile[a:b].sum() >= 0.05 * char * char or b - a >= 0.4 * char]
+    if not kept:
+        return None
+    return kept[0][0], kept[-1][1]
+
+
+def _read_cells(gray, ink, tables, char: float = 20.0, original=None) -> list[list[Box]]:
     """Recognise every text line of every cell without text detection: the
-    lines of a cell are the bands of ink between its ruling lines."""
+    lines of a cell are the bands of ink between its ruling lines. A band
+    that runs down the cell, taller than a character and narrow, is either
+    turned text (textDirection btLr / tbRl) or upright characters set
+    vertically: it is read turned both ways and character by character, and
+    the reading the recogniser is surest of is kept."""
+    import numpy as np
+
     crops, where = [], []
     for t, rects in enumerate(tables):
         for x0, top, x1, bottom in rects:
-            x0, top, x1, bottom = int(x0) + 5, int(top) + 5, int(x1) - 4, int(bottom) - 4
+            x0, top, x1, bottom = int(x0) + 2, int(top) + 2, int(x1) - 1, int(bottom) - 1
             if x1 - x0 < 6 or bottom - top < 6:
                 continue
             cell = ink[top:bottom, x0:x1]
-            for a, b in _ink_runs((cell > 0).sum(axis=1) >= 1, min_gap=3, min_length=6):
-                columns = ((cell[a:b] > 0).sum(axis=0) >= 1).nonzero()[0]
-                left, right = int(columns[0]), int(columns[-1]) + 1
+            turned = _rotated_band(cell, char)
+            for a, b in turned or _text_lines(cell, char):
+                extent = _ink_extent(cell[a:b], char)
+                if extent is None:
+                    continue
+                left, right = extent
                 pad = 4
                 crop = gray[max(top + a - pad, 0) : top + b + pad, max(x0 + left - pad, 0) : x0 + right + pad]
-                crops.append(_rgb(crop))
-                where.append((t, Box(x0 + left, top + a, x0 + right, top + b, "")))
+                box = Box(x0 + left, top + a, x0 + right, top + b, "")
+                if not turned and (b - a <= 1.6 * char or right - left >= 1.8 * char):
+                    crops.append(_rgb(crop))
+                    where.append((t, box, "upright"))
+                    if left <= 0.5 * char and original is not None:
+                        # ink flush against the left border: a digit's stroke may
+                        # lie on the erased line; read it with the border too
+                        reach = max(0, x0 - int(0.25 * char))
+                        crops.append(_rgb(original[max(top + a - pad, 0) : top + b + pad, reach : x0 + right + pad]))
+                        where.append((t, box, "with border"))
+                    continue
+                crops += [_rgb(np.rot90(crop, -1)), _rgb(np.rot90(crop, 1))]
+                where += [(t, box, "270"), (t, box, "90")]
+                for c0, c1 in _glyph_rows(cell[a:b], char):
+                    rows = slice(max(top + a + c0 - pad, 0), top + a + c1 + pad)
+                    glyph = gray[rows, max(x0 + left - pad, 0) : x0 + right + pad]
+                    crops.append(_rgb(glyph))
+                    where.append((t, box, "stacked"))
     found: list[list[Box]] = [[] for _ in tables]
     if not crops:
         return found
     result = engine().recognize_txt(crops)
-    for (t, box), text, score in zip(where, result.txts, result.scores):
-        text = text.strip()
+    # per band: each way of reading it -> (texts, scores)
+    readings: dict[int, dict[str, tuple[list[str], list[float]]]] = {}
+    bands: dict[int, tuple[int, Box]] = {}
+    for (t, box, way), text, score in zip(where, result.txts, result.scores):
+        bands[id(box)] = (t, box)
+        texts, scores = readings.setdefault(id(box), {}).setdefault(way, ([], []))
+        texts.append(text.strip())
+        scores.append(float(score))
+    for key, ways in readings.items():
+        t, box = bands[key]
+        if "with border" in ways:
+            ways = _border_reading(ways)
+        way, (texts, scores) = max(ways.items(), key=lambda item: sum(item[1][1]) / len(item[1][1]))
+        text = "\n".join(filter(None, texts))
         if text:
-            box.text, box.confidence = text, float(score)
+            box.text, box.confidence = text, min(scores)
             found[t].append(box)
     return found
+
+
+_BORDER_STROKE = re.compile(r"^[|1lI丨\[\]]")
+
+
+def _border_reading(ways: dict) -> dict:
+    """A line flush against its cell's left border, read without and with the
+    border. The reading without it stands unless it holds no digit; then the
+    reading with it (less the one stroke the border may add) is taken if that
+    is a number, its confidence capped below LOW_CONFIDENCE so that the
+    warnings name it."""
+    (plain,), (plain_score,) = ways["upright"]
+    (bordered,), (bordered_score,) = ways["with border"]
+    if any(ch.isdigit() for ch in plain):
+        return {"upright": ways["upright"]}
+    # the border read as a stroke of its own ('|0'), or not at all ('1')
+    for text in (_BORDER_STROKE.sub("", bordered.strip(), count=1), bordered):
+        digits = _STRAY_DOTS.sub("", text.strip().translate(_DIGIT_LOOKALIKES))
+        if re.fullmatch(r"\d+", digits):
+            return {"with border": ([digits], [min(bordered_score, LOW_CONFIDENCE - 0.01)])}
+    return {"upright": ways["upright"]}
+
+
+def _glyph_rows(band, char: float) -> list[tuple[int, int]]:
+    """[start, end) rows of the characters of a column of upright characters."""
+    runs = _ink_runs((band > 0).sum(axis=1) >= 1, min_gap=1, min_length=1)
+    glyphs: list[list[int]] = []
+    for a, b in runs:
+        if glyphs and b - glyphs[-1][0] <= 1.1 * char:
+            glyphs[-1][1] = b
+        else:
+            glyphs.append([a, b])
+    return [(a, b) for a, b in glyphs if b - a >= 4]
 
 
 def _rgb(gray_crop):
@@ -345,8 +630,15 @@ def _paragraphs(lines, left, right):
 
 # Letters the recogniser returns for digits it saw: in a cell of numbers they
 # can only be digits. Each replacement is named in the warnings.
-_DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "〇": "0", "Ｏ": "0", "D": "0", "l": "1", "I": "1", "|": "1", "丨": "1"})
-_NUMBER_WITH_LOOKALIKES = re.compile(r"^[0-9.,OoＯ〇DlI|丨]+$")
+_DIGIT_LOOKALIKES = str.maketrans(
+    {"O": "0", "o": "0", "ó": "0", "ò": "0", "Q": "0", "〇": "0", "Ｏ": "0", "D": "0",
+     "l": "1", "I": "1", "|": "1", "丨": "1"}
+)
+_NUMBER_WITH_LOOKALIKES = re.compile(r"^[.,\s]*[0-9OoóòQＯ〇DlI|丨][0-9.,OoóòQＯ〇DlI|丨]*[.,\s]*$")
+# A speck beside a digit of a low-resolution scan reads as a dot ("0.", ".0").
+_STRAY_DOTS = re.compile(r"^[.,\s]+(?=\d)|(?<=\d)[.,\s]+$")
+# No label starts with a comma or a stop: one read there is a speck.
+_STRAY_LEAD = re.compile(r"^[，,.。、·'`]+(?=[\u4e00-\u9fff])|(?<=[)）])\s*[.,。·]\s*(?=[\u4e00-\u9fff])")
 
 
 def review_cells(blocks: list[Block], name: str) -> list[str]:
@@ -361,8 +653,9 @@ def review_cells(blocks: list[Block], name: str) -> list[str]:
                 if cell.confidence is None:
                     continue
                 where = f"(table {t + 1}, row {cell.row + 1} {label[:20]!r}, column {cell.col + 1})"
-                text = cell.text.strip()
-                digits = text.translate(_DIGIT_LOOKALIKES)
+                cell.text = _STRAY_LEAD.sub("", cell.text.strip())
+                text = cell.text
+                digits = _STRAY_DOTS.sub("", text.translate(_DIGIT_LOOKALIKES))
                 if digits != text and _NUMBER_WITH_LOOKALIKES.match(text):
                     out.append(f"{name}: OCR read {text!r} in a number cell, taken as {digits!r} {where}")
                     cell.text = digits

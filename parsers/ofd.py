@@ -40,8 +40,8 @@ from lxml import etree
 from . import limits
 from .document import Document, Image
 from .errors import ParseError
-from .layout import Box, group_lines
-from .pdfium_page import LINE_WIDTH, WORD_GAP, PageGeometry, Segment, _edges
+from .layout import Box
+from .pdfium_page import LINE_WIDTH, PageGeometry, Segment, _edges, words_from_chars
 
 POINTS_PER_MM = 72 / 25.4
 # Bytes one XML part may inflate to: a page of a report is tens of KB.
@@ -238,7 +238,14 @@ def page_geometry(page, default_box: tuple[float, float]) -> tuple[PageGeometry,
                 images.append(element.get("ResourceID", ""))
     k = POINTS_PER_MM
     return PageGeometry(
-        width * k, height * k, _words(chars), horizontal, vertical, pictures=[], paths=0
+        width * k,
+        height * k,
+        words_from_chars([box for box, _ in chars], {id(box) for box, first in chars if first}),
+        horizontal,
+        vertical,
+        pictures=[],
+        paths=0,
+        chars=[box for box, _ in chars],
     ), images
 
 
@@ -307,23 +314,6 @@ def _characters(element) -> list[tuple[Box, bool]]:
                 cy += dy[i]
         x = cx  # a TextCode without X continues where the previous one ended
     return out
-
-
-def _words(chars: list[tuple[Box, bool]]) -> list[Box]:
-    """Characters joined into words as ``pdfium_page`` joins a PDF page's."""
-    starts = {id(box) for box, first in chars if first}
-    words: list[Box] = []
-    for line in group_lines([box for box, _ in chars]):
-        current: Box | None = None
-        for char in line:
-            if current is not None and id(char) not in starts and char.x0 - current.x1 <= WORD_GAP * char.height:
-                current.x1 = max(current.x1, char.x1)
-                current.top, current.bottom = min(current.top, char.top), max(current.bottom, char.bottom)
-                current.text += char.text
-            else:
-                current = Box(char.x0, char.top, char.x1, char.bottom, char.text)
-                words.append(current)
-    return words
 
 
 def _path_lines(element):

@@ -15,7 +15,7 @@ into a text page where no text is printed over it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from . import limits
 from .document import Document, Image, Paragraph, Table
@@ -23,6 +23,7 @@ from .errors import ParseError
 from .layout import (
     Box,
     Rect,
+    cell_text,
     cells_from_grid,
     cluster,
     group_lines,
@@ -47,12 +48,16 @@ _PAGE_NUMBER = re.compile(
 
 @dataclass
 class _PageTable:
-    """A ruled table kept as rectangles + words until page joins are decided."""
+    """A ruled table kept as rectangles + characters until page joins are decided."""
 
     rects: list[Rect]
     boxes: list[Box]
     bbox: Rect
     page: int
+    # Cells along the top/bottom edge with no line drawn there: a merged cell
+    # (or a row) that a page break cut, as browsers print it.
+    open_top: list[Rect] = field(default_factory=list)
+    open_bottom: list[Rect] = field(default_factory=list)
 
 
 @dataclass
@@ -111,7 +116,7 @@ def read_pdf(data: bytes, *, filename=None, content_type=None, base_dir=None) ->
     finally:
         pdf.close()
     if ocr_pages or any(isinstance(i.block, _Picture) for items in per_page for i in items):
-        _ocr_pages(data, ocr_pages, per_page, doc)
+        _ocr_pages(data, ocr_pages, per_page, heights, doc)
     _drop_running_lines(per_page, heights)
     doc.blocks = _assemble(per_page)
     if doc.source_format == "ocr":
@@ -153,13 +158,21 @@ def _read_page(page: PageGeometry, number: int) -> tuple[list[_Item], bool]:
     regions: list[Rect] = []
     for horizontal, vertical in table_regions(page.horizontal, page.vertical):
         xs = cluster([s.at for s in vertical], 2.0)
-        ys = cluster([s.at for s in horizontal], 2.0)
+        # Where a page break cuts a table, browsers draw no line along the cut:
+        # the vertical lines' ends are then the table's edges.
+        top, bottom = min(s.start for s in vertical), max(s.end for s in vertical)
+        ys = cluster([s.at for s in horizontal] + [top, bottom], 2.0)
         if len(xs) < 2 or len(ys) < 2:
             continue
-        rects = cells_from_grid(xs, ys, Rules(vertical).covers, Rules(horizontal).covers)
+        rules = Rules(horizontal)
+        rects = cells_from_grid(xs, ys, Rules(vertical).covers, rules.covers)
         bbox = (xs[0], ys[0], xs[-1], ys[-1])
-        inside = [w for w in words if _inside(w, bbox)]
-        items.append(_Item(bbox[1], _PageTable(rects, inside, bbox, number)))
+        open_top = [r for r in rects if r[1] == ys[0] and not rules.covers(ys[0], r[0], r[2])]
+        open_bottom = [r for r in rects if r[3] == ys[-1] and not rules.covers(ys[-1], r[0], r[2])]
+        # Characters, not words: a cell's text is what its box holds, even where
+        # a value is printed flush against the label of the next cell.
+        inside = [c for c in (page.chars or words) if _inside(c, bbox)]
+        items.append(_Item(bbox[1], _PageTable(rects, inside, bbox, number, open_top, open_bottom)))
         regions.append(bbox)
     # Pictures with no text over them are pasted images (often the tables): OCR them later.
     for rect in page.pictures:
@@ -287,7 +300,14 @@ def _join(first: _PageTable, second: _PageTable) -> None:
     same text as the first table's leading rows, up to four)."""
     shift = first.bbox[3] - second.bbox[1]
     rects = [(r[0], r[1] + shift, r[2], r[3] + shift) for r in second.rects]
-    boxes = [Box(b.x0, b.top + shift, b.x1, b.bottom + shift, b.text, b.confidence) for b in second.boxes]
+    boxes = [replace(b, top=b.top + shift, bottom=b.bottom + shift) for b in second.boxes]
+    if second.open_top and first.open_bottom:
+        # No line along the cut: cells open on both sides of it are one cell.
+        first.rects = _continue_cells(first, rects, [(r[0], r[1] + shift, r[2], r[3] + shift) for r in second.open_top])
+        first.boxes += boxes
+        first.bbox = (first.bbox[0], first.bbox[1], first.bbox[2], max(r[3] for r in first.rects))
+        first.page, first.open_bottom = second.page, second.open_bottom
+        return
     tops = sorted({round(r[1], 1) for r in rects})
     head, repeated = _row_texts(first.rects, first.boxes), _row_texts(rects, boxes)
     drop = 0
@@ -299,11 +319,27 @@ def _join(first: _PageTable, second: _PageTable) -> None:
         words = [b for b in boxes if any(_inside(b, r) for r in header)]
         dy = tops[drop] - tops[0]
         rects = [(r[0], r[1] - dy, r[2], r[3] - dy) for r in rects if r not in header]
-        boxes = [Box(b.x0, b.top - dy, b.x1, b.bottom - dy, b.text, b.confidence) for b in boxes if b not in words]
+        boxes = [replace(b, top=b.top - dy, bottom=b.bottom - dy) for b in boxes if b not in words]
     first.rects += rects
     first.boxes += boxes
     first.bbox = (first.bbox[0], first.bbox[1], first.bbox[2], max(r[3] for r in first.rects))
     first.page = second.page
+
+
+def _continue_cells(first: _PageTable, rects: list[Rect], open_top: list[Rect], tolerance: float = 3.0) -> list[Rect]:
+    """The joined table's rectangles: each cell the first table leaves open at
+    its bottom is extended over the continuation's cell open at its top in the
+    same columns (a merged cell or a row the page break cut)."""
+    kept = list(first.rects)
+    continued = set()
+    for k, r in enumerate(kept):
+        if r not in first.open_bottom:
+            continue
+        below = next((o for o in open_top if abs(o[0] - r[0]) <= tolerance and abs(o[2] - r[2]) <= tolerance), None)
+        if below is not None:
+            kept[k] = (r[0], r[1], r[2], below[3])
+            continued.add(below)
+    return kept + [r for r in rects if r not in continued]
 
 
 def _row_texts(rects: list[Rect], boxes: list[Box], limit: int = 5) -> list[str]:
@@ -312,7 +348,7 @@ def _row_texts(rects: list[Rect], boxes: list[Box], limit: int = 5) -> list[str]
     for top in sorted({round(r[1], 1) for r in rects})[:limit]:
         row = [r for r in rects if round(r[1], 1) == top]
         words = [b for b in boxes if any(_inside(b, r) for r in row)]
-        out.append("".join(b.text for b in sorted(words, key=lambda b: (round(b.top), b.x0))))
+        out.append(cell_text(words).replace("\n", ""))
     return out
 
 
@@ -320,7 +356,9 @@ def _table(table: _PageTable) -> Table:
     return table_from_cells(table.rects, table.boxes)
 
 
-def _ocr_pages(data: bytes, whole_pages: list[int], per_page: list[list[_Item]], doc: Document) -> None:
+def _ocr_pages(
+    data: bytes, whole_pages: list[int], per_page: list[list[_Item]], heights: list[float], doc: Document
+) -> None:
     """Render image-only pages, and the pasted pictures of text pages, and read them by OCR."""
     from . import ocr
 
@@ -345,8 +383,19 @@ def _ocr_pages(data: bytes, whole_pages: list[int], per_page: list[list[_Item]],
                 f"{scale * 72:.0f} dpi only (pixel cap); small print may be missed"
             )
         if number in whole_pages:
-            per_page[number] = _scanned_page(ocr.layout(image, f"page {number + 1}"), number, scale)
-            doc.warnings.append(ocr.ocr_note(f"page {number + 1}", per_page[number].angle))
+            name = f"page {number + 1}"
+            parts, _, notes = ocr.upright(image, name)
+            doc.warnings += notes
+            items, offset = _ScannedItems(), 0.0
+            for part in parts:
+                found = ocr.layout(part, name)
+                items += _scanned_page(found, number, scale, offset)
+                items.angle = items.angle if abs(items.angle) > abs(found.angle) else found.angle
+                offset += part.height / scale
+            # two pages on one sheet: the right one is read below the left one
+            heights[number] = max(heights[number], offset)
+            per_page[number] = items
+            doc.warnings.append(ocr.ocr_note(name, items.angle))
             continue
         for item in pictures:
             x0, top, x1, bottom = (v * scale for v in item.block.rect)
@@ -360,20 +409,27 @@ class _ScannedItems(list):
     angle: float = 0.0
 
 
-def _scanned_page(found, number: int, scale: float) -> list[_Item]:
-    """OCR geometry (pixels) to the same items as a text page (points), so that
-    scanned pages get the same table joins, header removal and paragraphs."""
+def _scanned_page(found, number: int, scale: float, offset: float = 0.0) -> list[_Item]:
+    """OCR geometry (pixels) to the same items as a text page (points, moved
+    down by ``offset``), so that scanned pages get the same table joins,
+    header removal and paragraphs."""
     k = 1 / scale
 
     def scaled(b: Box) -> Box:
-        return Box(b.x0 * k, b.top * k, b.x1 * k, b.bottom * k, b.text, b.confidence)
+        return replace(b, x0=b.x0 * k, top=b.top * k + offset, x1=b.x1 * k, bottom=b.bottom * k + offset)
+
+    def rect(r) -> Rect:
+        return (r[0] * k, r[1] * k + offset, r[2] * k, r[3] * k + offset)
 
     items = _ScannedItems()
     items.angle = found.angle
-    for rects, boxes in found.tables:
-        rects = [tuple(v * k for v in r) for r in rects]
+    for found_rects, boxes in found.tables:
+        rects = [rect(r) for r in found_rects]
         bbox = (min(r[0] for r in rects), min(r[1] for r in rects), max(r[2] for r in rects), max(r[3] for r in rects))
-        items.append(_Item(bbox[1], _PageTable(rects, [scaled(b) for b in boxes], bbox, number)))
+        open_top = [rect(r) for r in getattr(found_rects, "open_top", [])]
+        open_bottom = [rect(r) for r in getattr(found_rects, "open_bottom", [])]
+        table = _PageTable(rects, [scaled(b) for b in boxes], bbox, number, open_top, open_bottom)
+        items.append(_Item(bbox[1], table))
     items += _text_items([scaled(b) for b in found.text])
     items.sort(key=lambda item: item.top)
     return items

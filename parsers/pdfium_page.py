@@ -9,7 +9,8 @@ points, like the rest of ``parsers.layout``.
 from __future__ import annotations
 
 import ctypes
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 
 from .layout import Box, Rect, group_lines
 
@@ -38,6 +39,9 @@ class PageGeometry:
     pictures: list[Rect]
     # Vector shapes drawn: many with no text means text drawn as outlines.
     paths: int = 0
+    # The characters the words are made of: table cells take their text from
+    # these, so a word that runs across a cell border is split at the border.
+    chars: list[Box] = field(default_factory=list)
 
 
 def page_geometry(page) -> PageGeometry:
@@ -72,7 +76,9 @@ def page_geometry(page) -> PageGeometry:
             for segment_h, segment_v in _path_lines(obj, height, pdfium_c):
                 horizontal += segment_h
                 vertical += segment_v
-    return PageGeometry(width, height, _words(page, height), horizontal, vertical, pictures, paths)
+    chars, word_starts = _chars(page, height)
+    words = words_from_chars(chars, word_starts)
+    return PageGeometry(width, height, words, horizontal, vertical, pictures, paths, chars)
 
 
 def _path_lines(obj, height: float, pdfium_c):
@@ -121,9 +127,10 @@ def _edges(points: list[tuple[float, float]]) -> tuple[list[Segment], list[Segme
     return horizontal, vertical
 
 
-def _words(page, height: float) -> list[Box]:
-    """Characters (loose font boxes) joined into words; a space, printed or
-    inferred by pdfium, ends a word even where the gap is narrow."""
+def _chars(page, height: float) -> tuple[list[Box], set[int]]:
+    """The page's characters (loose font boxes, with the direction their text
+    runs: 0, or 90/270 for rotated text such as a merged cell's
+    ``textDirection``) and the ids of those that follow a space."""
     import pypdfium2.raw as pdfium_c
 
     textpage = page.get_textpage()
@@ -139,13 +146,21 @@ def _words(page, height: float) -> list[Box]:
             if pdfium_c.FPDFText_IsGenerated(textpage.raw, i) == 1:
                 continue
             left, bottom, right, top = textpage.get_charbox(i, loose=True)
-            char = Box(left, height - top, right, height - bottom, chr(code))
+            angle = pdfium_c.FPDFText_GetCharAngle(textpage.raw, i)
+            rotation = round(math.degrees(angle) / 90) % 4 * 90 if angle >= 0 else 0
+            char = Box(left, height - top, right, height - bottom, chr(code), rotation=rotation)
             if space:
                 starts_word.add(id(char))
                 space = False
             chars.append(char)
     finally:
         textpage.close()
+    return chars, starts_word
+
+
+def words_from_chars(chars: list[Box], starts_word: set[int]) -> list[Box]:
+    """Characters joined into words; a space, printed or inferred by pdfium,
+    ends a word even where the gap is narrow."""
     words: list[Box] = []
     for line in group_lines(chars):
         current: Box | None = None

@@ -292,8 +292,8 @@ class Reader:
             if fragment in _ACTIVE_ROW_BY_LABEL:
                 break
             buffer += fragment
-            if buffer in _METRIC_BY_HEADER:
-                headers.append(_METRIC_BY_HEADER[buffer])
+            if metric_of(buffer):
+                headers.append(metric_of(buffer))
                 buffer = ""
         if buffer:
             self.warn(f"section 二: column header {buffer!r} not recognised")
@@ -403,6 +403,23 @@ _METRIC_BY_HEADER = {
 }
 
 
+def metric_of(header: str) -> str | None:
+    """The metric a normalised column header names; a header of five or more
+    characters with one character misread (OCR: 本年座止件数) names the one
+    known header it differs from (a header cut short is not taken: the rest
+    may follow in the next fragment)."""
+    if header in _METRIC_BY_HEADER:
+        return _METRIC_BY_HEADER[header]
+    if len(header) < 5:
+        return None
+    near = {
+        metric
+        for known, metric in _METRIC_BY_HEADER.items()
+        if len(known) == len(header) and _one_edit_apart(header, known)
+    }
+    return near.pop() if len(near) == 1 else None
+
+
 def positional_headers(header_fields: list[str] | None, row: Row) -> list[str | None] | None:
     """The metric printed over each of the row's value cells (None over a blank
     header cell), where the header row and the value row print as many cells."""
@@ -410,7 +427,7 @@ def positional_headers(header_fields: list[str] | None, row: Row) -> list[str | 
     value_fields = row.fields_after(label) if label else None
     if not header_fields or value_fields is None or len(header_fields) != len(value_fields):
         return None
-    return [_METRIC_BY_HEADER.get(normalise(h)) if h.strip() else None for h in header_fields]
+    return [metric_of(normalise(h)) if h.strip() else None for h in header_fields]
 
 
 def aligned_columns(header_fields: list[str] | None, row: Row) -> list | None:
@@ -429,7 +446,7 @@ def aligned_columns(header_fields: list[str] | None, row: Row) -> list | None:
             if kind != BLANK:
                 return None
             continue
-        metric = _METRIC_BY_HEADER.get(normalise(header))
+        metric = metric_of(normalise(header))
         if metric is None or kind == TEXT:
             return None
         columns.append((metric, (kind, value, printed)))
@@ -451,7 +468,7 @@ _TEMPLATE_MARKS = {
         normalise(h): "2019"
         for h in (
             "本年新制作数量", "本年新公开数量", "对外公开总数量", "处理决定数量",
-            "上一年项目数量", "本年增/减", "采购项目数量", "采购总金额",
+            "上一年项目数量", "本年增/减", "本年增/减量", "采购项目数量", "采购总金额",
             "其他对外管理服务事项", "政府集中采购",
         )
     },
@@ -481,6 +498,8 @@ def detect_template(rows: list[Row]) -> str | None:
 _APP_GROUPS = {normalise(g) for g, _ in APPLICATION_ROWS.values() if g}
 _GROUP_NUMBER = re.compile(r"^\(([一二三四五六七])\)")
 _LABEL_NUMBER = re.compile(r"^(?:\d+\.|\([一二三四五六七]\)|[一二三四]、)")
+# The numbers of rows outside the groups: 一、 二、 四、 and （一）（二）（六）（七）.
+_OWN_NUMBER = re.compile(r"^(?:[一二四]、|\([一二六七]\))")
 _APP_ROW_BY_LABEL = {normalise(label): code for code, (_, label) in APPLICATION_ROWS.items()}
 _APP_ROWS_IN_GROUP: dict[str, list[tuple[str, str]]] = {}
 for _code, (_group, _label) in APPLICATION_ROWS.items():
@@ -504,6 +523,11 @@ def _strip_group(text: str, group: str | None) -> tuple[str, str | None]:
                 owner = next((g for g in _APP_GROUPS if g.startswith(number.group(0))), None)
                 if owner:
                     text, group, changed = text[number.end():], owner, True
+                    # the group's name cut short: a merged cell printed one character
+                    # per line and broken by a page, the rest printed further down
+                    name = owner[number.end():]
+                    cut = next((k for k in range(len(name), 0, -1) if text.startswith(name[:k])), 0)
+                    text = text[cut:]
     return text, group
 
 
@@ -528,7 +552,38 @@ def match_application_label(text: str, group: str | None) -> tuple[str | None, s
         starts = [code for code, label in members if label.startswith(text)]
         if len(starts) == 1:
             return starts[0], group
+    # a numbered label of its own cut short: its tail wrapped below the values
+    # ('二、上年结转政府信息公开申请数' | 0 0 … | '量'); the tail is then a leading
+    # fragment of the next row, which names nothing and is dropped there
+    if _OWN_NUMBER.match(text) and len(text) >= 6:
+        starts = [code for label, code in _APP_ROW_BY_LABEL.items() if label.startswith(text)]
+        if len(starts) == 1:
+            return starts[0], _group_of(starts[0], group)
+    # one character misread, dropped or added (OCR: 大童反复 for 大量反复) in a
+    # long label that no other label is as close to
+    if len(text) >= 8:
+        near = {code for label, code in _APP_ROW_BY_LABEL.items() if _one_edit_apart(text, label)}
+        near |= {code for code, label in members if _one_edit_apart(text, label)}
+        if len(near) == 1:
+            code = near.pop()
+            return code, _group_of(code, group)
     return None, group
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """Equal but for one substituted, inserted or deleted character."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b)) == 1
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    k = next((i for i, (x, y) in enumerate(zip(short, long)) if x != y), len(short))
+    return short[k:] == long[k + 1 :]
+
+
+def _group_of(code: str, group: str | None) -> str | None:
+    printed = APPLICATION_ROWS[code][0]
+    return normalise(printed) if printed else group
 
 
 def resolve_application_row(labels: list[str], group: str | None) -> tuple[str | None, str | None]:

@@ -219,7 +219,7 @@ def test_a_text_layer_without_unicode_mapping_is_sent_to_ocr(monkeypatch):
     assert unreadable_text(garbled)
     assert not unreadable_text([Box(0, 0, 100, 10, "本机关全年共收到政府信息公开申请36件，均按时答复")])
     # A page whose words are all private-use characters is rendered and read by OCR instead.
-    monkeypatch.setattr("parsers.pdfium_page._words", lambda page, height: garbled)
+    monkeypatch.setattr("parsers.pdfium_page._chars", lambda page, height: (garbled, set()))
     monkeypatch.setattr(ocr, "layout", lambda image, name: ocr.Layout([], [Box(200, 800, 700, 840, "二、主动公开政府信息情况")], 0.0))
     doc = read_pdf(FEATURES)
     assert doc.warnings[0] == "page 1: text layer has no Unicode mapping; read by OCR"
