@@ -20,7 +20,7 @@ from .document import Document
 from .errors import MissingTool, ParseError, UnsupportedFormat
 
 # Bumped whenever a change can alter a record; the archive re-parses on change.
-PARSER_VERSION = "0.1.0"
+PARSER_VERSION = "0.2.0"  # 0.2.0: positions in PDF/OCR tables, spreadsheets, OFD, ZIP/7z, merged split reports, blank-as-0 checks
 
 # format name -> "module:function" taking (data: bytes, **context) -> Document.
 # Modules are imported on first use so that reading HTML never loads OCR models.
