@@ -262,11 +262,15 @@ def parse_reports(
     only_pending: bool = True,
     progress: Callable[[str, int | None], None] | None = None,
     workers: int = 0,
+    cluster: str | None = None,
+    store=None,
 ) -> ParseSummary:
     """Parse and load reports (each in its own transaction); failures are recorded, never raised.
 
     With ``workers`` > 0, that many processes parse (they read the store only)
-    while this process writes every report, in order.
+    while this process writes every report, in order. With ``cluster`` (a Dask
+    scheduler's address) its workers parse, reading the originals from ``store``
+    (``archive.store.open_store``; default: the data dir's), see ``archive.cluster``.
     """
     summary = ParseSummary()
     todo: list[tuple[str, list[Original]]] = []
@@ -276,7 +280,11 @@ def parse_reports(
             summary.skipped.append(key)
         else:
             todo.append((key, originals))
-    if workers > 0 and len(todo) > 1:
+    if cluster and todo:
+        from .cluster import read_on_cluster
+
+        write_readings(archive, read_on_cluster(archive, cluster, todo, summary.failed, store), summary, progress)
+    elif workers > 0 and len(todo) > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             jobs = [(archive.store.root, key, originals) for key, originals in todo]
             keys = [key for key, _ in todo]

@@ -33,6 +33,30 @@ class BodyTooLarge(ValueError):
     """A body exceeds the configured size cap; nothing was stored."""
 
 
+class StoreError(OSError):
+    """The store could not be read or written (an object store kept failing); the message says why."""
+
+
+def check_sha256(sha256: str) -> None:
+    if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
+        raise ValueError(f"not a lowercase hex sha256 digest: {sha256!r}")
+
+
+def open_store(url: str | Path):
+    """The store at ``url``: a folder (local or on a shared file system) or ``s3://BUCKET/PREFIX``.
+
+    Both backends read (``read_bytes``, ``in``) and write (``put_bytes``) originals by
+    sha256, and ``fetch_into(sha256s, folder)`` gives a ``Store`` of files holding them
+    (the folder store is that already), which is what the readers want."""
+    if str(url).startswith("s3://"):
+        from .s3 import S3Store
+
+        return S3Store(str(url))
+    if "://" in str(url):
+        raise ValueError(f"unknown store address {url!r}: a folder or s3://BUCKET/PREFIX")
+    return Store(url)
+
+
 @dataclass(frozen=True)
 class Stored:
     sha256: str
@@ -46,9 +70,16 @@ class Store:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
 
+    @property
+    def url(self) -> str:
+        return str(self.root.resolve())
+
+    def fetch_into(self, sha256s, folder) -> "Store":
+        """Already files: the readers read this store itself (see ``open_store``)."""
+        return self
+
     def path_for(self, sha256: str) -> Path:
-        if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
-            raise ValueError(f"not a lowercase hex sha256 digest: {sha256!r}")
+        check_sha256(sha256)
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
     def __contains__(self, sha256: str) -> bool:

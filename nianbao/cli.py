@@ -148,12 +148,30 @@ def import_command(data_dir, workers, paths):
 @click.option("--pending/--all", "only_pending", default=True, show_default=True,
               help="Only reports whose originals changed or were read by another parser version, or all.")
 @workers_option
-def parse_command(data_dir, only_pending, workers):
+@click.option("--cluster", metavar="ADDRESS",
+              help="Parse on the workers of this Dask distributed scheduler (tcp://HOST:8786); "
+                   "this process writes.")
+@click.option("--store", "store_url", envvar="NIANBAO_STORE", metavar="URL",
+              help="Where --cluster workers read the originals: a folder they share, or "
+                   "s3://BUCKET/PREFIX (endpoint: AWS_ENDPOINT_URL). Default: the data dir's originals/. "
+                   "[env NIANBAO_STORE]")
+def parse_command(data_dir, only_pending, workers, cluster, store_url):
     """Parse archived originals and load one record per report (one transaction each)."""
     from archive.reparse import parse_reports
+    from archive.store import StoreError, open_store
 
+    if store_url and not cluster:
+        raise click.UsageError("--store is where --cluster workers read; give --cluster too")
+    try:
+        store = open_store(store_url) if store_url else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--store")
     with _existing_archive(data_dir) as archive:
-        summary = parse_reports(archive, only_pending=only_pending, workers=workers)
+        try:
+            summary = parse_reports(archive, only_pending=only_pending, workers=workers, cluster=cluster,
+                                    store=store)
+        except (OSError, StoreError) as exc:  # the scheduler is unreachable or went away
+            raise click.ClickException(f"cluster {cluster}: {exc}")
     _echo_parse_summary(summary)
     if summary.failed:
         raise SystemExit(1)
