@@ -70,10 +70,6 @@ class Store:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
 
-    @property
-    def url(self) -> str:
-        return str(self.root.resolve())
-
     def fetch_into(self, sha256s, folder) -> "Store":
         """Already files: the readers read this store itself (see ``open_store``)."""
         return self

@@ -5,6 +5,7 @@ import io
 import logging
 import os
 import signal
+import subprocess
 import threading
 import time
 
@@ -13,7 +14,7 @@ import pytest
 from archive import Archive
 from archive.reparse import is_pending, parse_reports
 from archive.s3 import S3Store
-from tests.conftest import SEEDS
+from tests.conftest import NIANBAO, SEEDS
 from tests.s3_server import CREDENTIALS, FaultProxy, moto_server
 
 distributed = pytest.importorskip("distributed")
@@ -182,3 +183,58 @@ def test_an_s3_store_that_keeps_failing_fails_the_reports_and_leaves_them_pendin
         assert S3Store("s3://failing/nianbao", endpoint_url=s3).fs.find("failing") == []
     finally:
         proxy.close()
+
+
+def test_nianbao_parse_cluster_from_the_command_line(cluster, tmp_path):
+    with Archive(tmp_path / "data") as archive:
+        keys = fill(archive)
+    run = subprocess.run([NIANBAO, "parse", "--data-dir", str(tmp_path / "data"), "--cluster",
+                          cluster.scheduler_address], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1, run.stderr  # the truncated PDF
+    assert run.stdout.strip().endswith(f"{len(keys) - 1} reports loaded, 1 failed, 0 unchanged")
+    assert run.stderr.startswith("nianbao: bad: corrupt or truncated PDF")
+    misuse = subprocess.run([NIANBAO, "parse", "--data-dir", str(tmp_path / "data"), "--store", "s3://b/p"],
+                            capture_output=True, text=True, timeout=60)
+    assert misuse.returncode == 2 and "give --cluster too" in misuse.stderr
+
+
+def test_a_report_that_kills_every_worker_it_is_given_fails_alone(s3_env, tmp_path):
+    import dask
+
+    killed = []
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+            distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                                     silence_logs=logging.CRITICAL) as one:
+
+        def kill_the_worker_mid_scan():
+            with distributed.Client(one.scheduler_address, timeout="30s") as client:
+                while not killed:
+                    for pid, executing in client.run(busy_workers).values():
+                        if any(key.startswith("nianbao-read-scan0") for key in executing):
+                            os.kill(pid, signal.SIGKILL)
+                            killed.append(pid)
+                    time.sleep(0.05)
+
+        with Archive(tmp_path / "data") as archive:
+            keys = fill(archive, scans=1)
+            killer = threading.Thread(target=kill_the_worker_mid_scan)
+            killer.start()
+            summary = parse_reports(archive, cluster=one.scheduler_address)
+            killer.join()
+            assert sorted(summary.loaded) == [k for k in keys if k not in ("bad", "scan0")]
+            assert "every worker that parsed it died" in summary.failed["scan0"]
+            (error,) = archive.db.query("SELECT error FROM parse_errors WHERE report_key = 'scan0'")
+            assert "KilledWorker" in error["error"]
+            assert not is_pending(archive, "scan0")  # recorded like an unreadable file, until the parser changes
+
+
+def test_readings_of_workers_with_another_parser_version_are_refused(cluster, tmp_path, monkeypatch):
+    import parsers
+
+    monkeypatch.setattr(parsers, "PARSER_VERSION", "writer-version")
+    with Archive(tmp_path / "data") as archive:
+        keys = fill(archive)
+        summary = parse_reports(archive, cluster=cluster.scheduler_address)
+        assert not summary.loaded and sorted(summary.failed) == keys
+        assert all("parser version" in reason and "writer-version" in reason for reason in summary.failed.values())
+        assert archive.db["reports"].count == 0 and archive.db["parse_errors"].count == 0
