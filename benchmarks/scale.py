@@ -1,6 +1,6 @@
 """A synthetic archive of 1,000,000 reports: load rate, bytes per report, Datasette page times.
 
-    python3 -m benchmarks.scale [--reports 1000000] [--dir DIR] [--requests 5] [--no-pages]
+    python3 -m benchmarks.scale [--reports 1000000] [--dir DIR] [--requests 5] [--no-pages] [--writer 2000] [--split]
 
 Builds (or reuses) the archive exactly as ``benchmarks.datasette`` builds its
 100,000 reports (``benchmarks.datasette.build``: the real schema, bulk inserts
@@ -8,8 +8,9 @@ of synthetic records over the gazetteer's bodies, cached under
 ``~/.cache/nianbao/bench/`` by size, schema and build version), so both measure
 the same thing at two sizes. Prints:
 
-- the load rate of that bulk build (reports/s; the production writer's rate is
-  ``benchmarks.archive_load``'s);
+- the load rate of that bulk build (reports/s), and of ``nianbao parse``'s
+  writer adding ``--writer`` more reports to the big archive (in a transaction
+  rolled back at the end, so the cache stays as built);
 - the database file's bytes per report, and the download's (``nianbao serve``
   offers the database file itself);
 - where the bytes go: ``dbstat`` pages per table and index, and the two halves
@@ -119,6 +120,45 @@ def write_split_tables(db_path: Path, out: Path) -> int:
     return out.stat().st_size
 
 
+def writer_rate(workdir: Path, count: int) -> float:
+    """Reports/s of ``nianbao parse``'s writer (readings as the workers hand them over, pickled)
+    into the big archive, in batches of ``REPORTS_PER_COMMIT`` savepoints inside one outer
+    transaction rolled back at the end, so the cached archive is left as built. The commits'
+    fsyncs are therefore not counted: the figure is the writing itself at this size."""
+    import pickle
+
+    from archive import Archive
+    from archive.db import utc_now
+    from archive.load import segment
+    from archive.reparse import Candidate, ParseSummary, choose, write_readings
+    from benchmarks.archive_load import _original, record
+
+    segment("预热")  # jieba's dictionary loads once per process
+    first = 10**9  # past every id and key of the build
+    readings = []
+    for n in range(first, first + count):
+        original = _original(n)
+        readings.append(pickle.dumps((f"scale-writer:{n}", choose(
+            f"scale-writer:{n}", [original], [Candidate("report_page", [original], record=record(n))]))))
+    with Archive(workdir) as archive:
+        conn = archive.db.conn
+        conn.execute("BEGIN")
+        try:
+            now = utc_now()
+            conn.executemany("INSERT INTO documents (sha256, format, size, first_seen, last_seen, filename) "
+                             "VALUES (?, 'html', 40000, ?, ?, ?)",
+                             [(_original(n).sha256, now, now, f"{n}.html") for n in range(first, first + count)])
+            summary = ParseSummary()
+            started = time.perf_counter()
+            write_readings(archive, map(pickle.loads, readings), summary)
+            seconds = time.perf_counter() - started
+        finally:
+            conn.execute("ROLLBACK")
+    if summary.failed or len(summary.loaded) != count:
+        raise SystemExit(f"the writer refused reports: {list(summary.failed.items())[:3]}")
+    return count / seconds
+
+
 def report_pages(db_path: Path, workdir: Path, requests: int) -> None:
     from nianbao.serve import build_datasette
 
@@ -146,6 +186,8 @@ def main() -> None:
                         help="keep the archive here and reuse it when it exists (default: a cache keyed by --reports)")
     parser.add_argument("--requests", type=int, default=5, help="requests per page (after one to warm up)")
     parser.add_argument("--no-pages", action="store_true", help="build and measure sizes only")
+    parser.add_argument("--writer", type=int, default=2000, metavar="N",
+                        help="also time the production writer adding N reports (rolled back); 0: skip")
     parser.add_argument("--split", action="store_true",
                         help="also write the tables half of a split download (long forms with integer codes)")
     args = parser.parse_args()
@@ -169,6 +211,10 @@ def main() -> None:
               f"({size / 2**30:,.2f} GiB, {time.perf_counter() - started:.0f} s; long forms with integer codes)")
     if not args.no_pages:
         report_pages(db_path, workdir, args.requests)
+    if args.writer:
+        rate = writer_rate(workdir, args.writer)
+        print(f"load rate (nianbao parse's writer, {args.writer:,} more reports into this archive, "
+              f"commits' fsyncs not counted): {rate:,.0f} reports/s")
 
 
 if __name__ == "__main__":
