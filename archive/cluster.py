@@ -38,7 +38,6 @@ Faults:
 
 from __future__ import annotations
 
-import logging
 import tempfile
 from typing import Iterator
 
@@ -47,8 +46,6 @@ import parsers
 from .archive import Archive
 from .load import Reading
 from .store import Store, StoreError
-
-log = logging.getLogger(__name__)
 
 # Tasks handed to the cluster ahead of the writer, per worker thread: enough that no worker
 # waits for the next task, few enough that 1,000,000 pending reports are not one graph.
@@ -80,7 +77,7 @@ def read_on_cluster(archive: Archive, address: str, todo: list[tuple[str, list]]
     with Client(address, timeout="30s") as client:
         threads = sum(client.nthreads().values()) or 1
         pending = iter(todo)
-        originals_of: dict[str, list] = {}
+        submitted: dict[str, tuple[str, list]] = {}  # task key -> (report key, its originals)
         running = as_completed()
 
         def submit_next() -> bool:
@@ -90,11 +87,9 @@ def read_on_cluster(archive: Archive, address: str, todo: list[tuple[str, list]]
                 except StoreError as exc:
                     failed[key] = str(exc)
                     continue
-                originals_of[key] = originals
-                future = client.submit(read_job, store, key, originals, pure=False, key=f"nianbao-read-{key}-"
-                                       f"{len(originals_of)}")
-                future.report_key = key
-                running.add(future)
+                task = f"nianbao-read-{key}-{len(submitted)}"
+                submitted[task] = (key, originals)
+                running.add(client.submit(read_job, store, key, originals, pure=False, key=task))
                 return True
             return False
 
@@ -102,12 +97,12 @@ def read_on_cluster(archive: Archive, address: str, todo: list[tuple[str, list]]
             if not submit_next():
                 break
         for future in running:
-            key = future.report_key
+            key, originals = submitted.pop(future.key)
             try:
                 version, reading, store_error = future.result()
             except KilledWorker as exc:
-                reason = f"every worker that parsed it died ({exc.__class__.__name__}: {_one_line(exc)})"
-                version, reading, store_error = parsers.PARSER_VERSION, _died(originals_of[key], reason), None
+                reason = f"every worker that parsed it died ({type(exc).__name__}: {_one_line(exc)})"
+                version, reading, store_error = parsers.PARSER_VERSION, _died(originals, reason), None
             finally:
                 future.release()
             submit_next()
@@ -118,7 +113,6 @@ def read_on_cluster(archive: Archive, address: str, todo: list[tuple[str, list]]
                                f"{parsers.PARSER_VERSION}: install the same nianbao on the workers")
             else:
                 yield key, reading
-            del originals_of[key]
 
 
 def _publish(archive: Archive, store, originals: list) -> None:

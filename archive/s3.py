@@ -27,7 +27,7 @@ import os
 import time
 from urllib.parse import urlsplit
 
-from .store import Stored, StoreError, check_sha256
+from .store import Store, Stored, StoreError, check_sha256
 
 
 class S3Store:
@@ -93,10 +93,8 @@ class S3Store:
         self._retry(f"writing {key}", lambda: self.fs.pipe_file(key, data))
         return Stored(sha256, len(data), new=True)
 
-    def fetch_into(self, sha256s, folder) -> "Store":  # noqa: F821 (archive.store.Store)
+    def fetch_into(self, sha256s, folder) -> Store:
         """A local store under ``folder`` holding these originals, for readers that want files."""
-        from .store import Store
-
         local = Store(folder)
         for sha256 in dict.fromkeys(sha256s):
             if sha256 not in local:
