@@ -158,7 +158,7 @@ def import_command(data_dir, workers, paths):
 def parse_command(data_dir, only_pending, workers, cluster, store_url):
     """Parse archived originals and load one record per report (one transaction each)."""
     from archive.reparse import parse_reports
-    from archive.store import StoreError, open_store
+    from archive.store import open_store
 
     if store_url and not cluster:
         raise click.UsageError("--store is where --cluster workers read; give --cluster too")
@@ -170,7 +170,10 @@ def parse_command(data_dir, only_pending, workers, cluster, store_url):
         try:
             summary = parse_reports(archive, only_pending=only_pending, workers=workers, cluster=cluster,
                                     store=store)
-        except (OSError, StoreError) as exc:  # the scheduler is unreachable or went away
+        except OSError as exc:
+            if not cluster:
+                raise
+            # The scheduler unreachable or gone; what was written stays committed, the rest pending.
             raise click.ClickException(f"cluster {cluster}: {exc}")
     _echo_parse_summary(summary)
     if summary.failed:
