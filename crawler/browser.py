@@ -47,16 +47,13 @@ def launch_options() -> dict | None:
     return None
 
 
-def enable_playwright(settings, launch: dict) -> None:
+def enable_playwright(settings, launch: dict, spider) -> None:
     """Install the playwright download handler (for requests with meta playwright=True;
-    the others keep Scrapy's own HTTP handler)."""
+    the others keep Scrapy's own HTTP handler). Every request of the browser's pages
+    passes the crawler's address rules first (``crawler.addresses.browser_policy``)."""
+    from .addresses import browser_policy
+
     settings.set("DOWNLOAD_HANDLERS", {"http": HANDLER, "https": HANDLER}, priority="spider")
+    settings.set("PLAYWRIGHT_ABORT_REQUEST", browser_policy(spider), priority="spider")
     if not settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS"):
         settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", launch, priority="spider")
-
-
-def abort_request(request) -> bool:
-    """PLAYWRIGHT_ABORT_REQUEST: the browser only needs a list's HTML and
-    scripts; images, styles, fonts and media would be requests to the portal for
-    nothing."""
-    return request.resource_type in ("image", "stylesheet", "font", "media")
