@@ -34,6 +34,7 @@ from urllib.parse import unquote, urlsplit
 import parsers
 from parsers import merge
 from parsers.sandbox import Limits, die_with_parent, run_limited
+from parsers.sandbox import close_all as close_sandboxes
 
 from .archive import Archive
 from .load import Reading, Source, prepare, sources_digest, table_values
@@ -298,18 +299,21 @@ def parse_reports(
             summary.skipped.append(key)
         else:
             todo.append((key, originals))
-    if cluster and todo:
-        from .cluster import read_on_cluster
+    try:
+        if cluster and todo:
+            from .cluster import read_on_cluster
 
-        write_readings(archive, read_on_cluster(archive, cluster, todo, summary.failed, store), summary, progress)
-    elif workers > 0 and len(todo) > 1:
-        with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent) as pool:
-            jobs = [(archive.store.root, key, originals, limits) for key, originals in todo]
-            keys = [key for key, _ in todo]
-            write_readings(archive, zip(keys, pool.map(_read_in_worker, jobs)), summary, progress)
-    else:
-        readings = ((key, read_report(archive.store, key, originals, limits)) for key, originals in todo)
-        write_readings(archive, readings, summary, progress)
+            write_readings(archive, read_on_cluster(archive, cluster, todo, summary.failed, store), summary, progress)
+        elif workers > 0 and len(todo) > 1:
+            with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent) as pool:
+                jobs = [(archive.store.root, key, originals, limits) for key, originals in todo]
+                keys = [key for key, _ in todo]
+                write_readings(archive, zip(keys, pool.map(_read_in_worker, jobs)), summary, progress)
+        else:
+            readings = ((key, read_report(archive.store, key, originals, limits)) for key, originals in todo)
+            write_readings(archive, readings, summary, progress)
+    finally:
+        close_sandboxes()  # the readers' child processes end with the parse
     if summary.loaded:
         archive.refresh_statistics()
     return summary

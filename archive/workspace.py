@@ -92,12 +92,29 @@ def use(data_dir: str | Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     cache = data_dir / CACHE_DIR
     cache.mkdir(exist_ok=True)
+    if "before" not in _current:
+        _current["before"] = (tempfile.tempdir, os.environ.get("TMPDIR"), os.environ.get("XDG_CACHE_HOME"))
     tempfile.tempdir = str(folder)
     os.environ["TMPDIR"] = str(folder)
     os.environ["XDG_CACHE_HOME"] = str(cache)
     _current.update(data_dir=data_dir, tmp=folder, cache=cache)
     atexit.register(_remove, folder, os.getpid())
     return folder
+
+
+def leave() -> None:
+    """Undo ``use``: remove the temporary folder, restore the temporary and cache dirs before it
+    (for a process, the tests, that goes on working with other data dirs)."""
+    if "tmp" in _current:
+        shutil.rmtree(_current["tmp"], ignore_errors=True)
+    if "before" in _current:
+        tempfile.tempdir, tmpdir, cache = _current["before"]
+        for name, value in (("TMPDIR", tmpdir), ("XDG_CACHE_HOME", cache)):
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    _current.clear()
 
 
 def _remove(folder: Path, pid: int) -> None:

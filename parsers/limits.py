@@ -143,7 +143,7 @@ def _inflated_size(data: bytes, info: zipfile.ZipInfo, budget: int) -> int:
         fields = _LOCAL_HEADER.unpack_from(data, info.header_offset)
     except struct.error:
         raise ParseError(f"corrupt ZIP container: member {info.filename!r} lies outside the file") from None
-    start = info.header_offset + _LOCAL_HEADER.size + fields[10] + fields[11]
+    start = info.header_offset + _LOCAL_HEADER.size + fields[-2] + fields[-1]  # name and extra field lengths
     if info.compress_type == zipfile.ZIP_STORED:
         return min(info.file_size, max(len(data) - start, 0))
     if info.compress_type != zipfile.ZIP_DEFLATED:

@@ -120,7 +120,8 @@ def kill_tree(pid: int) -> None:
             continue
 
 
-def _child_main(connection, memory_limit: int) -> None:
+def _child_main(connection, parent_end, memory_limit: int) -> None:
+    parent_end.close()  # forked with both ends: the parent closing its own must reach this one as EOF
     die_with_parent()
     set_memory_limit(memory_limit)
     while True:
@@ -174,11 +175,11 @@ class Sandbox:
         self.close()
 
     def _start(self) -> None:
-        # fork keeps the modules already imported; a process with threads forks badly, so spawn there.
-        method = "fork" if threading.active_count() == 1 else "spawn"
-        context = multiprocessing.get_context(method)
+        # fork: the child starts with the modules (and the state) its parent has, at once. The
+        # child only reads files, so the locks other threads might hold at the fork do not matter.
+        context = multiprocessing.get_context("fork")
         parent_end, child_end = context.Pipe()
-        self._process = context.Process(target=_child_main, args=(child_end, self.limits.memory_limit),
+        self._process = context.Process(target=_child_main, args=(child_end, parent_end, self.limits.memory_limit),
                                         name="nianbao-reader", daemon=True)
         self._process.start()
         child_end.close()
