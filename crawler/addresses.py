@@ -84,6 +84,8 @@ def never_reason(address: Address) -> str | None:
         return "a multicast address"
     if address.is_unspecified or address in ipaddress.ip_network("0.0.0.0/8"):
         return "an unspecified address"
+    if address.is_loopback:  # ::1 lies in IPv6's reserved ::/8
+        return None
     if address.is_reserved or address == ipaddress.ip_address("255.255.255.255"):
         return "a reserved address"
     return None
