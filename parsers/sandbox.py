@@ -30,9 +30,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .errors import ParseError
+from .limits import PARSE_MEMORY_LIMIT, PARSE_TIME_LIMIT
 
-DEFAULT_TIME_LIMIT = 120.0
-DEFAULT_MEMORY_LIMIT = 2 * 2**30
 _PR_SET_PDEATHSIG = 1
 
 
@@ -44,8 +43,8 @@ class LimitExceeded(ParseError):
 class Limits:
     """Per-file limits: seconds of wall time, bytes of address space (0: no limit)."""
 
-    time_limit: float = DEFAULT_TIME_LIMIT
-    memory_limit: int = DEFAULT_MEMORY_LIMIT
+    time_limit: float = PARSE_TIME_LIMIT
+    memory_limit: int = PARSE_MEMORY_LIMIT
 
     def describe_time(self) -> str:
         return f"the {self.time_limit:g} s time limit"
