@@ -138,6 +138,10 @@ def _child_main(connection, parent_end, memory_limit: int) -> None:
             connection.send(("memory", None))
             return  # a fresh child for the next file: this one's heap may be in pieces
         except BaseException as exc:  # the caller re-raises it; the child stays up
+            if memory_limit and _peak_address_space() > 0.9 * memory_limit:
+                # C readers report a failed allocation in their own words (lxml: "unknown error")
+                connection.send(("memory", None))
+                return
             outcome = ("error", _picklable(exc))
         try:
             connection.send(outcome)
@@ -146,6 +150,18 @@ def _child_main(connection, parent_end, memory_limit: int) -> None:
             return
         except Exception as exc:  # a result that cannot be pickled is that file's error
             connection.send(("error", RuntimeError(f"result not transferable: {exc}")))
+
+
+def _peak_address_space() -> int:
+    """This process's peak address space (VmPeak), the size RLIMIT_AS bounds."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmPeak:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def _picklable(exc: BaseException) -> BaseException:

@@ -200,3 +200,12 @@ def test_thousands_of_digits_are_text_not_a_number_error():
     text = SEED.decode("utf-8").replace("收到", "收到" + "9" * 5000 + "件 ", 1).encode()
     record = parsers.parse_bytes(text, filename="digits.txt")
     assert record["applications"]
+
+
+def test_a_reader_failing_an_allocation_in_c_is_named_a_memory_limit():
+    """lxml reports a failed allocation as "unknown error"; past the limit it is the memory limit."""
+    row = "<tr>" + "<td>1</td>" * 20 + "</tr>"
+    table = f"<html><body><table>{row * 60_000}</table></body></html>".encode()  # 12 MB, ~600 MB parsed
+    with Sandbox(Limits(time_limit=120, memory_limit=address_space() + 200 * 2**20)) as sandbox:
+        with pytest.raises(LimitExceeded, match="memory limit"):
+            sandbox.call(parsers.parse_bytes, table)
