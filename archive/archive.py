@@ -119,7 +119,9 @@ class Archive:
             if gone:
                 with self.db.atomic():
                     for run_id in gone:
-                        self.db["crawl_runs"].update(run_id, {"status": "interrupted", "finished": schema.utc_now()})
+                        # the owner (pid, host name) is no one's business once it is gone
+                        self.db["crawl_runs"].update(run_id, {"status": "interrupted", "finished": schema.utc_now(),
+                                                              "counts": "{}"})
         return gone
 
     def finish_run(self, run_id: int, counts: Mapping | None = None, status: str = "ok") -> None:

@@ -2,7 +2,8 @@
 
 lxml, pdfium and onnxruntime run C code that no Python signal interrupts and
 whose allocations no Python check sees, so the limits are the operating
-system's: the child sets ``RLIMIT_AS`` on itself (an allocation past it
+system's: the child sets ``RLIMIT_AS`` on itself, to the address space it
+starts with plus the memory limit (an allocation past it
 fails: ``MemoryError``, or the reader dies) and the parent waits at most the
 time limit, then kills the child and everything it started. Either way the
 caller gets ``LimitExceeded`` with a one-line reason, and the next file gets
@@ -41,7 +42,7 @@ class LimitExceeded(ParseError):
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-file limits: seconds of wall time, bytes of address space (0: no limit)."""
+    """Per-file limits: seconds of wall time, bytes of address space reading may add (0: no limit)."""
 
     time_limit: float = PARSE_TIME_LIMIT
     memory_limit: int = PARSE_MEMORY_LIMIT
@@ -122,7 +123,10 @@ def kill_tree(pid: int) -> None:
 def _child_main(connection, parent_end, memory_limit: int) -> None:
     parent_end.close()  # forked with both ends: the parent closing its own must reach this one as EOF
     die_with_parent()
-    set_memory_limit(memory_limit)
+    # The limit is what reading may add to the address space the child starts with (a
+    # parent with models or a browser loaded may already map gigabytes it never touches).
+    ceiling = _address_space("VmSize") + memory_limit if memory_limit else 0
+    set_memory_limit(ceiling)
     while True:
         try:
             job = connection.recv()
@@ -132,13 +136,15 @@ def _child_main(connection, parent_end, memory_limit: int) -> None:
             connection.send(("error", RuntimeError(f"job not transferable: {exc}")))
             continue
         function, args, kwargs = job
+        peak_before = _address_space("VmPeak")
         try:
             outcome = ("ok", function(*args, **kwargs))
         except MemoryError:
             connection.send(("memory", None))
             return  # a fresh child for the next file: this one's heap may be in pieces
         except BaseException as exc:  # the caller re-raises it; the child stays up
-            if memory_limit and _peak_address_space() > 0.9 * memory_limit:
+            peak = _address_space("VmPeak")
+            if ceiling and peak > peak_before and peak > ceiling - memory_limit // 10:
                 # C readers report a failed allocation in their own words (lxml: "unknown error")
                 connection.send(("memory", None))
                 return
@@ -152,12 +158,12 @@ def _child_main(connection, parent_end, memory_limit: int) -> None:
             connection.send(("error", RuntimeError(f"result not transferable: {exc}")))
 
 
-def _peak_address_space() -> int:
-    """This process's peak address space (VmPeak), the size RLIMIT_AS bounds."""
+def _address_space(field: str) -> int:
+    """This process's address space now (VmSize) or at its peak (VmPeak): what RLIMIT_AS bounds."""
     try:
         with open("/proc/self/status") as status:
             for line in status:
-                if line.startswith("VmPeak:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1]) * 1024
     except OSError:
         pass

@@ -49,8 +49,7 @@ def test_a_killed_run_is_marked_interrupted_at_the_next_start(tmp_path):
     with Archive(data) as archive:
         live = archive.start_run(["wendeng"])  # this process's own run is not touched
     with Archive(data) as archive:
-        assert archive.runs_since(0) == [(1, "interrupted", {"owner": archive.runs_since(0)[0][2]["owner"]}),
-                                         (2, "running", {"owner": workspace.owner()})]
+        assert archive.runs_since(0) == [(1, "interrupted", {}), (2, "running", {"owner": workspace.owner()})]
         archive.finish_run(live, counts={"fetched": 0})
         assert archive.mark_interrupted_runs() == []
 
