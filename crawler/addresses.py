@@ -185,6 +185,8 @@ class GuardedResolver(CachingThreadedResolver):
         return d
 
     def _check(self, result, name):
+        if parse_literal(name) is not None:
+            return result  # an address written as one: the middleware checked it, with its site
         address = parse_literal(result)
         internal_ok = name.lower() in _internal_names
         reason = address_refusal(address, internal_ok) if address is not None else None

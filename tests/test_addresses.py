@@ -107,6 +107,7 @@ def test_the_resolver_refuses_names_resolving_to_forbidden_addresses():
     allow_internal_names(["replica.localhost"])
     assert resolver._check("180.76.149.248", "www.wendeng.gov.cn") == "180.76.149.248"
     assert resolver._check("127.0.0.1", "replica.localhost") == "127.0.0.1"
+    assert resolver._check("127.0.0.4", "127.0.0.4") == "127.0.0.4"  # literals: the middleware's business
     for name, address in (("rebind.example.cn", "127.0.0.1"), ("rebind.example.cn", "10.0.0.7"),
                           ("replica.localhost", "169.254.169.254")):
         failure = []
