@@ -374,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.build_into:
         kinds = build_corpus(args.build_into / "corpus", args.build_into / "outside")
-        (args.build_into / "kinds.json").write_text(json.dumps(kinds, ensure_ascii=False))
+        (args.build_into / "kinds.json").write_text(json.dumps(kinds))  # names may hold escaped bytes
         return 0
     limits = ["--time-limit", args.time_limit, "--memory-limit", args.memory_limit]
     work = args.keep or Path(tempfile.mkdtemp(prefix="nianbao-hostile-"))
