@@ -131,6 +131,29 @@ def site_is_internal(site) -> bool:
     return False
 
 
+def url_refusal(url: str) -> str | None:
+    """Why a URL the user gave (``crawl --url``, ``sites add``) may not be fetched outside
+    Scrapy, or None: its host is checked as a site configured on it, and a name is
+    resolved and its addresses checked too (urllib resolves it again: a rebinding
+    between the two is not caught here, only by the crawl's own resolver)."""
+    host = urlsplit(url).hostname
+    literal = parse_literal(host or "")
+    internal_ok = host == "localhost" or (literal is not None and is_internal(literal))
+    reason = host_refusal(host, internal_ok)
+    if reason or literal is not None or not host:
+        return reason and f"{host} is {reason}"
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return None  # the fetch fails the same way, with its own message
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        reason = address_refusal(address, internal_ok)
+        if reason:
+            return f"{host} resolves to {address}, {reason}"
+    return None
+
+
 # Names whose resolution may give internal addresses: the hosts of internal sites. The
 # resolver is one per process (Scrapy installs it on the reactor), so this is too.
 _internal_names: set[str] = set()

@@ -251,3 +251,14 @@ def test_end_to_end_on_loopback_encoded_hosts_redirects_and_public_sites_are_ref
     # What reached the server: the replica's own page and the redirect, nothing after it.
     assert sorted(Handler.paths) == ["/ok", "/redirect"]
     assert "not fetched: 2130706433 is an IP address written in an encoded form" in result.stderr
+
+
+def test_a_url_the_user_gives_is_checked_before_the_family_is_detected():
+    from crawler.addresses import url_refusal
+    from crawler.detect import detect
+
+    assert url_refusal("http://127.0.0.2:8443/") is None  # a replica: configured on loopback
+    assert url_refusal("http://2130706433/") == "2130706433 is an IP address written in an encoded form"
+    assert url_refusal("http://169.254.169.254/latest/").startswith("169.254.169.254 is a link-local address")
+    probe = detect("http://0x7f.0.0.1:9/", agent="nianbao-test", delay=0)
+    assert probe.error == "not fetched: 0x7f.0.0.1 is an IP address written in an encoded form"
