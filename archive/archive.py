@@ -24,12 +24,14 @@ from typing import Any, BinaryIO, Iterable, Mapping
 from parsers.limits import MAX_INPUT_BYTES
 
 from . import db as schema
+from . import workspace
 from .load import Reading, index_sections, write
 from .paths import filename_from_content_disposition, filename_from_url, safe_filename
 from .store import BodyTooLarge, Store
 
 FETCH_ROLES = ("list", "report_page", "attachment", "image", "flipbook_page", "file")
-RUN_STATUSES = ("running", "ok", "partial", "failed")
+# "interrupted": the process running it died (kill -9, power cut); set by the next one to open the archive.
+RUN_STATUSES = ("running", "ok", "partial", "failed", "interrupted")
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ class Archive:
         self.db = schema.connect(self.db_path)
         schema.migrate(self.db)
         self.lock = threading.RLock()
+        self.mark_interrupted_runs()
 
     # --- lifecycle -------------------------------------------------------------
 
@@ -101,10 +104,25 @@ class Archive:
     # --- crawl runs ------------------------------------------------------------
 
     def start_run(self, sites: Iterable[str] = ()) -> int:
+        """A new run, "running"; while it runs its counts name the process (``workspace.owner``)."""
         with self.lock, self.db.atomic():
             table = self.db["crawl_runs"]
-            table.insert({"started": schema.utc_now(), "sites": json.dumps(list(sites)), "status": "running"})
+            table.insert({"started": schema.utc_now(), "sites": json.dumps(list(sites)), "status": "running",
+                          "counts": json.dumps({"owner": workspace.owner()})})
             return table.last_pk
+
+    def mark_interrupted_runs(self) -> list[int]:
+        """Mark "interrupted" the runs still "running" whose process is gone; returns their ids."""
+        with self.lock:
+            rows = self.db.execute("SELECT id, counts FROM crawl_runs WHERE status = 'running'").fetchall()
+            gone = [run_id for run_id, counts in rows if workspace.owner_gone(_json_object(counts).get("owner") or {})]
+            if gone:
+                with self.db.atomic():
+                    for run_id in gone:
+                        # the owner (pid, host name) is no one's business once it is gone
+                        self.db["crawl_runs"].update(run_id, {"status": "interrupted", "finished": schema.utc_now(),
+                                                              "counts": "{}"})
+        return gone
 
     def finish_run(self, run_id: int, counts: Mapping | None = None, status: str = "ok") -> None:
         if status not in RUN_STATUSES:
@@ -456,6 +474,14 @@ class _Unloadable(Exception):
 
 class _TransactionLost(Exception):
     """A report's error ended the batch's whole transaction (SQLite does so for e.g. a full disk)."""
+
+
+def _json_object(text: str | None) -> dict:
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _one_line(error: BaseException) -> str:

@@ -76,7 +76,10 @@ def verify(data_dir: str | Path) -> Verification:
     and check ``SHA256SUMS`` where there is one (a bundle). Read-only."""
     data_dir = Path(data_dir)
     result = Verification()
-    store = Store(data_dir / "originals")
+    if not data_dir.is_dir():
+        result.problems.append(f"no such folder: {data_dir}")
+        return result
+    store = Store(data_dir / "originals", create=False)
     result.leftovers = store.temp_files()
     for sha256 in store:
         result.checked += 1

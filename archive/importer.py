@@ -11,12 +11,17 @@ that cannot be read is an error row and the import goes on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import stat
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from parsers.limits import file_kind
+
 from .archive import Archive, FetchResult
 from .db import imported_url
+from .paths import decode_name
 
 
 @dataclass(frozen=True)
@@ -27,16 +32,85 @@ class Imported:
     error: str | None = None
 
 
-def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Files named, and files under folders named (recursively, sorted); hidden entries skipped."""
-    for path in map(Path, paths):
-        if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                relative = child.relative_to(path).parts
-                if child.is_file() and not any(part.startswith(".") for part in relative):
-                    yield child
+@dataclass(frozen=True)
+class Skipped:
+    """A name given or found that is not imported, and why (one line)."""
+
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Found:
+    """A regular file to import: its bytes path (opened as is) and its name as text."""
+
+    raw: bytes
+    path: Path  # the text form: decoded UTF-8, else GB18030, else escaped bytes
+
+
+@dataclass
+class Walk:
+    files: list[Found] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def _text(raw: bytes) -> Path:
+    return Path("/".join(decode_name(part) for part in raw.split(b"/")) or "/")
+
+
+def walk(paths: Iterable[str | bytes | Path]) -> Walk:
+    """Regular files named, and regular files under folders named (recursively, sorted).
+
+    Inside a folder nothing is followed: a symbolic link is skipped (it could lead
+    anywhere: /etc/shadow, /proc/self/environ), and so are hidden names, FIFOs,
+    devices and sockets, each with its reason. A name given on the command line is
+    what the user chose: a link given there is followed to a regular file.
+    """
+    found = Walk()
+    for given in paths:
+        raw = os.path.abspath(os.fsencode(given))
+        try:
+            info = os.stat(raw)
+        except OSError as exc:
+            found.skipped.append(Skipped(str(_text(raw)), f"cannot read: {exc.strerror}"))
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            _walk_folder(raw, found)
+        elif stat.S_ISREG(info.st_mode):
+            found.files.append(Found(raw, _text(raw)))
         else:
-            yield path
+            found.skipped.append(Skipped(str(_text(raw)), f"skipped: {file_kind(info.st_mode)}"))
+    return found
+
+
+def _walk_folder(folder: bytes, found: Walk) -> None:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except OSError as exc:
+        found.skipped.append(Skipped(str(_text(folder)), f"cannot list: {exc.strerror}"))
+        return
+    for entry in entries:
+        name = _text(entry.path)
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError as exc:
+            found.skipped.append(Skipped(str(name), f"cannot read: {exc.strerror}"))
+            continue
+        if entry.name.startswith(b"."):
+            found.skipped.append(Skipped(str(name), "skipped: hidden name"))
+        elif stat.S_ISLNK(info.st_mode):
+            found.skipped.append(Skipped(str(name), "skipped: a symbolic link (links are not followed)"))
+        elif stat.S_ISDIR(info.st_mode):
+            _walk_folder(entry.path, found)
+        elif stat.S_ISREG(info.st_mode):
+            found.files.append(Found(entry.path, name))
+        else:
+            found.skipped.append(Skipped(str(name), f"skipped: {file_kind(info.st_mode)}"))
+
+
+def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """The text paths of the regular files ``walk`` finds."""
+    return (item.path for item in walk(paths).files)
 
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
@@ -52,13 +126,15 @@ def saved_page(path: Path) -> Path | None:
                 stem = folder.name[: -len(ending)]
                 for suffix in (".html", ".htm"):
                     page = folder.parent / f"{stem}{suffix}"
-                    if page.is_file():
+                    if page.is_file() and not page.is_symlink():
                         return page
     return None
 
 
-def import_file(archive: Archive, path: Path, crawl_run: int | None = None) -> Imported:
-    path = path.absolute()
+def import_file(archive: Archive, found: Found | Path, crawl_run: int | None = None) -> Imported:
+    if isinstance(found, Path):
+        found = Found(os.fsencode(found.absolute()), found.absolute())
+    path = found.path
     page = saved_page(path)
     # Published: the folder is named by a digest, never by its path on this machine.
     base = str((page or path).parent)
@@ -69,7 +145,11 @@ def import_file(archive: Archive, path: Path, crawl_run: int | None = None) -> I
         role = "image" if path.suffix.lower() in IMAGE_SUFFIXES else None
     url = imported_url(str(path), base)
     try:
-        with path.open("rb") as body:
+        # O_NOFOLLOW: the name was checked as a regular file, and must not have become a link since.
+        descriptor = os.open(found.raw, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with os.fdopen(descriptor, "rb") as body:
+            if not stat.S_ISREG(os.fstat(body.fileno()).st_mode):
+                raise OSError(0, "not a regular file")
             result = archive.record_fetch(
                 url=url, body=body, crawl_run=crawl_run, role=role, report_key=report_key, filename=path.name
             )
@@ -80,11 +160,14 @@ def import_file(archive: Archive, path: Path, crawl_run: int | None = None) -> I
     return Imported(path, report_key, result, error)
 
 
-def import_paths(archive: Archive, paths: Iterable[str | Path]) -> list[Imported]:
-    """Store and record every file; a run row keeps the import's counts like a crawl's."""
-    files = list(iter_files(paths))
+def import_paths(archive: Archive, paths: Iterable[str | Path], skipped: list[Skipped] | None = None) -> list[Imported]:
+    """Store and record every regular file found; a run row keeps the import's counts like a crawl's.
+    What was not imported (links, hidden names, FIFOs, devices) is appended to ``skipped``."""
+    found = walk(paths)
+    if skipped is not None:
+        skipped.extend(found.skipped)
     run_id = archive.start_run(sites=["import"])
-    imported = [import_file(archive, path, run_id) for path in files]
+    imported = [import_file(archive, item, run_id) for item in found.files]
     failed = sum(1 for item in imported if item.error)
     archive.finish_run(
         run_id,
@@ -92,6 +175,7 @@ def import_paths(archive: Archive, paths: Iterable[str | Path]) -> list[Imported
             "files": len(imported),
             "new_documents": sum(1 for item in imported if item.result.new_document),
             "failed": failed,
+            "skipped": len(found.skipped),
         },
         status="ok" if not failed else ("partial" if failed < len(imported) else "failed"),
     )

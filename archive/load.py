@@ -75,7 +75,11 @@ def _value(value):
 def _segmenter():
     import jieba
 
+    from .workspace import cache_dir
+
     jieba.setLogLevel(logging.WARNING)
+    # Its dictionary cache goes to nianbao's cache dir, not $TMPDIR at large.
+    jieba.dt.tmp_dir = str(cache_dir())
     return jieba
 
 

@@ -24,6 +24,29 @@ _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{n}" for p in ("COM", "
 _FORBIDDEN = re.compile(r'[<>:"/\\|?*]')
 
 
+def decode_name(raw: bytes) -> str:
+    """A file name's bytes as text: UTF-8, else GB18030 (names from Windows ZIPs and old
+    CDs), else with the undecodable bytes escaped as ``\\xNN``."""
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def printable(text: str) -> str:
+    """``text`` with control and format characters escaped (``\\x1b``, ``\\n``, ``\\u202e``),
+    so that a name cannot rewrite a terminal or forge a log line."""
+    out = []
+    for char in str(text):
+        if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Zl", "Zp"):
+            out.append(char.encode("unicode_escape").decode("ascii"))
+        else:
+            out.append(char)
+    return "".join(out)
+
+
 class UnsafePath(ValueError):
     """A path built from outside input would leave its root directory."""
 

@@ -33,6 +33,8 @@ from urllib.parse import unquote, urlsplit
 
 import parsers
 from parsers import merge
+from parsers.sandbox import Limits, die_with_parent, run_limited
+from parsers.sandbox import close_all as close_sandboxes
 
 from .archive import Archive
 from .load import Reading, Source, prepare, sources_digest, table_values
@@ -83,12 +85,15 @@ def sources(archive: Archive, report_key: str) -> list[Original]:
     return [Original(*row) for row in archive.report_sources(report_key)]
 
 
-def is_pending(archive: Archive, report_key: str, originals: list[Original] | None = None) -> bool:
+def is_pending(archive: Archive, report_key: str, originals: list[Original] | None = None, *,
+               retry_failed: bool = False) -> bool:
     originals = sources(archive, report_key) if originals is None else originals
     if not originals:
         return False
     if archive.latest_reading(report_key) == (sources_digest(o.sha256 for o in originals), parsers.PARSER_VERSION):
         return False
+    if retry_failed:
+        return True
     failed = archive.parse_failures(report_key, parsers.PARSER_VERSION)
     return not {o.sha256 for o in originals} <= failed.keys()
 
@@ -170,43 +175,51 @@ def _base_dir(originals: list[Original], original: Original, root: Path, placed:
 
 
 def _parse(store: Store, candidate: Candidate, originals: list[Original], root: Path,
-           placed: dict[str, Path]) -> None:
-    """Fill ``candidate.record`` or ``candidate.error`` (one line: the reason)."""
+           placed: dict[str, Path], limits: Limits | None = None) -> None:
+    """Fill ``candidate.record`` or ``candidate.error`` (one line: the reason), reading under
+    ``limits`` in a child process (``parsers.sandbox``)."""
     try:
-        single = len(candidate.originals) == 1
-        first = candidate.originals[0]
-        # a ZIP/7z attachment is read through its members (parsers.parse_archive)
-        candidate.record, candidate.has_images = parsers.parse_originals(
-            [store.read_bytes(first.sha256)] if single
-            else [placed.get(o.sha256) or store.read_bytes(o.sha256) for o in candidate.originals],
-            filename=first.filename if single else None,
-            content_type=first.content_type if single else None,
-            base_dir=_base_dir(originals, first, root, placed) if single else None,
-        )
+        candidate.record, candidate.has_images = run_limited(
+            limits, _read_candidate, store, candidate.originals, originals, root, placed)
     except parsers.ParseError as exc:
         candidate.error = _one_line(exc)
     except Exception as exc:  # a reader's bug must not stop the run; the reason is kept
         candidate.error = f"{type(exc).__name__}: {_one_line(exc)}"
 
 
+def _read_candidate(store: Store, chosen: list[Original], originals: list[Original], root: Path,
+                    placed: dict[str, Path]) -> tuple[dict, bool]:
+    """The record read from a candidate's originals, and whether its document had pictures."""
+    single = len(chosen) == 1
+    first = chosen[0]
+    # a ZIP/7z attachment is read through its members (parsers.parse_archive)
+    return parsers.parse_originals(
+        [store.read_bytes(first.sha256)] if single
+        else [placed.get(o.sha256) or store.read_bytes(o.sha256) for o in chosen],
+        filename=first.filename if single else None,
+        content_type=first.content_type if single else None,
+        base_dir=_base_dir(originals, first, root, placed) if single else None,
+    )
+
+
 def _one_line(error: BaseException) -> str:
     return " ".join(str(error).split()) or type(error).__name__
 
 
-def read_candidates(store: Store, originals: list[Original]) -> list[Candidate]:
+def read_candidates(store: Store, originals: list[Original], limits: Limits | None = None) -> list[Candidate]:
     """Parse every candidate of one report (reads the store only: safe in a worker process)."""
     tried = candidates(originals)
     with tempfile.TemporaryDirectory(prefix="nianbao-parse-") as folder:
         root = Path(folder)
         placed = _materialize(store, originals, root)
         for candidate in tried:
-            _parse(store, candidate, originals, root, placed)
+            _parse(store, candidate, originals, root, placed, limits)
     return tried
 
 
-def read_report(store: Store, report_key: str, originals: list[Original]) -> Reading:
+def read_report(store: Store, report_key: str, originals: list[Original], limits: Limits | None = None) -> Reading:
     """Parse every candidate of a report and prepare the rows of the one with most table values."""
-    return choose(report_key, originals, read_candidates(store, originals))
+    return choose(report_key, originals, read_candidates(store, originals, limits))
 
 
 def choose(report_key: str, originals: list[Original], tried: list[Candidate]) -> Reading:
@@ -244,9 +257,9 @@ def choose(report_key: str, originals: list[Original], tried: list[Candidate]) -
     return reading
 
 
-def _read_in_worker(job: tuple[Path, str, list[Original]]) -> Reading:
-    store_root, report_key, originals = job
-    return read_report(Store(store_root), report_key, originals)
+def _read_in_worker(job: tuple[Path, str, list[Original], Limits | None]) -> Reading:
+    store_root, report_key, originals, limits = job
+    return read_report(Store(store_root), report_key, originals, limits)
 
 
 def _source_url(originals: list[Original], best: Candidate) -> str:
@@ -264,6 +277,8 @@ def parse_reports(
     workers: int = 0,
     cluster: str | None = None,
     store=None,
+    limits: Limits | None = Limits(),
+    retry_failed: bool = False,
 ) -> ParseSummary:
     """Parse and load reports (each in its own transaction); failures are recorded, never raised.
 
@@ -271,27 +286,34 @@ def parse_reports(
     while this process writes every report, in order. With ``cluster`` (a Dask
     scheduler's address) its workers parse, reading the originals from ``store``
     (``archive.store.open_store``; default: the data dir's), see ``archive.cluster``.
+    Each file is read under
+    ``limits`` (None: unbounded, in the reading process itself). Pending reports
+    whose every original failed under this parser version are retried only
+    with ``retry_failed``.
     """
     summary = ParseSummary()
     todo: list[tuple[str, list[Original]]] = []
     for key in archive.report_keys() if keys is None else keys:
         originals = sources(archive, key)
-        if not originals or (only_pending and not is_pending(archive, key, originals)):
+        if not originals or (only_pending and not is_pending(archive, key, originals, retry_failed=retry_failed)):
             summary.skipped.append(key)
         else:
             todo.append((key, originals))
-    if cluster and todo:
-        from .cluster import read_on_cluster
+    try:
+        if cluster and todo:
+            from .cluster import read_on_cluster
 
-        write_readings(archive, read_on_cluster(archive, cluster, todo, summary.failed, store), summary, progress)
-    elif workers > 0 and len(todo) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            jobs = [(archive.store.root, key, originals) for key, originals in todo]
-            keys = [key for key, _ in todo]
-            write_readings(archive, zip(keys, pool.map(_read_in_worker, jobs)), summary, progress)
-    else:
-        readings = ((key, read_report(archive.store, key, originals)) for key, originals in todo)
-        write_readings(archive, readings, summary, progress)
+            write_readings(archive, read_on_cluster(archive, cluster, todo, summary.failed, store), summary, progress)
+        elif workers > 0 and len(todo) > 1:
+            with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent) as pool:
+                jobs = [(archive.store.root, key, originals, limits) for key, originals in todo]
+                keys = [key for key, _ in todo]
+                write_readings(archive, zip(keys, pool.map(_read_in_worker, jobs)), summary, progress)
+        else:
+            readings = ((key, read_report(archive.store, key, originals, limits)) for key, originals in todo)
+            write_readings(archive, readings, summary, progress)
+    finally:
+        close_sandboxes()  # the readers' child processes end with the parse
     if summary.loaded:
         archive.refresh_statistics()
     return summary

@@ -66,9 +66,10 @@ class Stored:
 
 
 class Store:
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, *, create: bool = True):
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        if create:  # a reader (verify) must not create folders on a mistyped path
+            self.root.mkdir(parents=True, exist_ok=True)
 
     def fetch_into(self, sha256s, folder) -> "Store":
         """Already files: the readers read this store itself (see ``open_store``)."""

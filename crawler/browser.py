@@ -47,16 +47,30 @@ def launch_options() -> dict | None:
     return None
 
 
-def enable_playwright(settings, launch: dict) -> None:
+def enable_playwright(settings, launch: dict, spider) -> None:
     """Install the playwright download handler (for requests with meta playwright=True;
-    the others keep Scrapy's own HTTP handler)."""
+    the others keep Scrapy's own HTTP handler). Every request of the browser's pages
+    passes the crawler's address rules first (``crawler.addresses.browser_policy``)."""
+    from .addresses import browser_policy
+
     settings.set("DOWNLOAD_HANDLERS", {"http": HANDLER, "https": HANDLER}, priority="spider")
+    settings.set("PLAYWRIGHT_ABORT_REQUEST", browser_policy(spider), priority="spider")
     if not settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS"):
-        settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", launch, priority="spider")
+        settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", with_short_tmpdir(launch), priority="spider")
 
 
-def abort_request(request) -> bool:
-    """PLAYWRIGHT_ABORT_REQUEST: the browser only needs a list's HTML and
-    scripts; images, styles, fonts and media would be requests to the portal for
-    nothing."""
-    return request.resource_type in ("image", "stylesheet", "font", "media")
+# Chromium puts a Unix socket in $TMPDIR/.org.chromium.Chromium.XXXXXX/SingletonSocket; a socket
+# path has at most 107 bytes, so a deep data dir's tmp/ would stop the browser from starting.
+MAX_BROWSER_TMPDIR = 55
+
+
+def with_short_tmpdir(launch: dict) -> dict:
+    """Launch options whose browser gets the system's temporary dir when the data dir's
+    (archive/workspace.py) is too deep for its socket; Playwright's profile stays in the data dir."""
+    import tempfile
+
+    tmpdir = os.environ.get("TMPDIR", "")
+    if len(tmpdir) <= MAX_BROWSER_TMPDIR:
+        return launch
+    system = "/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir()
+    return {**launch, "env": {**os.environ, "TMPDIR": system}}

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from w3lib.encoding import html_to_unicode
 
 from . import generic
+from .addresses import url_refusal
 from .pages import normalise_space
 
 MAX_PAGES = 8
@@ -108,6 +109,10 @@ def detect(url: str, *, agent: str, delay: float = 1.0, timeout: float = 20.0, m
     first family a page shows wins."""
     fetcher = Fetcher(agent, delay, timeout, obey_robots)
     probe = Probe(url)
+    refusal = url_refusal(url)  # the crawler's address rules (crawler/addresses.py) hold here too
+    if refusal:
+        probe.error = f"not fetched: {refusal}"
+        return probe
     host = urlsplit(url).hostname
     queue, seen = deque([(url, False)]), {url}
     pages_read = 0

@@ -137,7 +137,7 @@ def parse_jpage_calls(html: str) -> list[JpageConfig]:
 
 
 def _js_int(opts: str, key: str) -> int | None:
-    m = re.search(rf"\b{key}\s*:\s*['\"]?(\d+)", opts)
+    m = re.search(rf"\b{key}\s*:\s*['\"]?(\d{{1,12}})\b", opts)
     return int(m.group(1)) if m else None
 
 

@@ -3,6 +3,7 @@ from ``crawler.settings`` plus overrides, one spider per family."""
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
@@ -60,12 +61,28 @@ def fingerprint(url: str, settings: Settings) -> tuple[str, Probe]:
     return probe.family or GENERIC, probe
 
 
+def one_line_errors(record: logging.LogRecord) -> bool:
+    """A log filter: an error logged with its traceback (Scrapy does so for a DNS failure,
+    a refused connection, each retry of robots.txt) becomes one line naming the exception.
+    Tracebacks are for bugs; a portal that is down is not one."""
+    if record.exc_info and record.exc_info[1] is not None:
+        error = record.exc_info[1]
+        reason = " ".join(str(error).split()) or type(error).__name__
+        record.msg = f"{record.getMessage()}: {type(error).__name__}: {reason}"
+        record.args = ()
+        record.exc_info = record.exc_text = None
+    return True
+
+
 def run(settings: Settings, spider_args: dict[str, dict], since: date | None = None,
         full: bool = False) -> dict[str, dict]:
     """Crawl (blocking) and return each family's final Scrapy stats. ``full``
     probes every report year since 2008 again (else only the last two once a
     body has been probed)."""
     process = CrawlerProcess(settings)
+    if settings.get("LOG_LEVEL") != "DEBUG":
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(one_line_errors)
     crawlers = {}
     for family, args in spider_args.items():
         crawler = process.create_crawler(family_spider(family))

@@ -65,7 +65,11 @@ NIANBAO_PAGE_BUDGET = 20_000
 NIANBAO_GENERIC_MAX_PAGES = 2_000
 NIANBAO_GENERIC_MAX_DEPTH = 6
 
+# Never an internal or link-local address because a portal links, redirects or resolves
+# there (crawler/addresses.py): literal hosts are checked per request, names when resolved.
+TWISTED_DNS_RESOLVER = "crawler.addresses.GuardedResolver"
 DOWNLOADER_MIDDLEWARES = {
+    "crawler.addresses.AddressGuardMiddleware": 50,
     "crawler.middlewares.PageBudgetMiddleware": 150,  # after robots.txt (100)
     "crawler.middlewares.RetryBackoffMiddleware": 540,
     "crawler.middlewares.HttpsFallbackMiddleware": 560,
@@ -87,7 +91,8 @@ NIANBAO_JOBDIR = None
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 2
-PLAYWRIGHT_ABORT_REQUEST = "crawler.browser.abort_request"
+# PLAYWRIGHT_ABORT_REQUEST is set per spider by crawler.browser.enable_playwright: the
+# address rules of crawler/addresses.py, and no images, styles, fonts or media.
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

@@ -31,28 +31,80 @@ def _one_line(error: BaseException) -> str:
     return " ".join(str(error).split()) or type(error).__name__
 
 
+def _limits_from_options(time_limit: float, memory_limit: str):
+    from parsers.sandbox import Limits, parse_size
+
+    try:
+        return Limits(time_limit=time_limit, memory_limit=parse_size(memory_limit))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--memory-limit")
+
+
+def limit_options(command):
+    """--time-limit and --memory-limit: every file is read under them (parsers/sandbox.py)."""
+    from parsers import limits
+
+    command = click.option(
+        "--memory-limit", default=f"{limits.PARSE_MEMORY_LIMIT // 2**20}M", show_default=True,
+        envvar="NIANBAO_MEMORY_LIMIT", metavar="SIZE",
+        help="Memory one file's reading may take (e.g. 2G, 512M; 0: no limit; env NIANBAO_MEMORY_LIMIT).",
+    )(command)
+    return click.option(
+        "--time-limit", type=click.FloatRange(min=0), default=limits.PARSE_TIME_LIMIT, show_default=True,
+        envvar="NIANBAO_TIME_LIMIT", metavar="SECONDS",
+        help="Seconds one file's reading may take (0: no limit; env NIANBAO_TIME_LIMIT).",
+    )(command)
+
+
+def _shown(path) -> str:
+    """A name as printed: control characters escaped (no terminal or log injection)."""
+    from archive.paths import printable
+
+    return printable(str(path))
+
+
+def _read_for_cli(path):
+    """One file or flip-book read into its canonical record (runs in the sandbox child)."""
+    from parsers import parse_originals
+
+    return parse_originals(path)[0]
+
+
 @cli.command("parse-file")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the canonical record as JSON.")
-def parse_file(paths, as_json):
+@limit_options
+def parse_file(paths, as_json, time_limit, memory_limit):
     """Read annual reports into the canonical record; the format is detected from content.
 
     One record per file; a directory is read as a flip-book's pages (one record).
-    A file that cannot be read gets one line on stderr naming it and the
-    reason; the other files are still read; the exit status is 1.
+    A file that cannot be read, or that exceeds its time or memory limit, gets
+    one line on stderr naming it and the reason; the other files are still
+    read; the exit status is 1.
     """
     import json
+    import os
+    import stat
 
-    from parsers import ParseError, parse_originals
+    from parsers import ParseError
     from parsers.flipbook import group_pages
-    from parsers.summary import summary
+    from parsers.limits import MAX_INPUT_BYTES, file_kind
+    from parsers.sandbox import close_all, run_limited
 
+    limits = _limits_from_options(time_limit, memory_limit)
     failed = False
     for path in group_pages(paths):
         try:
+            if isinstance(path, Path):
+                # Before any reading: a FIFO or a device would block or never end, a huge file fill memory.
+                info = os.stat(path)
+                if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+                    raise ParseError(f"not a regular file ({file_kind(info.st_mode)})")
+                if stat.S_ISREG(info.st_mode) and info.st_size > MAX_INPUT_BYTES:
+                    raise ParseError(f"file of {info.st_size // 2**20} MB exceeds the {MAX_INPUT_BYTES // 2**20} MB cap")
             # A file (a ZIP/7z through its members), a folder of a flip-book's pages, or its
             # page files given together (files/basic-html/pageN.html)
-            record = parse_originals(path)[0]
+            record = run_limited(limits, _read_for_cli, path)
         except ParseError as error:
             reason = _one_line(error)
         except OSError as error:
@@ -60,12 +112,19 @@ def parse_file(paths, as_json):
         except Exception as error:  # a reader bug must not cost the other files
             reason = f"unexpected {type(error).__name__}: {_one_line(error)}"
         else:
-            click.echo(json.dumps(record, ensure_ascii=False, indent=1) if as_json else summary(record))
+            click.echo(json.dumps(record, ensure_ascii=False, indent=1) if as_json else _record_summary(record))
             continue
         failed = True
-        click.echo(f"nianbao parse-file: {path}: {reason}", err=True)
+        click.echo(f"nianbao parse-file: {_shown(path)}: {reason}", err=True)
+    close_all()
     if failed:
         raise SystemExit(1)
+
+
+def _record_summary(record) -> str:
+    from parsers.summary import summary as one_record
+
+    return one_record(record)
 
 
 # --- archive: db init, import, parse, export, verify ------------------------------------
@@ -94,13 +153,21 @@ def _existing_archive(data_dir: Path):
 
     if not (data_dir / DB_NAME).is_file():
         raise click.ClickException(f"no archive in {data_dir} (nianbao db init or nianbao import creates one)")
+    _use_data_dir(data_dir)
     return Archive(data_dir)
+
+
+def _use_data_dir(data_dir: Path) -> None:
+    """Temporary files and caches of this process (and its children) under the data dir."""
+    from archive import workspace
+
+    workspace.use(data_dir)
 
 
 def _echo_parse_summary(summary, names: dict | None = None) -> None:
     """``names``: what to call a report in its error line (an import's local path, not its published URL)."""
     for key, reason in summary.failed.items():
-        click.echo(f"nianbao: {(names or {}).get(key, key)}: {reason}", err=True)
+        click.echo(f"nianbao: {_shown((names or {}).get(key, key))}: {_shown(reason)}", err=True)
     click.echo(
         f"{len(summary.loaded)} reports loaded, {len(summary.failed)} failed, {len(summary.skipped)} unchanged"
     )
@@ -115,26 +182,35 @@ workers_option = click.option(
 @cli.command("import")
 @data_dir_option
 @workers_option
+@limit_options
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-def import_command(data_dir, workers, paths):
+def import_command(data_dir, workers, time_limit, memory_limit, paths):
     """Archive local files (folders recursively), then parse and load them.
 
-    Each file is one report (a saved page with its x_files/ folder is one). A file
-    that cannot be read or parsed gets one line on stderr with the reason; the
+    Each regular file is one report (a saved page with its x_files/ folder is one).
+    Inside a folder, symbolic links are not followed, and hidden names, FIFOs and
+    devices are not read: each is listed on stderr with the reason. A file that
+    cannot be read or parsed gets one line on stderr with the reason; the
     others still load; the exit status is then 1.
     """
     from archive import Archive
     from archive.importer import import_paths
     from archive.reparse import parse_reports
 
+    limits = _limits_from_options(time_limit, memory_limit)
+    _use_data_dir(data_dir)
     with Archive(data_dir) as archive:
-        imported = import_paths(archive, paths)
+        skipped = []
+        imported = import_paths(archive, [bytes(p) for p in paths], skipped)
+        for item in skipped:
+            click.echo(f"nianbao: {_shown(item.name)}: {item.reason}", err=True)
         for item in imported:
             if item.error:
-                click.echo(f"nianbao: {item.path}: {item.error}", err=True)
+                click.echo(f"nianbao: {_shown(item.path)}: {item.error}", err=True)
         keys = list(dict.fromkeys(item.report_key for item in imported if not item.error))
-        click.echo(f"{len(imported)} files archived ({sum(i.result.new_document for i in imported)} new)")
-        summary = parse_reports(archive, keys, workers=workers)
+        click.echo(f"{len(imported)} files archived ({sum(i.result.new_document for i in imported)} new), "
+                   f"{len(skipped)} skipped")
+        summary = parse_reports(archive, keys, workers=workers, limits=limits)
     # The archive names a file by a digest of its folder (nothing local is published); the
     # person importing knows it by its path.
     names = {item.report_key: item.path for item in imported if item.report_key.endswith("/" + item.path.name)}
@@ -147,6 +223,8 @@ def import_command(data_dir, workers, paths):
 @data_dir_option
 @click.option("--pending/--all", "only_pending", default=True, show_default=True,
               help="Only reports whose originals changed or were read by another parser version, or all.")
+@click.option("--retry-failed", is_flag=True,
+              help="With --pending, also retry reports whose every original failed under this parser version.")
 @workers_option
 @click.option("--cluster", metavar="ADDRESS",
               help="Parse on the workers of this Dask distributed scheduler (tcp://HOST:8786); "
@@ -155,8 +233,14 @@ def import_command(data_dir, workers, paths):
               help="Where --cluster workers read the originals: a folder they share, or "
                    "s3://BUCKET/PREFIX (endpoint: AWS_ENDPOINT_URL). Default: the data dir's originals/. "
                    "[env NIANBAO_STORE]")
-def parse_command(data_dir, only_pending, workers, cluster, store_url):
-    """Parse archived originals and load one record per report (one transaction each)."""
+@limit_options
+def parse_command(data_dir, only_pending, retry_failed, workers, cluster, store_url, time_limit, memory_limit):
+    """Parse archived originals and load one record per report (one transaction each).
+
+    A file past its time or memory limit fails with the reason (a parse_errors row)
+    and is not tried again by --pending until the parser version changes or
+    --retry-failed is given.
+    """
     from archive.reparse import parse_reports
     from archive.store import open_store
 
@@ -166,10 +250,11 @@ def parse_command(data_dir, only_pending, workers, cluster, store_url):
         store = open_store(store_url) if store_url else None
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--store")
+    limits = _limits_from_options(time_limit, memory_limit)
     with _existing_archive(data_dir) as archive:
         try:
             summary = parse_reports(archive, only_pending=only_pending, workers=workers, cluster=cluster,
-                                    store=store)
+                                    store=store, limits=limits, retry_failed=retry_failed)
         except OSError as exc:
             if not cluster:
                 raise
@@ -266,6 +351,7 @@ def crawl_command(sites, url, family, sites_file, data_dir, since, jobdir, full,
     from crawler import run
     from crawler.registry import RegistryError
 
+    _use_data_dir(data_dir)
     try:
         settings = run.crawl_settings(data_dir=data_dir, sites_file=sites_file, jobdir=jobdir, overrides=overrides)
         if url and family is None:

@@ -143,7 +143,7 @@ def run_job(
     full: bool = False,
 ) -> RunSummary:
     """Crawl, then parse and load what changed. Raises ``RunLocked`` if a run is in progress."""
-    from archive import Archive
+    from archive import Archive, workspace
 
     data_dir = Path(data_dir)
     started = time.monotonic()
@@ -151,6 +151,7 @@ def run_job(
     with run_lock(data_dir), _log_to_file(data_dir) as log_file:
         summary.log_file = log_file
         log.info("run started: sites %s, data dir %s", list(sites) or "all", data_dir)
+        workspace.use(data_dir)
         with Archive(data_dir) as archive:
             before = archive.latest_report_ids()
             last_run = archive.last_run_id()
@@ -213,8 +214,10 @@ def main(data_dir: Path, sites: tuple[str, ...], *, sites_file: Path | None, ove
     except RunLocked as exc:
         print(f"nianbao run: {exc}", file=sys.stderr)
         return EXIT_LOCKED
+    from archive.paths import printable
+
     for key, reason in summary.failed.items():
-        print(f"nianbao run: {key}: {reason}", file=sys.stderr)
+        print(f"nianbao run: {printable(key)}: {printable(reason)}", file=sys.stderr)
     print(summary.line())
     print(f"log: {summary.log_file}")
     if not summary.ok or (strict and summary.failed):

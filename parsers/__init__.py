@@ -16,6 +16,7 @@ import importlib
 from pathlib import Path
 from typing import Sequence
 
+from . import limits
 from .document import Document
 from .errors import MissingTool, ParseError, UnsupportedFormat
 
@@ -96,11 +97,11 @@ def read_originals(
     if isinstance(originals, BookPages) or (isinstance(originals, Path) and originals.is_dir()):
         return read_pages(originals)
     if isinstance(originals, Path):
-        return read_document(originals.read_bytes(), filename=filename or originals.name,
+        return read_document(limits.read_file(originals), filename=filename or originals.name,
                              content_type=content_type, base_dir=base_dir or originals.parent)
     if len(originals) == 1:
         single = originals[0]
-        data = single.read_bytes() if isinstance(single, Path) else single
+        data = limits.read_file(single) if isinstance(single, Path) else single
         return read_document(data, filename=filename, content_type=content_type, base_dir=base_dir)
     return read_pages(originals)
 
@@ -121,7 +122,7 @@ def parse_originals(
         originals, filename, base_dir = [originals], filename or originals.name, base_dir or originals.parent
     if isinstance(originals, (list, tuple)) and len(originals) == 1:
         single = originals[0]
-        data = single.read_bytes() if isinstance(single, Path) else single
+        data = limits.read_file(single) if isinstance(single, Path) else single
         if is_container(data, filename):
             return parse_archive(data, filename=filename)
         originals = [data]
@@ -133,7 +134,7 @@ def parse_document(document: Document) -> dict:
     """Map an intermediate Document to the canonical record."""
     from .template import read_record
 
-    return read_record(document)
+    return limits.bound_record(read_record(document))
 
 
 def parse_bytes(data: bytes, **context) -> dict:

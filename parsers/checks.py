@@ -17,7 +17,8 @@ _SIX = [c for c in APPLICANT_COLUMNS if c != "total"]
 _REVIEW_PARTS = [c for c in REVIEW_COLUMNS if c != "total"]
 
 # Counts as printed in prose: Arabic digits (full-width too) or Chinese numerals (十二, 一百零五).
-_NUMBER = r"([0-9０-９]+|[零〇一二两三四五六七八九十百千万]+)"
+# At most 12 digits: int() of thousands of digits is refused, and no count is that long.
+_NUMBER = r"([0-9０-９]{1,12}|[零〇一二两三四五六七八九十百千万]+)"
 _UNIT = r"\s*[件条个份宗]"
 # Words between a verb and its count: no sentence or clause break, no digits.
 _WORDS = r"[^。；;，,、\d]"

@@ -51,7 +51,7 @@ def detect_format(data: bytes, filename: str | None = None) -> str:
         raise UnsupportedFormat("empty file")
     extension = filename.rpartition(".")[2].lower() if filename and "." in filename else ""
     head = data[:1024]
-    if b"%PDF-" in head:
+    if b"%PDF-" in head and not _html_before_pdf_marker(data, head.index(b"%PDF-")):
         return "pdf"
     if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return _zip_kind(data, extension)
@@ -76,6 +76,15 @@ def detect_format(data: bytes, filename: str | None = None) -> str:
     if printable >= PRINTABLE_SHARE * len(text):
         return "text"
     raise UnsupportedFormat("binary data of unknown type")
+
+
+def _html_before_pdf_marker(data: bytes, marker: int) -> bool:
+    """A page that mentions "%PDF-" in its first kilobyte (a report quoting a file, a
+    script) is HTML; a PDF with junk before its header (readers accept 1 KB of it) is not."""
+    if marker == 0 or not data[:marker].strip():
+        return False
+    text = _decode_sample(data[:SNIFF_BYTES])
+    return text is not None and _looks_like_html(text)
 
 
 def _zip_kind(data: bytes, extension: str) -> str:

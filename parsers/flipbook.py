@@ -25,8 +25,8 @@ from . import limits
 from .document import Block, Document, Paragraph
 from .errors import ParseError
 
-_PAGE_FILE = re.compile(r"page(\d+)\.html?$", re.IGNORECASE)
-_TITLE = re.compile(r"^\s*Page\s+(\d+)\s*-\s*(.*)$", re.IGNORECASE | re.DOTALL)
+_PAGE_FILE = re.compile(r"page(\d{1,6})\.html?$", re.IGNORECASE)
+_TITLE = re.compile(r"^\s*Page\s+(\d{1,6})\s*-\s*(.*)$", re.IGNORECASE | re.DOTALL)
 _CHROME = re.compile(r"^\s*(Page\s+\d+\s*-.*|P\.\s*\d+)\s*$", re.IGNORECASE)
 # Lines that always start a paragraph: headings, list items, the closing date.
 _STARTS = re.compile(
@@ -80,18 +80,18 @@ def _inputs(pages) -> list[tuple[bytes, Path | None]]:
     if isinstance(pages, (str, Path)):
         root = Path(pages)
         if not root.is_dir():
-            return [(root.read_bytes(), root)]
+            return [(limits.read_file(root), root)]
         for folder in (root / "files" / "basic-html", root / "basic-html", root):
             files = [f for f in folder.glob("*.htm*") if _PAGE_FILE.search(f.name)]
             if files:
-                return [(f.read_bytes(), f) for f in files]
+                return [(limits.read_file(f), f) for f in files]
         return []
     out = []
     for page in pages:
         if isinstance(page, bytes):
             out.append((page, None))
         else:
-            out.append((Path(page).read_bytes(), Path(page)))
+            out.append((limits.read_file(page), Path(page)))
     return out
 
 

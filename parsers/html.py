@@ -68,7 +68,7 @@ _BLOCK_TAGS = {
     "article", "blockquote", "pre", "center", "address", "header", "footer", "main", "form", "hr",
     "tr", "td", "th", "tbody", "thead", "tfoot", "caption", "figure", "figcaption", "body", "html",
 }
-_LEADING_NUMBER = re.compile(r"\s*(\d+)")
+_LEADING_NUMBER = re.compile(r"\s*(\d{1,9})")
 # Descendants that break a cell's text into lines; XPath answers with numbers and
 # strings, so the common cell costs no element objects.
 _BREAKING = (

@@ -60,7 +60,8 @@ def clean_text(text: str) -> str:
 
 BLANK, NUMBER, DASH, TEXT = "blank", "number", "dash", "text"
 
-_NUMBER = re.compile(r"^([+-]?\d+(?:\.\d+)?)(?:件|个|条|项|次|人次|万元|元)?$")
+# At most 18 digits: no count is longer, and int() of thousands of digits is refused.
+_NUMBER = re.compile(r"^([+-]?\d{1,18}(?:\.\d{1,18})?)(?:件|个|条|项|次|人次|万元|元)?$")
 _DASHES = {"-", "--", "—", "——", "–", "―", "/", "\\"}
 
 

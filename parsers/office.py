@@ -18,6 +18,7 @@ from pathlib import Path
 from . import limits
 from .document import Document
 from .errors import MissingTool, ParseError
+from .sandbox import die_with_parent
 
 APT_PACKAGE = "libreoffice-writer-nogui"
 _SUFFIX = {"doc": ".doc", "wps": ".wps", "rtf": ".rtf", "odt": ".odt"}
@@ -43,9 +44,11 @@ def convert(data: bytes, suffix: str, target: str = "docx", timeout: float = lim
             "--headless", "--norestore", "--nolockcheck",
             "--convert-to", target, "--outdir", str(work / "out"), str(source),
         ]
-        # Its own process group, so that a timeout kills soffice.bin, not just the wrapper script.
+        # Its own process group, so that a timeout kills soffice.bin, not just the wrapper script;
+        # and it dies with the reader that started it (parsers/sandbox.py kills the rest of its tree).
         process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         try:
             _, stderr = process.communicate(timeout=timeout)

@@ -15,6 +15,16 @@ SPEC = SHARED / "spec"
 NIANBAO = shutil.which("nianbao", path=str(Path(sys.executable).parent))
 
 
+@pytest.fixture(autouse=True)
+def _own_workspace():
+    """A command run in this process (CliRunner) points tempfile and the cache dir into its data
+    dir; the next test starts from the usual ones again."""
+    yield
+    from archive import workspace
+
+    workspace.leave()
+
+
 @pytest.fixture
 def seed_text():
     """Read a seed by its number prefix: seed_text("002")."""

@@ -34,7 +34,7 @@ def test_import_parse_export_verify(tmp_path):
 
     imported = run("import", "--data-dir", data, folder)
     assert imported.exit_code == 1  # one file could not be read: said, and the rest loaded
-    assert imported.stdout.splitlines() == ["4 files archived (4 new)", "3 reports loaded, 1 failed, 0 unchanged"]
+    assert imported.stdout.splitlines() == ["4 files archived (4 new), 0 skipped", "3 reports loaded, 1 failed, 0 unchanged"]
     (line,) = imported.stderr.splitlines()
     assert line.startswith(f"nianbao: {folder / 'empty.docx'}: ")
 
@@ -83,7 +83,8 @@ def test_the_installed_command_runs(tmp_path):
     data = str(tmp_path / "d")
     missing = subprocess.run([NIANBAO, "verify", "--data-dir", data], capture_output=True, text=True)
     assert missing.returncode == 1
-    assert missing.stderr.startswith("nianbao verify: database missing")
+    assert missing.stderr.startswith("nianbao verify: no such folder")
+    assert not (tmp_path / "d").exists()  # verify creates nothing
     subprocess.run([NIANBAO, "db", "init", "--data-dir", data], check=True, capture_output=True)
     result = subprocess.run([NIANBAO, "verify", "--data-dir", data], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

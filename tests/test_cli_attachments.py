@@ -86,7 +86,7 @@ def test_import_reads_the_new_formats_and_gives_one_line_per_bad_file(folder, tm
     result = run("import", "--data-dir", data, path)
 
     assert result.exit_code == 1, result.stderr
-    assert result.stdout.splitlines() == [f"{len(GOOD) + len(BAD)} files archived ({len(GOOD) + len(BAD)} new)",
+    assert result.stdout.splitlines() == [f"{len(GOOD) + len(BAD)} files archived ({len(GOOD) + len(BAD)} new), 0 skipped",
                                           f"{len(GOOD)} reports loaded, {len(BAD)} failed, 0 unchanged"], result.stderr  # fmt: skip
     lines = result.stderr.splitlines()
     assert len(lines) == len(BAD)

@@ -43,6 +43,7 @@ from scrapy.utils.request import request_from_dict
 
 from .. import pages
 from ..archive_access import archive_for, recorded_urls
+from ..addresses import host_refusal, site_is_internal
 from ..browser import enable_playwright, launch_options
 from ..items import ATTACHMENT, DOCUMENT_ROLES, FLIPBOOK_PAGE, IMAGE, LIST, REPORT_PAGE, FetchItem
 from ..journal import FP_META, JOBDIR_SETTING, JobJournal
@@ -144,7 +145,7 @@ class FamilySpider(scrapy.Spider):
         if any(s.render_js for s in self.sites):
             launch = launch_options()
             if launch:
-                enable_playwright(settings, launch)
+                enable_playwright(settings, launch, self)
                 self.browser = True
             else:
                 logger.warning("no chromium found: lists that need JavaScript will be skipped")
@@ -335,7 +336,7 @@ class FamilySpider(scrapy.Spider):
                      callback=None, book_root=None):
         meta = {"filename": filename, "page_no": page_no, "book_root": book_root}
         host = urlsplit(url).hostname
-        if self.url and host and host not in self.allowed_domains:
+        if self.url and host and host not in self.allowed_domains and not self.refuses_host(host, site):
             # An ad-hoc portal's report keeps files on another host (registry sites
             # list such hosts in extra_hosts): a report linking it allows that host.
             # The offsite middleware re-reads allowed_domains; lists never add hosts.
@@ -343,6 +344,14 @@ class FamilySpider(scrapy.Spider):
             self.allowed_domains.append(host)
             self.site_by_host.setdefault(host, site)
         return self.request(url, callback or self.parse_file, role, site, report_key=report_key, meta=meta)
+
+    def refuses_host(self, host: str, site: Site) -> bool:
+        """A host no page may add to the allowed ones: an internal or encoded address,
+        unless the site itself is configured on an internal address (crawler/addresses.py)."""
+        reason = host_refusal(host, site_is_internal(site))
+        if reason:
+            logger.warning("not allowing %s: it is %s", host, reason)
+        return reason is not None
 
     def parse_file(self, response):
         yield self.fetch_item(response)
