@@ -115,31 +115,58 @@ workers_option = click.option(
 @cli.command("import")
 @data_dir_option
 @workers_option
+@click.option("--sites-file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              envvar="NIANBAO_SITES_FILE",
+              help="Site registry naming the sites of WARCs made by other tools (their report keys).")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-def import_command(data_dir, workers, paths):
-    """Archive local files (folders recursively), then parse and load them.
+def import_command(data_dir, workers, sites_file, paths):
+    """Archive local files (folders recursively) and WARC files, then parse and load them.
 
-    Each file is one report (a saved page with its x_files/ folder is one). A file
-    that cannot be read or parsed gets one line on stderr with the reason; the
-    others still load; the exit status is then 1.
+    Each file is one report (a saved page with its x_files/ folder is one). A WARC
+    (.warc, .warc.gz, also .open ones a crawl left) brings its fetches as a crawl
+    made them: nianbao's own with their roles and report keys, other tools' classified
+    as the spiders classify pages. A file or WARC record that cannot be read or parsed
+    gets one line on stderr with the reason; the others still load; the exit status is then 1.
     """
     from archive import Archive
-    from archive.importer import import_paths
+    from archive.importer import import_paths, iter_files
     from archive.reparse import parse_reports
+    from archive.warc_import import import_warcs, is_warc
 
+    files = list(iter_files(paths))
+    warcs = [f for f in files if is_warc(f)]
+    others = [f for f in files if not is_warc(f)]
+    failed = False
+    keys = []
     with Archive(data_dir) as archive:
-        imported = import_paths(archive, paths)
-        for item in imported:
-            if item.error:
-                click.echo(f"nianbao: {item.path}: {item.error}", err=True)
-        keys = list(dict.fromkeys(item.report_key for item in imported if not item.error))
-        click.echo(f"{len(imported)} files archived ({sum(i.result.new_document for i in imported)} new)")
-        summary = parse_reports(archive, keys, workers=workers)
-    # The archive names a file by a digest of its folder (nothing local is published); the
-    # person importing knows it by its path.
-    names = {item.report_key: item.path for item in imported if item.report_key.endswith("/" + item.path.name)}
+        if warcs:
+            from functools import partial
+
+            from crawler.replay import classify
+
+            result = import_warcs(archive, warcs, classify=partial(classify, sites_file=sites_file))
+            for error in result.errors:
+                click.echo(f"nianbao: {error}", err=True)
+            failed |= bool(result.errors)
+            keys += result.report_keys
+            click.echo(f"{len(warcs)} WARC files: {result.records} fetches recorded, "
+                       f"{result.skipped} records imported before, {len(result.errors)} errors")
+        names = {}
+        if others:
+            imported = import_paths(archive, others)
+            for item in imported:
+                if item.error:
+                    click.echo(f"nianbao: {item.path}: {item.error}", err=True)
+            failed |= any(item.error for item in imported)
+            keys += [item.report_key for item in imported if not item.error]
+            click.echo(f"{len(imported)} files archived ({sum(i.result.new_document for i in imported)} new)")
+            # The archive names a file by a digest of its folder (nothing local is published); the
+            # person importing knows it by its path.
+            names = {item.report_key: item.path for item in imported
+                     if item.report_key.endswith("/" + item.path.name)}
+        summary = parse_reports(archive, list(dict.fromkeys(keys)), workers=workers)
     _echo_parse_summary(summary, names)
-    if summary.failed or any(item.error for item in imported):
+    if summary.failed or failed:
         raise SystemExit(1)
 
 
@@ -238,23 +265,44 @@ def _check_family(ctx, param, value):
               help="Probe every report year since 2008 for every body (later runs otherwise probe the last two).")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
               help="Override a Scrapy/nianbao setting (repeatable), like scrapy crawl -s.")
-def crawl_command(sites, url, family, sites_file, data_dir, since, jobdir, full, overrides):
-    """Crawl registry SITES (all when none are named) into the archive."""
+@click.option("--redis", "redis_url", metavar="redis://HOST:PORT/DB",
+              help="Share one frontier and duplicate filter with every crawl process using this Redis.")
+@click.option("--redis-reset", is_flag=True,
+              help="Forget the shared crawl in Redis first (start again from the start URLs).")
+@click.option("--warc-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Record fetches as WARC/1.1 files here instead of the archive (load with nianbao import).")
+def crawl_command(sites, url, family, sites_file, data_dir, since, jobdir, full, overrides, redis_url, redis_reset,
+                  warc_dir):
+    """Crawl registry SITES (all when none are named) into the archive (or WARC files)."""
     from crawler import run
     from crawler.registry import RegistryError
 
+    if redis_reset and not redis_url:
+        raise click.UsageError("--redis-reset needs --redis")
     try:
         spider_args = run.plan(list(sites), url, family, sites_file)
-        settings = run.crawl_settings(data_dir=data_dir, sites_file=sites_file, jobdir=jobdir, overrides=overrides)
+        settings = run.crawl_settings(data_dir=data_dir, sites_file=sites_file, jobdir=jobdir, redis_url=redis_url,
+                                      warc_dir=warc_dir, overrides=overrides)
     except (RegistryError, ValueError) as exc:
         raise click.UsageError(str(exc))
+    if redis_reset:
+        import redis
+
+        try:
+            click.echo(f"{run.reset_frontier(settings, spider_args)} Redis keys of the shared crawl deleted")
+        except redis.RedisError as exc:
+            raise click.ClickException(f"Redis at {redis_url}: {exc}")
     stats = run.run(settings, spider_args, since=since.date() if since else None, full=full)
     for family_name, family_stats in stats.items():
-        click.echo(f"{family_name}: crawl run {family_stats.get('nianbao/crawl_run')}, "
+        where = (f"WARC crawl {family_stats.get('nianbao/warc_crawl')}" if warc_dir
+                 else f"crawl run {family_stats.get('nianbao/crawl_run')}")
+        click.echo(f"{family_name}: {where}, "
                    f"{family_stats.get('item_scraped_count', 0)} fetches recorded, "
                    f"finished: {family_stats.get('finish_reason')}")
         for line in run.budget_lines(family_stats):
             click.echo(f"  {line}")
+    if any(s.get("finish_reason") == "redis_unavailable" for s in stats.values()):
+        raise SystemExit(75)  # EX_TEMPFAIL: run the same command again once Redis is back
 
 
 # --- publish: serve, run, demo ------------------------------------------------------------
