@@ -69,6 +69,7 @@ class Exchange:
     meta: dict | None = None          # nianbao's metadata record, when the WARC has one
     location: str | None = None       # a 3xx's target
     concurrent: str | None = None     # WARC-Concurrent-To (wget: the request record)
+    resource: bool = False            # a resource record: its "headers" are the record's Content-Type
 
     @property
     def content_type(self) -> str:
@@ -224,7 +225,10 @@ class Reader:
             return
         if kind == "metadata":
             if (headers.get_header("Content-Type") or "").startswith(FETCH_METADATA_TYPE):
-                fields = json.loads(record.content_stream().read().decode("utf-8"))
+                try:
+                    fields = json.loads(record.content_stream().read().decode("utf-8"))
+                except (ValueError, UnicodeDecodeError) as exc:
+                    raise RecordError(f"nianbao metadata record unreadable ({exc}); its fetch is imported without it")
                 if uri.startswith(CRAWL_URI_PREFIX):
                     self.crawls.setdefault(fields["crawl"], []).append(fields)
                 elif concurrent:
@@ -246,6 +250,7 @@ class Reader:
             return
         exchange = Exchange(record_id, uri, headers.get_header("WARC-Date"), digest, concurrent=concurrent)
         if kind == "resource":
+            exchange.resource = True
             exchange.headers = [("Content-Type", headers.get_header("Content-Type") or "")]
         else:
             if not record.http_headers or not record.http_headers.protocol.upper().startswith("HTTP"):
@@ -358,7 +363,8 @@ def _fetch_fields(exchange: Exchange, classified: Classified) -> dict:
         return {
             "url": meta.get("url") or exchange.uri, "final_url": meta.get("final_url"),
             "method": meta.get("method") or exchange.method, "status": meta.get("status", exchange.status),
-            "headers": exchange.headers, "error": meta.get("error") or exchange.error,
+            "headers": [] if exchange.resource else _sent_headers(exchange.headers),
+            "error": meta.get("error") or exchange.error,
             "referer": meta.get("referer"), "role": meta.get("role"), "report_key": meta.get("report_key"),
             "filename": meta.get("filename"), "page_no": meta.get("page_no"),
             "not_modified": bool(meta.get("not_modified")),
@@ -370,6 +376,14 @@ def _fetch_fields(exchange: Exchange, classified: Classified) -> dict:
         "referer": exchange.referer, "role": classified.role, "report_key": classified.report_key,
         "filename": classified.filename, "page_no": classified.page_no, "not_modified": exchange.not_modified,
     }
+
+
+def _sent_headers(pairs: list) -> list:
+    """The headers as the server sent them, from a WARC nianbao wrote: its ``X-Archive-Orig-*``
+    names restored, the Content-Length it added (the stored size) left out (archive/warc.py)."""
+    prefix = "x-archive-orig-"
+    return [(name[len(prefix):], value) if name.lower().startswith(prefix) else (name, value)
+            for name, value in pairs if name.lower() != "content-length"]
 
 
 def _http_error(exchange: Exchange) -> str | None:

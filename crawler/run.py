@@ -50,6 +50,11 @@ def warc_settings(settings: Settings, warc_dir) -> None:
     settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="cmdline")
 
 
+def check_redis(url: str) -> None:
+    """Fail now, with Redis's own reason, rather than inside the crawl."""
+    frontier.connect(url, wait_seconds=0).ping()
+
+
 def reset_frontier(settings: Settings, families) -> int:
     """Forget a shared crawl (its queue, filter, leases): the next processes start from the start URLs."""
     return sum(frontier.Frontier(settings, family_spider(family).name).reset() for family in families)

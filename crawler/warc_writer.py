@@ -61,7 +61,7 @@ class RotatingWarc:
         self.crawl, self.worker, self.max_bytes, self.info = crawl, worker, max_bytes, info
         self.serial = 0
         self.out = self.writer = self.path = None
-        self.lock = threading.Lock()
+        self.writing = threading.Lock()  # one record group at a time
         directory.mkdir(parents=True, exist_ok=True)
 
     def _open(self) -> None:
@@ -79,7 +79,7 @@ class RotatingWarc:
 
     def write(self, records_of) -> None:
         """Write the records ``records_of(writer)`` returns, flushed together; rotate when full."""
-        with self.lock:
+        with self.writing:
             if self.writer is None:
                 self._open()
             for record in records_of(self.writer):
@@ -96,7 +96,7 @@ class RotatingWarc:
         self.out = self.writer = None
 
     def close(self, end: dict) -> None:
-        with self.lock:
+        with self.writing:
             if self.writer is None:
                 self._open()
             self.writer.write_record(crawl_record(self.writer, self.crawl, {"event": "end", **end},

@@ -285,12 +285,14 @@ def crawl_command(sites, url, family, sites_file, data_dir, since, jobdir, full,
                                       warc_dir=warc_dir, overrides=overrides)
     except (RegistryError, ValueError) as exc:
         raise click.UsageError(str(exc))
-    if redis_reset:
+    if redis_url:
         import redis
 
         try:
-            click.echo(f"{run.reset_frontier(settings, spider_args)} Redis keys of the shared crawl deleted")
-        except redis.RedisError as exc:
+            run.check_redis(redis_url)
+            if redis_reset:
+                click.echo(f"{run.reset_frontier(settings, spider_args)} Redis keys of the shared crawl deleted")
+        except (redis.RedisError, ValueError) as exc:
             raise click.ClickException(f"Redis at {redis_url}: {exc}")
     stats = run.run(settings, spider_args, since=since.date() if since else None, full=full)
     for family_name, family_stats in stats.items():

@@ -76,7 +76,9 @@ def test_warc_export_imports_back_to_the_same_fetches(tmp_path):
     run = archive.start_run(sites=["wendeng"])
     page = "<html><body>聊城市统计局2022年政府信息公开工作年度报告</body></html>".encode()
     archive.record_fetch(url="http://127.0.0.1:8000/art/1.html", status=200, body=page, crawl_run=run,
-                         headers={"Content-Type": "text/html; charset=utf-8"}, role="report_page", report_key="k")
+                         headers={"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip",
+                                  "Content-Length": "12", "Set-Cookie": ["a=1", "b=2"]},
+                         role="report_page", report_key="k")
     archive.record_fetch(url="http://127.0.0.1:8000/module/download/downfile.jsp?id=7",
                          final_url="http://127.0.0.1:8000/attach/0/年报.pdf", status=200, body=b"%PDF-1.7 report",
                          crawl_run=run, headers={"Content-Type": "application/pdf"}, role="attachment",
@@ -90,7 +92,7 @@ def test_warc_export_imports_back_to_the_same_fetches(tmp_path):
     copy = Archive(tmp_path / "copy")
     result = import_warcs(copy, [tmp_path / "a.warc.gz"])
     assert not result.errors and result.records == 4
-    columns = "url, final_url, status, role, report_key, filename, sha256, not_modified, fetched_at"
+    columns = "url, final_url, status, headers, role, report_key, filename, sha256, not_modified, fetched_at"
     query = f"SELECT {columns} FROM fetches WHERE sha256 IS NOT NULL ORDER BY id"
     assert copy.db.execute(query).fetchall() == archive.db.execute(query).fetchall()
     runs = "SELECT sites, status FROM crawl_runs ORDER BY id"

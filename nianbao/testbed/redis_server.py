@@ -1,7 +1,8 @@
-"""A real redis-server for the tests, on 127.0.0.1 and a free port, with no persistence.
+"""A real redis-server for the tests and benchmarks, on 127.0.0.1 and a free
+port, with no persistence unless asked.
 
 Debian's package (``bin/setup --test`` installs it) puts the server at
-/usr/bin/redis-server; the tests skip, saying why, where it is missing."""
+/usr/bin/redis-server; ``RedisServer.missing()`` says why there is none."""
 
 from __future__ import annotations
 
@@ -9,8 +10,6 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-
-import pytest
 
 REDIS_SERVER = Path("/usr/bin/redis-server")
 
@@ -24,12 +23,18 @@ def free_port() -> int:
 class RedisServer:
     def __init__(self, data_dir: Path | None = None):
         """``data_dir``: keep the data in an append-only file there, so a restart finds it again."""
-        if not REDIS_SERVER.exists():
-            pytest.skip("redis-server is not installed (apt-get install redis-server; bin/setup --test does)")
+        if self.missing():
+            raise FileNotFoundError(self.missing())
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process = None
+
+    @staticmethod
+    def missing() -> str | None:
+        if REDIS_SERVER.exists():
+            return None
+        return "redis-server is not installed (apt-get install redis-server; bin/setup --test does)"
 
     def start(self) -> "RedisServer":
         persistence = ["--appendonly", "no"]
