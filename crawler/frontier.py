@@ -8,20 +8,21 @@ pop takes the best request whose host is free at that moment and reserves the
 host's politeness token for it (crawler/hostgate.py), so that no process
 hoards requests it could only wait on, and it *leases* the request instead of
 taking it away: one Lua script moves the request from the queue into the
-process's lease hash, atomically. The lease is acknowledged (deleted) only when
-the fetch is recorded (the ``mark_done`` of the job journal's interface, called
-by the pipeline after the WARC records are flushed, and by the spider for
-requests that ended for good). Each process keeps a heartbeat key alive; the
-leases of a process whose heartbeat expired go back to the queue (another Lua
-script, so two processes cannot both take them back).
+lease hash, atomically, naming the process. The lease is acknowledged (deleted)
+only when the fetch is recorded (the ``mark_done`` of the job journal's
+interface, called by the pipeline after the WARC records are flushed, and by
+the spider for requests that ended for good), by whichever process recorded it:
+a redirect's first request may have been leased by another process than the
+one fetching its target. Each process keeps a heartbeat key alive; the leases
+of a process whose heartbeat expired go back to the queue (another Lua script,
+so two processes cannot both take them back).
 
 Keys, under ``NIANBAO_REDIS_PREFIX`` (``nianbao:hanweb`` for the hanweb spider):
 
     {p}:requests          ZSET   the frontier (scrapy-redis PriorityQueue)
     {p}:dupefilter        SET    fingerprints of every request ever scheduled
-    {p}:workers           SET    process ids that may hold leases
     {p}:alive:{worker}    STRING heartbeat, expires after NIANBAO_REDIS_LEASE_SECONDS
-    {p}:leases:{worker}   HASH   fingerprint -> "score|member" of each leased request
+    {p}:leases            HASH   fingerprint -> "worker|score|member" of each leased request
     {p}:crawl             HASH   the crawl's id and start time (one per shared crawl)
     {p}:gate:{host}       STRING the per-host politeness token (crawler/hostgate.py)
 
@@ -60,11 +61,15 @@ LEASE_SETTING = "NIANBAO_REDIS_LEASE_SECONDS"
 WAIT_SETTING = "NIANBAO_REDIS_WAIT_SECONDS"
 CLOSE_REASON = "redis_unavailable"
 
+# Leases live in one hash for all processes: fingerprint -> "worker|score|member", so that
+# whichever process records a fetch acknowledges every request it stands for (a redirect's
+# first request may have been leased by another process).
+
 # Lease the best request whose host is free now, and reserve the host for it: the host's
 # politeness token (crawler/hostgate.py) becomes "r:<fingerprint>" for HOLD ms. Among the
 # WINDOW best requests, one whose host is busy (token held or in its delay) is passed over,
 # so no process hoards requests it could only wait on. Members are "fingerprint host request".
-# KEYS: queue, this process's lease hash; ARGV: key prefix, window, hold ms.
+# KEYS: queue, lease hash; ARGV: key prefix, window, hold ms, this worker.
 POP_AND_LEASE = """
 local found = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1, 'WITHSCORES')
 for i = 1, #found, 2 do
@@ -75,7 +80,7 @@ for i = 1, #found, 2 do
   local gate = ARGV[1] .. ':gate:' .. string.sub(member, first + 1, second - 1)
   if redis.call('SET', gate, 'r:' .. fp, 'NX', 'PX', ARGV[3]) then
     redis.call('ZREM', KEYS[1], member)
-    redis.call('HSET', KEYS[2], fp, score .. '|' .. member)
+    redis.call('HSET', KEYS[2], fp, ARGV[4] .. '|' .. score .. '|' .. member)
     return member
   end
 end
@@ -88,7 +93,8 @@ ACK = """
 for i = 2, #ARGV do
   local entry = redis.call('HGET', KEYS[1], ARGV[i])
   if entry then
-    local member = string.sub(entry, string.find(entry, '|', 1, true) + 1)
+    local bar = string.find(entry, '|', string.find(entry, '|', 1, true) + 1, true)
+    local member = string.sub(entry, bar + 1)
     local first = string.find(member, ' ', 1, true)
     local second = string.find(member, ' ', first + 1, true)
     local gate = ARGV[1] .. ':gate:' .. string.sub(member, first + 1, second - 1)
@@ -100,35 +106,40 @@ return 0
 """
 POP_WINDOW = 200
 
-# Put the leases of every process whose heartbeat expired back into the queue.
-# KEYS: workers set, queue; ARGV: key prefix. Returns how many requests went back.
+# Put the leases of every process whose heartbeat expired back into the queue; say whether
+# other live processes still hold leases (their answers may bring new requests).
+# KEYS: lease hash, queue; ARGV: key prefix, this worker. Returns {taken back, others busy}.
 RECLAIM_DEAD = """
-local moved = 0
-for _, worker in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  if redis.call('EXISTS', ARGV[1] .. ':alive:' .. worker) == 0 then
-    local leases = ARGV[1] .. ':leases:' .. worker
-    local entries = redis.call('HVALS', leases)
-    for _, entry in ipairs(entries) do
-      local bar = string.find(entry, '|', 1, true)
-      redis.call('ZADD', KEYS[2], string.sub(entry, 1, bar - 1), string.sub(entry, bar + 1))
-      moved = moved + 1
-    end
-    redis.call('DEL', leases)
-    redis.call('SREM', KEYS[1], worker)
+local moved, busy = 0, 0
+local alive = {}
+local entries = redis.call('HGETALL', KEYS[1])
+for i = 1, #entries, 2 do
+  local entry = entries[i + 1]
+  local bar1 = string.find(entry, '|', 1, true)
+  local bar2 = string.find(entry, '|', bar1 + 1, true)
+  local worker = string.sub(entry, 1, bar1 - 1)
+  if alive[worker] == nil then
+    alive[worker] = redis.call('EXISTS', ARGV[1] .. ':alive:' .. worker) == 1
+  end
+  if not alive[worker] then
+    redis.call('ZADD', KEYS[2], string.sub(entry, bar1 + 1, bar2 - 1), string.sub(entry, bar2 + 1))
+    redis.call('HDEL', KEYS[1], entries[i])
+    moved = moved + 1
+  elseif worker ~= ARGV[2] then
+    busy = 1
   end
 end
-return moved
+return {moved, busy}
 """
 
-# Other processes still at work: live ones holding leases, or dead ones whose leases
-# are not taken back yet. KEYS: workers set; ARGV: prefix, this worker.
-OTHERS_BUSY = """
-for _, worker in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  if worker ~= ARGV[2] and redis.call('HLEN', ARGV[1] .. ':leases:' .. worker) > 0 then
-    return 1
-  end
+# This process's own leases (fingerprints). KEYS: lease hash; ARGV: this worker.
+OWN_LEASES = """
+local own = {}
+local entries = redis.call('HGETALL', KEYS[1])
+for i = 1, #entries, 2 do
+  if string.sub(entries[i + 1], 1, #ARGV[1] + 1) == ARGV[1] .. '|' then table.insert(own, entries[i]) end
 end
-return 0
+return own
 """
 
 
@@ -163,15 +174,14 @@ class Frontier:
         self.wait_seconds = settings.getfloat(WAIT_SETTING)
         self.server = connect(self.url, self.wait_seconds)
         self.worker = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self.leases_key = f"{self.prefix}:leases:{self.worker}"
-        self.workers_key = f"{self.prefix}:workers"
+        self.leases_key = f"{self.prefix}:leases"
         self.queue_key = f"{self.prefix}:requests"
         self.gone = threading.Event()  # set once Redis is given up: nothing is acknowledged after
         self.hold_ms = int(settings.getfloat("NIANBAO_GATE_HOLD_SECONDS") * 1000)
         self._pop = self.server.register_script(POP_AND_LEASE)
         self._ack = self.server.register_script(ACK)
         self._reclaim = self.server.register_script(RECLAIM_DEAD)
-        self._others_busy = self.server.register_script(OTHERS_BUSY)
+        self._own = self.server.register_script(OWN_LEASES)
         self._last_reclaim = 0.0
         self._heartbeat: threading.Thread | None = None
         self.on_gone = lambda exc: None  # the scheduler stops the crawl
@@ -189,7 +199,6 @@ class Frontier:
     def join(self) -> dict:
         """Register this process and start its heartbeat; returns the shared crawl's id and start."""
         self.beat()
-        self.server.sadd(self.workers_key, self.worker)
         crawl_key = f"{self.prefix}:crawl"
         self.server.hsetnx(crawl_key, "id", uuid.uuid4().hex)
         self.server.hsetnx(crawl_key, "started", datetime.now(timezone.utc).isoformat(timespec="seconds"))
@@ -217,14 +226,13 @@ class Frontier:
             return  # Redis is gone: the leases wait under this id until a later process takes them back
         try:
             if finished:
-                left = self.server.hlen(self.leases_key)
+                left = self._own(keys=[self.leases_key], args=[self.worker])
                 if left:
-                    logger.warning("frontier: %d leases never acknowledged at the end; dropped", left)
-                self.server.delete(self.leases_key)
+                    logger.warning("frontier: %d leases never acknowledged at the end; dropped", len(left))
+                    self.server.hdel(self.leases_key, *left)
             else:
                 self.server.delete(f"{self.prefix}:alive:{self.worker}")  # reclaimable at once
-                self.reclaim(force=True)
-            self.server.srem(self.workers_key, self.worker)
+                self.survey()
         except redis.RedisError as exc:
             logger.warning("frontier: could not hand back leases (%s); they return when the lease expires", exc)
 
@@ -236,25 +244,25 @@ class Frontier:
     # --- queue and leases ----------------------------------------------------------------
 
     def pop(self) -> bytes | None:
-        return self._pop(keys=[self.queue_key, self.leases_key], args=[self.prefix, POP_WINDOW, self.hold_ms])
+        return self._pop(keys=[self.queue_key, self.leases_key],
+                         args=[self.prefix, POP_WINDOW, self.hold_ms, self.worker])
 
     def ack(self, fps) -> None:
         if fps and not self.gone.is_set():
             self._ack(keys=[self.leases_key], args=[self.prefix, *fps])
 
-    def reclaim(self, force: bool = False) -> int:
-        """Take back the leases of dead processes (at most every lease/3 seconds unless forced)."""
-        now = time.monotonic()
-        if not force and now - self._last_reclaim < self.lease_seconds / 3:
-            return 0
-        self._last_reclaim = now
-        moved = self._reclaim(keys=[self.workers_key, self.queue_key], args=[self.prefix])
+    def survey(self) -> tuple[int, bool]:
+        """Take back the leases of stopped processes; returns (how many, whether others hold leases)."""
+        moved, busy = self._reclaim(keys=[self.leases_key, self.queue_key], args=[self.prefix, self.worker])
+        self._last_reclaim = time.monotonic()
         if moved:
             logger.info("frontier: %d requests of a stopped process taken back", moved)
-        return moved
+        return moved, bool(busy)
 
-    def others_busy(self) -> bool:
-        return bool(self._others_busy(keys=[self.workers_key], args=[self.prefix, self.worker]))
+    def reclaim_now_and_then(self) -> None:
+        """While busy: take back stopped processes' leases every lease/3 seconds."""
+        if time.monotonic() - self._last_reclaim >= self.lease_seconds / 3:
+            self.survey()
 
 
 class LeasedQueue(PriorityQueue):
@@ -370,7 +378,7 @@ class RedisScheduler(Scheduler):
         return True
 
     def next_request(self):
-        self._guard(self.frontier.reclaim)
+        self._guard(self.frontier.reclaim_now_and_then)
         request = self._guard(self.queue.pop)
         if request is not None:
             self.stats.inc_value("scheduler/dequeued/redis")
@@ -383,7 +391,13 @@ class RedisScheduler(Scheduler):
     def has_pending_requests(self):
         if self.frontier.gone.is_set():
             return False
-        return bool(self._guard(lambda: len(self.queue) > 0 or self.frontier.reclaim() or self.frontier.others_busy()))
+        def pending():
+            if len(self.queue) > 0:
+                return True
+            moved, others_busy = self.frontier.survey()
+            return bool(moved) or others_busy
+
+        return bool(self._guard(pending))
 
 
 class LeaseJournal(JobJournal):
