@@ -270,7 +270,10 @@ class Reader:
         else:
             with _spool_payload(record, self.max_size) as spool:
                 payload = spool if kind == "resource" else _decoded(spool, exchange.headers)
-                exchange.sha256 = self.archive.store.put_stream(payload, max_size=self.max_size).sha256
+                try:
+                    exchange.sha256 = self.archive.store.put_stream(payload, max_size=self.max_size).sha256
+                except (zlib.error, EOFError, ValueError) as exc:  # BodyTooLarge is a ValueError too
+                    raise RecordError(f"payload not stored: {type(exc).__name__}: {exc}") from None
         self.add(exchange)
 
     def failed(self, record, reason: str) -> None:
