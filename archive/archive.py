@@ -319,6 +319,12 @@ class Archive:
             return self.db.execute("SELECT payload_digest, fetch_id FROM warc_records WHERE record_id = ?",
                                    [record_id]).fetchone()
 
+    def note_warc_record(self, record_id: str, payload_digest: str | None) -> None:
+        """A WARC record imported that is no fetch (a body or probe a crawl noted)."""
+        with self.lock, self.db.atomic():
+            self.db.execute("INSERT OR IGNORE INTO warc_records (record_id, payload_digest, imported_at) "
+                            "VALUES (?, ?, ?)", [record_id, payload_digest, schema.utc_now()])
+
     def warc_crawl_run(self, crawl_id: str, sites: Iterable[str], started: str | None) -> int:
         """The crawl run of a crawl recorded in WARCs (one per crawl id, however many files and imports)."""
         with self.lock, self.db.atomic():

@@ -67,6 +67,19 @@ def crawl_record(writer, crawl: str, fields: dict, *, date: str):
                                      warc_headers_dict={"WARC-Date": date})
 
 
+NOTE_URI_PREFIX = "urn:nianbao:"  # urn:nianbao:body:… and urn:nianbao:probe:… (what a crawl noted besides fetches)
+
+
+def note_record(writer, kind: str, fields: dict, *, crawl: str | None, date: str):
+    """A body a portal names (``kind`` "body") or a report year probed ("probe"), for the
+    archive's ``bodies`` and ``year_probes`` (``Archive.note_body`` / ``note_probe``)."""
+    data = json.dumps({"crawl": crawl, **fields}, ensure_ascii=False).encode("utf-8")
+    key = ":".join(str(fields.get(k, "")) for k in ("site", "area", "year") if k in fields)
+    return writer.create_warc_record(f"{NOTE_URI_PREFIX}{kind}:{key}", "metadata", payload=io.BytesIO(data),
+                                     length=len(data), warc_content_type=FETCH_METADATA_TYPE,
+                                     warc_headers_dict={"WARC-Date": date})
+
+
 def warc_date(moment: datetime | None = None) -> str:
     moment = moment or datetime.now(timezone.utc)
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -44,7 +44,7 @@ from warcio.bufferedreaders import BufferedReader, ChunkedDataReader
 from parsers.limits import MAX_INPUT_BYTES
 
 from .archive import Archive
-from .warc import CRAWL_URI_PREFIX, FETCH_METADATA_TYPE
+from .warc import CRAWL_URI_PREFIX, FETCH_METADATA_TYPE, NOTE_URI_PREFIX
 
 CHUNK = 1 << 20
 SPOOL_IN_MEMORY = 8 << 20
@@ -183,6 +183,7 @@ class Reader:
         self.requests: dict[str, tuple[str, str | None]] = {}   # concurrent record id -> (method, referer)
         self.metadata: dict[str, dict] = {}                      # concurrent record id -> nianbao fields
         self.crawls: dict[str, list[dict]] = {}                  # crawl id -> its start/end records
+        self.notes: list[tuple[str, str, dict]] = []             # (record id, "body" | "probe", fields)
         self.errors: list[str] = []
         self.skipped = 0
 
@@ -231,6 +232,11 @@ class Reader:
                     raise RecordError(f"nianbao metadata record unreadable ({exc}); its fetch is imported without it")
                 if uri.startswith(CRAWL_URI_PREFIX):
                     self.crawls.setdefault(fields["crawl"], []).append(fields)
+                elif uri.startswith(NOTE_URI_PREFIX):
+                    if self.archive.imported_warc_record(record_id) is None:
+                        self.notes.append((record_id, uri[len(NOTE_URI_PREFIX):].split(":", 1)[0], fields))
+                    else:
+                        self.skipped += 1
                 elif concurrent:
                     self.metadata[concurrent] = fields
                 else:  # a fetch that failed: no response record
@@ -353,6 +359,16 @@ def import_warcs(archive: Archive, paths: Iterable[str | Path], classify: Classi
         result.records += 1
         if fields["report_key"] and exchange.sha256 and not fields["error"]:
             result.report_keys.append(fields["report_key"])
+    for record_id, kind, fields in reader.notes:  # bodies and probes the crawl noted
+        crawl = fields.get("crawl")
+        if kind == "body":
+            archive.note_body(fields["site"], fields["area"], fields.get("name"), fields.get("unit_url"))
+        elif kind == "probe":
+            if crawl not in runs:
+                runs[crawl] = _run_for(archive, crawl, reader.crawls.get(crawl, []))
+            archive.note_probe(fields["site"], fields["area"], fields["year"], fields["outcome"], fields["url"],
+                               runs[crawl])
+        archive.note_warc_record(record_id, None)
     for crawl, run_id in runs.items():
         _finish_run(archive, run_id, reader.crawls.get(crawl, []))
     result.runs = list(runs.values())

@@ -4,7 +4,9 @@ as WARC/1.1 files instead of writing to the central SQLite archive.
 Per fetch: a request record, a response record (the body as Scrapy handed it,
 with the transfer headers renamed as the export renames them) and a metadata
 record carrying the fetch row's other fields (role, report key, …; see
-archive/warc.py). A failed fetch is a metadata record alone. Each file opens
+archive/warc.py). A failed fetch is a metadata record alone; the bodies a
+portal names and the report years probed are metadata records too
+(``urn:nianbao:body:…``, ``urn:nianbao:probe:…``). Each file opens
 with a ``warcinfo`` record and a crawl ``start`` record; the process's last
 file ends with a crawl ``end`` record naming why the process stopped.
 
@@ -20,6 +22,7 @@ to the frontier, and ``nianbao import`` reads it like any other.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import logging
 import os
@@ -33,10 +36,10 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from archive.archive import normalize_headers
-from archive.warc import (crawl_record, fetch_metadata_record, request_headers, response_headers, status_line,
-                          warc_date)
+from archive.warc import (crawl_record, fetch_metadata_record, note_record, request_headers, response_headers,
+                          status_line, warc_date)
 
-from .items import FetchItem
+from .items import BodyItem, FetchItem, ProbeItem
 from .journal import JobJournal
 
 logger = logging.getLogger(__name__)
@@ -156,6 +159,11 @@ class WarcPipeline:
         self.crawler.stats.set_value("nianbao/warc_crawl", crawl)
 
     async def process_item(self, item):
+        if isinstance(item, (BodyItem, ProbeItem)):
+            kind = "body" if isinstance(item, BodyItem) else "probe"
+            await asyncio.to_thread(self.warc.write, lambda writer: [
+                note_record(writer, kind, dataclasses.asdict(item), crawl=self.crawl, date=warc_date())])
+            return item
         if not isinstance(item, FetchItem):
             return item
         await asyncio.to_thread(self.record, item)

@@ -28,6 +28,9 @@ def archive_contents(data_dir: Path) -> dict:
                 "SELECT report_key, url, sha256 FROM fetches WHERE report_key IS NOT NULL AND sha256 IS NOT NULL "
                 "AND error IS NULL AND COALESCE(role, '') != 'list'"):
             sources.setdefault(key, set()).add((url, sha256))
+        bodies = set(db.execute("SELECT site, area, name, unit_url FROM bodies"))
+        probes = set(db.execute("SELECT site, area, year, outcome, url FROM year_probes"))
     finally:
         db.close()
-    return {"reports": reports, "rows": rows, "checks": checks, "sources": sources}
+    return {"reports": reports, "rows": rows, "checks": checks, "sources": sources, "bodies": bodies,
+            "probes": probes}
