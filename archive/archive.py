@@ -306,10 +306,20 @@ class Archive:
                    FROM fetches WHERE sha256 IS NOT NULL AND error IS NULL ORDER BY id"""
             ).fetchall()
 
-    def crawl_run_rows(self) -> list[tuple]:
-        """(id, started, finished, sites JSON, status) of every crawl and import run."""
+    def body_and_probe_rows(self) -> tuple[list[dict], list[dict]]:
+        """Every body a portal named and every report year probed (the WARC export's notes)."""
         with self.lock:
-            return self.db.execute("SELECT id, started, finished, sites, status FROM crawl_runs ORDER BY id").fetchall()
+            bodies = [dict(zip(("site", "area", "name", "unit_url"), row)) for row in self.db.execute(
+                "SELECT site, area, name, unit_url FROM bodies ORDER BY site, area")]
+            probes = [dict(zip(("site", "area", "year", "outcome", "url", "crawl_run"), row)) for row in self.db.execute(
+                "SELECT site, area, year, outcome, url, crawl_run FROM year_probes ORDER BY site, area, year")]
+        return bodies, probes
+
+    def crawl_run_rows(self) -> list[tuple]:
+        """(id, started, finished, sites JSON, status, counts JSON) of every crawl and import run."""
+        with self.lock:
+            return self.db.execute(
+                "SELECT id, started, finished, sites, status, counts FROM crawl_runs ORDER BY id").fetchall()
 
     # --- WARC import -----------------------------------------------------------
 

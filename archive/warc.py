@@ -128,20 +128,20 @@ def write_warc(archive: Archive, target: str | Path) -> int:
     """
     target = Path(target)
     fetches = archive.archived_fetches()
-    runs = {run_id: (started, finished, sites, status)
-            for run_id, started, finished, sites, status in archive.crawl_run_rows()}
+    runs = {run_id: (started, finished, sites, status, counts)
+            for run_id, started, finished, sites, status, counts in archive.crawl_run_rows()}
     records = 0
     first_capture: dict[str, tuple[str, str]] = {}  # sha256 -> (uri, WARC-Date) of its first response
     with target.open("wb") as out:
         writer = WARCWriter(out, gzip=target.suffix != ".warc", warc_version="1.1")
         crawl_ids = {}
         for run_id in sorted({row[-1] for row in fetches if row[-1] in runs}):
-            started, finished, sites, status = runs[run_id]
+            started, finished, sites, status, counts = runs[run_id]
             crawl_ids[run_id] = export_crawl_id(run_id, started)
             writer.write_record(crawl_record(
                 writer, crawl_ids[run_id],
                 {"event": "end", "sites": json.loads(sites or "[]"), "started": started, "finished": finished,
-                 "status": status}, date=_warc_date(finished or started)))
+                 "status": status, "counts": json.loads(counts or "{}")}, date=_warc_date(finished or started)))
             records += 1
         for (fetch_id, url, final_url, method, status, headers_json, fetched_at, sha256, size, referer,
              not_modified, filename, content_type, role, report_key, page_no, crawl_run) in fetches:
@@ -160,6 +160,13 @@ def write_warc(archive: Archive, target: str | Path) -> int:
                 writer, uri, fields, crawl=crawl_ids.get(crawl_run), date=date,
                 concurrent_to=record.rec_headers.get_header("WARC-Record-ID")))
             records += (1 if record.rec_type != "response" else 2) + 1
+        bodies, probes = archive.body_and_probe_rows()
+        for body in bodies:
+            writer.write_record(note_record(writer, "body", body, crawl=None, date=warc_date()))
+        for probe in probes:
+            run_id = probe.pop("crawl_run")
+            writer.write_record(note_record(writer, "probe", probe, crawl=crawl_ids.get(run_id), date=warc_date()))
+        records += len(bodies) + len(probes)
     return records
 
 

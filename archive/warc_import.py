@@ -435,7 +435,12 @@ def _finish_run(archive: Archive, run_id: int, events: list[dict]) -> None:
         counts["fetches"] += n
         counts["errors"] += errors
         counts["not_modified"] += not_modified
+    # An exported run states its counts (the crawl's own, budgets and traps included): kept as they were.
+    stated_counts = [e["counts"] for e in events if e.get("counts")]
     stated = [e["status"] for e in events if e.get("status")]
+    if stated_counts and stated:
+        archive.finish_run(run_id, counts=stated_counts[-1], status=stated[-1])
+        return
     finished = any(e.get("reason") == "finished" for e in events) or not events
     if not counts["fetches"]:
         status = "failed"

@@ -4,7 +4,8 @@ WARCs that nianbao did not make (wget, Browsertrix, Wayback Machine downloads).
 A WARC of another tool says nothing about roles or report keys. Here each
 archived response becomes a Scrapy response again (``scrapy.responsetypes``
 picks the class from its headers and body, so text decodes exactly as in a
-crawl), and the family's page-reading functions (``crawler/hanweb.py``) read
+crawl), and the page-reading functions (``crawler/pages.py``, the family's
+``crawler/hanweb.py``) read
 it as they read a live one:
 
 * lists (pages, datastores, data-proxy answers, search.jsp results) give the
@@ -30,7 +31,7 @@ from scrapy.responsetypes import responsetypes
 
 from archive.warc_import import Classified, Exchange
 
-from . import hanweb
+from . import hanweb, pages
 from .items import ATTACHMENT, FLIPBOOK_PAGE, IMAGE, LIST, REPORT_PAGE
 from .registry import RegistryError, Site, adhoc_site, load_sites
 
@@ -109,7 +110,7 @@ def classify(exchanges: list[Exchange], read_body, sites_file=None) -> dict[str,
             key = hanweb.annual_report_key(site.name, *annual)
         else:
             article = hanweb.parse_article(text, response.url)
-            if url not in report_urls and not ("/art/" in url and hanweb.is_report_title(article.title)):
+            if url not in report_urls and not ("/art/" in url and pages.is_report_title(article.title)):
                 continue
             key = hanweb.report_key_for_article(site.name, text, article.title, response.url)
         result[exchange.record_id] = Classified(REPORT_PAGE, key)
@@ -127,18 +128,18 @@ def classify(exchanges: list[Exchange], read_body, sites_file=None) -> dict[str,
 
 
 def _mark_flipbook(root: str, key: str, by_url, sites: Sites, page, mark) -> None:
-    first = hanweb.flipbook_page_url(root, 1)
+    first = pages.flipbook_page_url(root, 1)
     mark(first, Classified(FLIPBOOK_PAGE, key, page_no=1))
     numbers = [1]
     for exchange in by_url.get(sites.canonical(first), ()):
         response = page(exchange)
         if response is not None:
-            numbers = hanweb.flipbook_page_numbers(response.text) or [1]
+            numbers = pages.flipbook_page_numbers(response.text) or [1]
             break
     for n in numbers:
         if n != 1:
-            mark(hanweb.flipbook_page_url(root, n), Classified(FLIPBOOK_PAGE, key, page_no=n))
-        mark(hanweb.flipbook_image_url(root, n), Classified(IMAGE, key, page_no=n))
+            mark(pages.flipbook_page_url(root, n), Classified(FLIPBOOK_PAGE, key, page_no=n))
+        mark(pages.flipbook_image_url(root, n), Classified(IMAGE, key, page_no=n))
 
 
 def _reported_urls(exchanges: list[Exchange], page, sites: Sites) -> set[str]:
@@ -155,9 +156,9 @@ def _reported_urls(exchanges: list[Exchange], page, sites: Sites) -> set[str]:
         records += hanweb.parse_search_results(text, url).records
         records += hanweb.rendered_records(text, url)
         for record in records:
-            if hanweb.is_report_title(record.title):
+            if pages.is_report_title(record.title):
                 found.add(sites.canonical(record.url))
-        for link in hanweb.page_links(text, url):
-            if "/art/" in urlsplit(link.url).path and hanweb.is_report_title(link.text):
+        for link in pages.page_links(text, url):
+            if "/art/" in urlsplit(link.url).path and pages.is_report_title(link.text):
                 found.add(sites.canonical(link.url))
     return found

@@ -80,8 +80,6 @@ def run(settings: Settings, spider_args: dict[str, dict], since: date | None = N
     probes every report year since 2008 again (else only the last two once a
     body has been probed)."""
     process = CrawlerProcess(settings)
-    # A WARC crawl reads nothing from the archive, so nothing tells which years were probed before.
-    full = full or bool(settings.get("NIANBAO_WARC_DIR"))
     crawlers = {}
     for family, args in spider_args.items():
         crawler = process.create_crawler(family_spider(family))
