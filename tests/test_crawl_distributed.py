@@ -138,7 +138,12 @@ def test_three_processes_one_killed_equal_a_single_process_crawl(portal, referen
         assert imported.returncode == 0, imported.stderr[-3000:]
         contents = archive_contents(tmp_path / "data")
         assert contents["reports"].keys() == reference["reports"].keys()  # none lost, none twice (keys are unique)
-        assert contents == reference
+        # Year probes: the spider stops probing a site after enough empty years, a count each
+        # process keeps for itself, so processes sharing a crawl ask more years. Every probe of
+        # the single process is there; the others found years not filed.
+        probes, reference_probes = contents.pop("probes"), reference["probes"]
+        assert probes >= reference_probes and {p[3] for p in probes - reference_probes} <= {"not_filed"}
+        assert contents == {k: v for k, v in reference.items() if k != "probes"}
         print(f"victim held {len(held)} leases when killed; shortest gap per host: "
               + ", ".join(f"{h} {g * 1000:.0f} ms" for h, g in sorted(gaps.items())))
     finally:
