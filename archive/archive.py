@@ -27,7 +27,7 @@ from . import db as schema
 from . import workspace
 from .load import Reading, index_sections, write
 from .paths import filename_from_content_disposition, filename_from_url, safe_filename
-from .store import BodyTooLarge, Store
+from .store import BodyTooLarge, Store, Stored
 
 FETCH_ROLES = ("list", "report_page", "attachment", "image", "flipbook_page", "file")
 # "interrupted": the process running it died (kill -9, power cut); set by the next one to open the archive.
@@ -154,10 +154,16 @@ class Archive:
         not_modified: bool = False,
         page_no: int | None = None,
         fetched_at: str | None = None,
+        stored_sha256: str | None = None,
+        warc_record: tuple[str, str | None] | None = None,
     ) -> FetchResult:
         """Record one fetch; store its body. Never raises for a bad body: the row says why.
 
-        ``body`` is bytes, or a binary file object streamed into the store.
+        ``body`` is bytes, or a binary file object streamed into the store; or
+        ``stored_sha256`` names a body already in the store (a WARC import
+        stores and checks payloads first). ``warc_record`` = (WARC-Record-ID,
+        payload digest) of the record the fetch comes from, noted in the same
+        transaction so that importing the record again finds it.
         A 304 (``not_modified=True``, no body) points at the sha256 the URL last had.
         """
         if role is not None and role not in FETCH_ROLES:
@@ -170,6 +176,8 @@ class Archive:
                 stored = self._store_body(body)
             except BodyTooLarge as exc:
                 error = _join_errors(error, str(exc))
+        elif stored_sha256 is not None:
+            stored = Stored(stored_sha256, self.store.path_for(stored_sha256).stat().st_size, new=False)
         sha256 = stored.sha256 if stored else None
         if sha256 is None and not_modified:
             previous = self.previous_fetch(url)
@@ -204,7 +212,11 @@ class Archive:
                 new_document = self._note_document(sha256, fetched_at, name, detected)
             table = self.db["fetches"]
             table.insert(row)
-            return FetchResult(table.last_pk, sha256, new_document)
+            fetch_id = table.last_pk
+            if warc_record is not None:
+                self.db["warc_records"].insert({"record_id": warc_record[0], "payload_digest": warc_record[1],
+                                                "fetch_id": fetch_id, "imported_at": schema.utc_now()})
+            return FetchResult(fetch_id, sha256, new_document)
 
     def _store_body(self, body: bytes | BinaryIO):
         if isinstance(body, (bytes, bytearray, memoryview)):
@@ -308,9 +320,50 @@ class Archive:
         with self.lock:
             return self.db.execute(
                 """SELECT id, url, final_url, method, status, headers, fetched_at, sha256, size, referer,
-                          not_modified, filename, content_type
+                          not_modified, filename, content_type, role, report_key, page_no, crawl_run
                    FROM fetches WHERE sha256 IS NOT NULL AND error IS NULL ORDER BY id"""
             ).fetchall()
+
+    def body_and_probe_rows(self) -> tuple[list[dict], list[dict]]:
+        """Every body a portal named and every report year probed (the WARC export's notes)."""
+        with self.lock:
+            bodies = [dict(zip(("site", "area", "name", "unit_url"), row)) for row in self.db.execute(
+                "SELECT site, area, name, unit_url FROM bodies ORDER BY site, area")]
+            probes = [dict(zip(("site", "area", "year", "outcome", "url", "crawl_run"), row)) for row in self.db.execute(
+                "SELECT site, area, year, outcome, url, crawl_run FROM year_probes ORDER BY site, area, year")]
+        return bodies, probes
+
+    def crawl_run_rows(self) -> list[tuple]:
+        """(id, started, finished, sites JSON, status, counts JSON) of every crawl and import run."""
+        with self.lock:
+            return self.db.execute(
+                "SELECT id, started, finished, sites, status, counts FROM crawl_runs ORDER BY id").fetchall()
+
+    # --- WARC import -----------------------------------------------------------
+
+    def imported_warc_record(self, record_id: str) -> tuple[str | None, int] | None:
+        """(payload digest, fetch id) of a WARC record imported before, else None."""
+        with self.lock:
+            return self.db.execute("SELECT payload_digest, fetch_id FROM warc_records WHERE record_id = ?",
+                                   [record_id]).fetchone()
+
+    def note_warc_record(self, record_id: str, payload_digest: str | None) -> None:
+        """A WARC record imported that is no fetch (a body or probe a crawl noted)."""
+        with self.lock, self.db.atomic():
+            self.db.execute("INSERT OR IGNORE INTO warc_records (record_id, payload_digest, imported_at) "
+                            "VALUES (?, ?, ?)", [record_id, payload_digest, schema.utc_now()])
+
+    def warc_crawl_run(self, crawl_id: str, sites: Iterable[str], started: str | None) -> int:
+        """The crawl run of a crawl recorded in WARCs (one per crawl id, however many files and imports)."""
+        with self.lock, self.db.atomic():
+            row = self.db.execute("SELECT crawl_run FROM warc_crawls WHERE crawl_id = ?", [crawl_id]).fetchone()
+            if row:
+                return row[0]
+            runs = self.db["crawl_runs"]
+            runs.insert({"started": started or schema.utc_now(), "sites": json.dumps(list(sites)),
+                         "status": "running"})
+            self.db["warc_crawls"].insert({"crawl_id": crawl_id, "crawl_run": runs.last_pk})
+            return runs.last_pk
 
     def snapshot(self, target: str | Path) -> None:
         """A consistent copy of the database (``VACUUM INTO``), taken while loads may run."""

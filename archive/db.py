@@ -552,6 +552,15 @@ def _imports_without_local_paths(db: sqlite_utils.Database) -> None:
                 db.execute("UPDATE reports SET source_url = ? WHERE id = ?", [imported_url(local, base), report_id])
 
 
+def _warc_import_tables(db: sqlite_utils.Database) -> None:
+    # WARC records already imported (by WARC-Record-ID), so importing a file again changes
+    # nothing; and the crawl run each crawl recorded in WARCs became.
+    db.execute("""CREATE TABLE warc_records (record_id TEXT PRIMARY KEY, payload_digest TEXT,
+                  fetch_id INTEGER REFERENCES fetches(id), imported_at TEXT)""")
+    db.execute("""CREATE TABLE warc_crawls (crawl_id TEXT PRIMARY KEY,
+                  crawl_run INTEGER REFERENCES crawl_runs(id))""")
+
+
 # (version, name, function) — append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial schema", _initial),
@@ -565,6 +574,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (9, "report_totals: one row per current report, headline figures", _report_totals_table),
     (10, "imported files published without the importer's local paths", _imports_without_local_paths),
     (11, "sections_trigram: search any phrase of three or more characters", _sections_trigram_index),
+    (12, "WARC records and crawls imported", _warc_import_tables),
 ]
 
 

@@ -166,8 +166,13 @@ def import_paths(archive: Archive, paths: Iterable[str | Path], skipped: list[Sk
     found = walk(paths)
     if skipped is not None:
         skipped.extend(found.skipped)
+    return import_found(archive, found.files, skipped=len(found.skipped))
+
+
+def import_found(archive: Archive, files: list[Found], *, skipped: int = 0) -> list[Imported]:
+    """Store and record files ``walk`` found, in one run row with the import's counts."""
     run_id = archive.start_run(sites=["import"])
-    imported = [import_file(archive, item, run_id) for item in found.files]
+    imported = [import_file(archive, item, run_id) for item in files]
     failed = sum(1 for item in imported if item.error)
     archive.finish_run(
         run_id,
@@ -175,7 +180,7 @@ def import_paths(archive: Archive, paths: Iterable[str | Path], skipped: list[Sk
             "files": len(imported),
             "new_documents": sum(1 for item in imported if item.result.new_document),
             "failed": failed,
-            "skipped": len(found.skipped),
+            "skipped": skipped,
         },
         status="ok" if not failed else ("partial" if failed < len(imported) else "failed"),
     )

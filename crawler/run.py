@@ -11,13 +11,15 @@ from pathlib import Path
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from . import frontier
 from .detect import Probe, detect_with_settings
 from .families import family_names, family_spider
 from .middlewares import budget_use
 from .registry import RegistryError, load_sites, select_sites
 
 
-def crawl_settings(*, data_dir: Path | str, sites_file=None, jobdir=None, overrides=()) -> Settings:
+def crawl_settings(*, data_dir: Path | str, sites_file=None, jobdir=None, redis_url=None, warc_dir=None,
+                   overrides=()) -> Settings:
     """Project settings, then these options, then ``NAME=VALUE`` overrides (as ``scrapy -s``)."""
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
@@ -25,13 +27,39 @@ def crawl_settings(*, data_dir: Path | str, sites_file=None, jobdir=None, overri
     if sites_file:
         settings.set("NIANBAO_SITES_FILE", str(sites_file), priority="cmdline")
     if jobdir:
+        if redis_url:
+            raise ValueError("--jobdir and --redis exclude each other: the Redis frontier is the job's state")
         settings.set("JOBDIR", str(jobdir), priority="cmdline")
+    if redis_url:
+        frontier.redis_settings(settings, redis_url)
+    if warc_dir:
+        warc_settings(settings, warc_dir)
     for override in overrides:
         name, sep, value = override.partition("=")
         if not sep or not name:
             raise ValueError(f"-s {override!r}: expected NAME=VALUE")
         settings.set(name.strip(), value, priority="cmdline")
     return settings
+
+
+def warc_settings(settings: Settings, warc_dir) -> None:
+    """Fetches go to WARC files in ``warc_dir``; nothing is read from or written to the archive's
+    database (so no conditional re-fetches: a WARC crawl fetches every document)."""
+    settings.set("NIANBAO_WARC_DIR", str(warc_dir), priority="cmdline")
+    settings.set("ITEM_PIPELINES", {"crawler.warc_writer.WarcPipeline": 300}, priority="cmdline")
+    middlewares = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
+    middlewares["crawler.middlewares.ConditionalRequestMiddleware"] = None
+    settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="cmdline")
+
+
+def check_redis(url: str) -> None:
+    """Fail now, with Redis's own reason, rather than inside the crawl."""
+    frontier.connect(url, wait_seconds=0).ping()
+
+
+def reset_frontier(settings: Settings, families) -> int:
+    """Forget a shared crawl (its queue, filter, leases): the next processes start from the start URLs."""
+    return sum(frontier.Frontier(settings, family_spider(family).name).reset() for family in families)
 
 
 # The spider for portals of no known family (crawler/spiders/generic.py).
@@ -86,6 +114,8 @@ def run(settings: Settings, spider_args: dict[str, dict], since: date | None = N
     crawlers = {}
     for family, args in spider_args.items():
         crawler = process.create_crawler(family_spider(family))
+        if settings.get(frontier.URL_SETTING):
+            frontier.install(crawler)
         crawlers[family] = crawler
         process.crawl(crawler, since=since.isoformat() if since else "", full=full, **args)
     process.start()

@@ -84,6 +84,20 @@ ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
 DUPEFILTER_CLASS = "crawler.journal.JournalDupeFilter"
 NIANBAO_JOBDIR = None
 
+# --- shared frontier and WARC output (``nianbao crawl --redis URL --warc-dir DIR``) ----------------
+# See crawler/frontier.py, crawler/hostgate.py and crawler/warc_writer.py.
+NIANBAO_REDIS_URL = None
+NIANBAO_REDIS_PREFIX = "nianbao"
+# A process whose heartbeat is this old is taken for dead: its leased requests go back to the queue.
+NIANBAO_REDIS_LEASE_SECONDS = 30.0
+# How long to wait for a Redis that went away before stopping cleanly.
+NIANBAO_REDIS_WAIT_SECONDS = 60.0
+# How long a process may hold a host's politeness token while its request is answered
+# (crawler/hostgate.py); a killed holder blocks the host at most this long.
+NIANBAO_GATE_HOLD_SECONDS = 10.0
+NIANBAO_WARC_DIR = None
+NIANBAO_WARC_MAX_BYTES = 1_000_000_000  # rotate at 1 GB, the usual WARC file size
+
 # --- JavaScript rendering (scrapy-playwright) -------------------------------------------------------
 # The playwright download handler is installed only when a crawled site has
 # render_js = true or "auto" and a browser exists (see crawler/browser.py);

@@ -183,39 +183,65 @@ workers_option = click.option(
 @data_dir_option
 @workers_option
 @limit_options
+@click.option("--sites-file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              envvar="NIANBAO_SITES_FILE",
+              help="Site registry naming the sites of WARCs made by other tools (their report keys).")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-def import_command(data_dir, workers, time_limit, memory_limit, paths):
-    """Archive local files (folders recursively), then parse and load them.
+def import_command(data_dir, workers, time_limit, memory_limit, sites_file, paths):
+    """Archive local files (folders recursively) and WARC files, then parse and load them.
 
     Each regular file is one report (a saved page with its x_files/ folder is one).
     Inside a folder, symbolic links are not followed, and hidden names, FIFOs and
-    devices are not read: each is listed on stderr with the reason. A file that
-    cannot be read or parsed gets one line on stderr with the reason; the
-    others still load; the exit status is then 1.
+    devices are not read: each is listed on stderr with the reason. A WARC (.warc,
+    .warc.gz, also .open ones a crawl left) brings its fetches as a crawl made them:
+    nianbao's own with their roles and report keys, other tools' classified as the
+    spiders classify pages. A file or WARC record that cannot be read or parsed gets
+    one line on stderr with the reason; the others still load; the exit status is then 1.
     """
     from archive import Archive
-    from archive.importer import import_paths
+    from archive.importer import import_found, walk
     from archive.reparse import parse_reports
+    from archive.warc_import import import_warcs, is_warc
 
     limits = _limits_from_options(time_limit, memory_limit)
     _use_data_dir(data_dir)
+    failed = False
+    keys = []
+    names = {}
     with Archive(data_dir) as archive:
-        skipped = []
-        imported = import_paths(archive, [bytes(p) for p in paths], skipped)
-        for item in skipped:
+        found = walk([bytes(p) for p in paths])
+        for item in found.skipped:
             click.echo(f"nianbao: {_shown(item.name)}: {item.reason}", err=True)
-        for item in imported:
-            if item.error:
-                click.echo(f"nianbao: {_shown(item.path)}: {item.error}", err=True)
-        keys = list(dict.fromkeys(item.report_key for item in imported if not item.error))
-        click.echo(f"{len(imported)} files archived ({sum(i.result.new_document for i in imported)} new), "
-                   f"{len(skipped)} skipped")
-        summary = parse_reports(archive, keys, workers=workers, limits=limits)
-    # The archive names a file by a digest of its folder (nothing local is published); the
-    # person importing knows it by its path.
-    names = {item.report_key: item.path for item in imported if item.report_key.endswith("/" + item.path.name)}
+        warcs = [f.path for f in found.files if is_warc(f.path)]
+        others = [f for f in found.files if not is_warc(f.path)]
+        if warcs:
+            from functools import partial
+
+            from crawler.replay import classify
+
+            result = import_warcs(archive, warcs, classify=partial(classify, sites_file=sites_file))
+            for error in result.errors:
+                click.echo(f"nianbao: {_shown(error)}", err=True)
+            failed |= bool(result.errors)
+            keys += result.report_keys
+            click.echo(f"{len(warcs)} WARC files: {result.records} fetches recorded, "
+                       f"{result.skipped} records imported before, {len(result.errors)} errors")
+        if others or not warcs:
+            imported = import_found(archive, others, skipped=len(found.skipped))
+            for item in imported:
+                if item.error:
+                    click.echo(f"nianbao: {_shown(item.path)}: {item.error}", err=True)
+            failed |= any(item.error for item in imported)
+            keys += [item.report_key for item in imported if not item.error]
+            click.echo(f"{len(imported)} files archived ({sum(i.result.new_document for i in imported)} new), "
+                       f"{len(found.skipped)} skipped")
+            # The archive names a file by a digest of its folder (nothing local is published); the
+            # person importing knows it by its path.
+            names = {item.report_key: item.path for item in imported
+                     if item.report_key.endswith("/" + item.path.name)}
+        summary = parse_reports(archive, list(dict.fromkeys(keys)), workers=workers, limits=limits)
     _echo_parse_summary(summary, names)
-    if summary.failed or any(item.error for item in imported):
+    if summary.failed or failed:
         raise SystemExit(1)
 
 
@@ -346,27 +372,50 @@ def _check_family(ctx, param, value):
               help="Probe every report year since 2008 for every body (later runs otherwise probe the last two).")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
               help="Override a Scrapy/nianbao setting (repeatable), like scrapy crawl -s.")
-def crawl_command(sites, url, family, sites_file, data_dir, since, jobdir, full, overrides):
-    """Crawl registry SITES (all when none are named) into the archive."""
+@click.option("--redis", "redis_url", metavar="redis://HOST:PORT/DB",
+              help="Share one frontier and duplicate filter with every crawl process using this Redis.")
+@click.option("--redis-reset", is_flag=True,
+              help="Forget the shared crawl in Redis first (start again from the start URLs).")
+@click.option("--warc-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Record fetches as WARC/1.1 files here instead of the archive (load with nianbao import).")
+def crawl_command(sites, url, family, sites_file, data_dir, since, jobdir, full, overrides, redis_url, redis_reset,
+                  warc_dir):
+    """Crawl registry SITES (all when none are named) into the archive (or WARC files)."""
     from crawler import run
     from crawler.registry import RegistryError
 
+    if redis_reset and not redis_url:
+        raise click.UsageError("--redis-reset needs --redis")
     _use_data_dir(data_dir)
     try:
-        settings = run.crawl_settings(data_dir=data_dir, sites_file=sites_file, jobdir=jobdir, overrides=overrides)
+        settings = run.crawl_settings(data_dir=data_dir, sites_file=sites_file, jobdir=jobdir, redis_url=redis_url,
+                                      warc_dir=warc_dir, overrides=overrides)
         if url and family is None:
             family, probe = run.fingerprint(url, settings)
             click.echo(f"{url}: {probe.summary()}; crawling with the {family} spider")
         spider_args = run.plan(list(sites), url, family, sites_file)
     except (RegistryError, ValueError) as exc:
         raise click.UsageError(str(exc))
+    if redis_url:
+        import redis
+
+        try:
+            run.check_redis(redis_url)
+            if redis_reset:
+                click.echo(f"{run.reset_frontier(settings, spider_args)} Redis keys of the shared crawl deleted")
+        except (redis.RedisError, ValueError) as exc:
+            raise click.ClickException(f"Redis at {redis_url}: {exc}")
     stats = run.run(settings, spider_args, since=since.date() if since else None, full=full)
     for family_name, family_stats in stats.items():
-        click.echo(f"{family_name}: crawl run {family_stats.get('nianbao/crawl_run')}, "
+        where = (f"WARC crawl {family_stats.get('nianbao/warc_crawl')}" if warc_dir
+                 else f"crawl run {family_stats.get('nianbao/crawl_run')}")
+        click.echo(f"{family_name}: {where}, "
                    f"{family_stats.get('item_scraped_count', 0)} fetches recorded, "
                    f"finished: {family_stats.get('finish_reason')}")
         for line in run.budget_lines(family_stats):
             click.echo(f"  {line}")
+    if any(s.get("finish_reason") == "redis_unavailable" for s in stats.values()):
+        raise SystemExit(75)  # EX_TEMPFAIL: run the same command again once Redis is back
 
 
 # --- the site registry -------------------------------------------------------------------

@@ -46,7 +46,8 @@ def test_import_parse_export_verify(tmp_path):
 
     exported = run("export", "--data-dir", data, tmp_path / "bundle", "--warc", tmp_path / "a.warc.gz")
     assert exported.exit_code == 0, exported.output
-    assert "4 originals" in exported.stdout and "4 WARC records" in exported.stdout
+    # 4 resource records, a metadata record for each, and one for the import run they came in with.
+    assert "4 originals" in exported.stdout and "9 WARC records" in exported.stdout
     assert run("export", "--data-dir", data, tmp_path / "bundle").exit_code == 1  # never overwrites
 
     verified = run("verify", "--data-dir", data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import zipfile
 from urllib.parse import quote
 
@@ -331,9 +332,11 @@ def test_clone_serves_copies_under_the_same_paths(portal, wendeng):
 def test_request_log_records_host_method_path_and_headers(portal, wendeng):
     portal.clear_requests()
     fetch(wendeng.base_url + "/robots.txt?x=1", headers={"User-Agent": "nianbao-test"})
+    before = time.time()
     (entry,) = portal.requests
-    host, method, path, headers = entry
+    host, method, path, headers, at = entry
     assert host == wendeng.base_url.split("//")[1] and method == "GET" and path == "/robots.txt?x=1"
+    assert before - 10 < at <= before  # when it arrived (politeness tests compare these)
     assert headers["User-Agent"] == "nianbao-test"
 
 

@@ -53,13 +53,47 @@ def test_warc_round_trip(tmp_path):
             assert record.rec_headers.get_header("WARC-Date")
             assert record.rec_headers.protocol == "WARC/1.1"
 
-    assert written == 6
+    # 2 request/response pairs, a revisit, a resource, a metadata record for each of those 4 fetches,
+    # and one for the import run the local file came in with.
+    assert written == 11
+    metadata = [uri for uri in seen["metadata"] if not uri.startswith("urn:nianbao:crawl:")]
+    assert len(metadata) == 4 and len(seen["metadata"]) == 5
     # warcio's own checker recomputes every block and payload digest.
     # Through the interpreter running the tests, never a warcio found on PATH (a fresh shell has none).
     check = subprocess.run([sys.executable, "-c", "from warcio.cli import main; main()", "check", "-v", str(target)],
                            capture_output=True, text=True)
     assert check.returncode == 0 and check.stdout.count("digest pass") >= 5, check.stdout + check.stderr
-    assert sorted(seen) == ["request", "resource", "response", "revisit"]
+    assert sorted(seen) == ["metadata", "request", "resource", "response", "revisit"]
     assert len(seen["response"]) == len(seen["request"]) == 2
     assert seen["resource"][0].startswith("file:///")
     assert "http://127.0.0.1:8000/missing.pdf" not in sum(seen.values(), [])
+
+
+def test_warc_export_imports_back_to_the_same_fetches(tmp_path):
+    from archive.warc_import import import_warcs
+
+    archive = Archive(tmp_path / "data")
+    run = archive.start_run(sites=["wendeng"])
+    page = "<html><body>聊城市统计局2022年政府信息公开工作年度报告</body></html>".encode()
+    archive.record_fetch(url="http://127.0.0.1:8000/art/1.html", status=200, body=page, crawl_run=run,
+                         headers={"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip",
+                                  "Content-Length": "12", "Set-Cookie": ["a=1", "b=2"]},
+                         role="report_page", report_key="k")
+    archive.record_fetch(url="http://127.0.0.1:8000/module/download/downfile.jsp?id=7",
+                         final_url="http://127.0.0.1:8000/attach/0/年报.pdf", status=200, body=b"%PDF-1.7 report",
+                         crawl_run=run, headers={"Content-Type": "application/pdf"}, role="attachment",
+                         report_key="k", filename="年报.pdf")
+    archive.record_fetch(url="http://127.0.0.1:8000/art/1.html", status=304, not_modified=True, crawl_run=run)
+    archive.finish_run(run, counts={"fetches": 3}, status="ok")
+    (tmp_path / "local.txt").write_text("本地文件", encoding="utf-8")
+    import_paths(archive, [tmp_path / "local.txt"])
+    write_warc(archive, tmp_path / "a.warc.gz")
+
+    copy = Archive(tmp_path / "copy")
+    result = import_warcs(copy, [tmp_path / "a.warc.gz"])
+    assert not result.errors and result.records == 4
+    columns = "url, final_url, status, headers, role, report_key, filename, sha256, not_modified, fetched_at"
+    query = f"SELECT {columns} FROM fetches WHERE sha256 IS NOT NULL ORDER BY id"
+    assert copy.db.execute(query).fetchall() == archive.db.execute(query).fetchall()
+    runs = "SELECT sites, status FROM crawl_runs ORDER BY id"
+    assert copy.db.execute(runs).fetchall() == archive.db.execute(runs).fetchall()

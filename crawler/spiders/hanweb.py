@@ -201,7 +201,9 @@ class HanwebSpider(FamilySpider):
     def probe_requests(self, site: Site, area: str):
         """Every report year of a body (the last two once it has been probed, unless --full)."""
         if site.name not in self.probed_before:
-            self.probed_before[site.name] = archive_for(self.crawler).probed_areas(site.name)
+            # A WARC crawl has no archive to ask: it probes as a first crawl does.
+            warc = self.crawler.settings.get("NIANBAO_WARC_DIR")
+            self.probed_before[site.name] = set() if warc else archive_for(self.crawler).probed_areas(site.name)
         for year in self.probe_years(site, area in self.probed_before[site.name]):
             yield from self.annual_report_request(hanweb.annual_report_url(site.base_url, area, year), site,
                                                   probe=True)

@@ -13,6 +13,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
@@ -32,6 +33,7 @@ class ServedRequest(NamedTuple):
     method: str
     path: str       # path + query
     headers: dict
+    at: float = 0.0  # time.time() when the request line and headers had arrived (politeness tests)
 
 
 @dataclass
@@ -148,7 +150,7 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         server, portal = self.server, self.server.portal
         here = "%s:%d" % server.server_address[:2]
-        portal.log_request(ServedRequest(here, self.command, self.path, dict(self.headers.items())))
+        portal.log_request(ServedRequest(here, self.command, self.path, dict(self.headers.items()), time.time()))
         host_name = server.host_name
         url = f"http://{here}{self.path}"
 
