@@ -322,6 +322,35 @@ class FamilySpider(scrapy.Spider):
         item.role, item.report_key = LIST, None
         return item
 
+    # A family whose report pages are articles read by ``read_article(text, url)`` (an object with
+    # title, attachments, has_content) gets its report pages parsed by ``parse_article_page``.
+    read_article = None
+
+    def parse_article_page(self, response):
+        """A report page: refused when it is a companion, notice or other trap, else its files
+        followed under the report's key."""
+        from ..hanweb import report_key_for_article
+
+        site = self.site_for(response)
+        item = self.fetch_item(response)
+        page = self.readable(response)
+        if page is None:
+            yield item
+            return
+        text, url = page.text, page.url
+        article = self.read_article(text, url)
+        kind = self.report_kind(response, article.title)
+        if kind != "report":
+            yield self.not_a_report(item, response, kind)
+            return
+        if not article.has_content and not article.attachments:
+            logger.warning("report page with neither text nor files: %s", url)
+            self.crawler.stats.inc_value("nianbao/empty_reports")
+        key = report_key_for_article(site.name, text, article.title or response.meta.get("list_title", ""), url)
+        yield from self.report_files(pages.Article(article.title, article.attachments, [], []), site, key)
+        item.report_key = key
+        yield item
+
     def report_files(self, article: pages.Article, site: Site, key: str):
         """Requests for a report page's attachments, inline images and flip-books."""
         for attachment in article.attachments:

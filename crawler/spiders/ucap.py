@@ -9,16 +9,12 @@ the files their ``<ucapcontent>`` links follow. Page reading is in ``crawler/uca
 
 from __future__ import annotations
 
-import logging
 from urllib.parse import urlsplit
 
 from .. import pages, ucap
-from ..hanweb import report_key_for_article
 from ..items import LIST, REPORT_PAGE
 from ..registry import Site
 from .base import FamilySpider
-
-logger = logging.getLogger(__name__)
 
 
 def is_column_url(url: str) -> bool:
@@ -28,6 +24,7 @@ def is_column_url(url: str) -> bool:
 
 class UcapSpider(FamilySpider):
     name = "ucap"
+    read_article = staticmethod(ucap.parse_article)  # report pages are read by parse_article_page
 
     def parse_list(self, response):
         """Home page, the directory, a body's page, a column list (static or a script's shell)."""
@@ -83,25 +80,4 @@ class UcapSpider(FamilySpider):
         if self.since and record.date and record.date < self.since:
             return
         if site.owns(record.url) and pages.is_report_title(record.title):
-            yield self.request(record.url, self.parse_report, REPORT_PAGE, site, meta={"list_title": record.title})
-
-    def parse_report(self, response):
-        site = self.site_for(response)
-        item = self.fetch_item(response)
-        page = self.readable(response)
-        if page is None:
-            yield item
-            return
-        text, url = page.text, page.url
-        article = ucap.parse_article(text, url)
-        kind = self.report_kind(response, article.title)
-        if kind != "report":
-            yield self.not_a_report(item, response, kind)
-            return
-        if not article.has_content and not article.attachments:
-            logger.warning("report page with neither text nor files: %s", url)
-            self.crawler.stats.inc_value("nianbao/empty_reports")
-        key = report_key_for_article(site.name, text, article.title or response.meta.get("list_title", ""), url)
-        yield from self.report_files(pages.Article(article.title, article.attachments, [], []), site, key)
-        item.report_key = key
-        yield item
+            yield self.request(record.url, self.parse_article_page, REPORT_PAGE, site, meta={"list_title": record.title})
