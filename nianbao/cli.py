@@ -386,7 +386,8 @@ def crawl_command(sites, url, family, sites_file, data_dir, since, jobdir, full,
 
     if redis_reset and not redis_url:
         raise click.UsageError("--redis-reset needs --redis")
-    _use_data_dir(data_dir)
+    if not warc_dir:  # a WARC crawl process writes its WARCs only, nothing in a data dir
+        _use_data_dir(data_dir)
     try:
         settings = run.crawl_settings(data_dir=data_dir, sites_file=sites_file, jobdir=jobdir, redis_url=redis_url,
                                       warc_dir=warc_dir, overrides=overrides)
