@@ -41,6 +41,8 @@ import zlib
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from nianbao.testbed.zips import understate
+
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT.parent / "shared" / "seeds"
 NIANBAO = Path(sys.executable).parent / "nianbao"
@@ -104,16 +106,9 @@ def docx_package(document: bytes, *, declared: int | None = None) -> bytes:
         with package.open("word/document.xml", "w") as member:
             for start in range(0, len(document), 2**24):
                 member.write(document[start:start + 2**24])
-    data = bytearray(buffer.getvalue())
-    if declared is not None:
-        name = b"word/document.xml"
-        for signature, name_at, size_at in ((b"PK\x03\x04", 30, 22), (b"PK\x01\x02", 46, 24)):
-            at = data.find(signature)
-            while at >= 0:
-                if data[at + name_at: at + name_at + len(name)] == name:
-                    data[at + size_at: at + size_at + 4] = declared.to_bytes(4, "little")
-                at = data.find(signature, at + 4)
-    return bytes(data)
+    if declared is None:
+        return buffer.getvalue()
+    return understate(buffer.getvalue(), "word/document.xml", declared)
 
 
 def declared_bomb() -> bytes:
