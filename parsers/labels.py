@@ -29,6 +29,9 @@ _QUOTES = re.compile(r"[\"'“”‘’「」『』]")
 _SPACE = re.compile(r"\s+")
 # "1、" and "1," used as list numbering are the template's "1."
 _NUMBERING = re.compile(r"(?<![\d.])(\d)[、,](?=\D)")
+# A stroke of a ruling line read with the label (OCR, or a cell clipped by its border) trails
+# it as a dash or underscore; no template label ends with one.
+_TRAILING_RULE = re.compile(r"[-_~—–―]+$")
 
 
 # Reports repeat the same few hundred labels and values: cache their readings.
@@ -39,6 +42,7 @@ def normalise(text: str) -> str:
     text = _SPACE.sub("", text)
     text = _QUOTES.sub("", text)
     text = _NUMBERING.sub(r"\1.", text)
+    text = _TRAILING_RULE.sub("", text)
     for wrong, right in TYPOS.items():
         text = text.replace(wrong, right)
     return text

@@ -22,6 +22,9 @@ from parsers.template import match_heading, resolve_application_row
         ("本年度止件数", "本年废止件数"),
         ("政府信息公开行政复议、行政投诉情况", "政府信息公开行政复议、行政诉讼情况"),
         ("2.其他法律法规禁止公开", "2.其他法律行政法规禁止公开"),
+        # a ruling line's stroke read as part of the label by OCR
+        ("(七) 总计-", "(七)总计"),
+        ("（三）不予公开——", "(三)不予公开"),
     ],
 )
 def test_normalise_makes_printed_variants_comparable(printed, normal):
