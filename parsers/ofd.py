@@ -470,6 +470,14 @@ def _characters(element, matrix: Matrix) -> tuple[list[tuple[Box, bool]], int]:
         return [], sum(len((c.text or "").strip()) for c in _children(element, "TextCode"))
     # Where a TextCode gives no advances, glyphs follow each other in the reading direction.
     step = {0: (1, 0), 90: (0, 1), 180: (-1, 0), 270: (0, -1)}.get(read, (1, 0))
+    # Glyph space -> page: a glyph box's page extent is, per page axis, the sum of the
+    # extents its two sides give (the bounding box of a turned rectangle, exactly).
+    xu, xv = m[0] * ga + m[2] * gb, m[0] * gc + m[2] * gd
+    yu, yv = m[1] * ga + m[3] * gb, m[1] * gc + m[3] * gd
+    top, bottom = -ASCENT * size, DESCENT * size
+    x_tb = (min(xv * top, xv * bottom), max(xv * top, xv * bottom))
+    y_tb = (min(yv * top, yv * bottom), max(yv * top, yv * bottom))
+    x_w, y_w = (min(0.0, xu), max(0.0, xu)), (min(0.0, yu), max(0.0, yu))  # per unit of (positive) width
     out: list[tuple[Box, bool]] = []
     x = y = 0.0
     for code in _children(element, "TextCode"):
@@ -493,12 +501,10 @@ def _characters(element, matrix: Matrix) -> tuple[list[tuple[Box, bool]], int]:
             else:
                 along = ax * ga + ay * gb  # the advance along the glyph's baseline
                 width = along if 0 < along <= 1.5 * size else em
-                top, bottom = -ASCENT * size, DESCENT * size
-                corners = [(u * ga + v * gc + cx, u * gb + v * gd + cy)
-                           for u, v in ((0, top), (width, top), (width, bottom), (0, bottom))]
-                points = [_apply(m, px, py) for px, py in corners]
-                xs, ys = [p[0] for p in points], [p[1] for p in points]
-                out.append((Box(min(xs), min(ys), max(xs), max(ys), char, rotation=rotation), starts))
+                px, py = _apply(m, cx, cy)
+                box = Box(px + x_w[0] * width + x_tb[0], py + y_w[0] * width + y_tb[0],
+                          px + x_w[1] * width + x_tb[1], py + y_w[1] * width + y_tb[1], char, rotation=rotation)
+                out.append((box, starts))
                 starts = False
             cx, cy = cx + ax, cy + ay
     return out, 0
