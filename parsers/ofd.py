@@ -312,15 +312,22 @@ def _images(package: _Package, media: dict[str, str], images: list[str], number:
     return out
 
 
-def _page_box(element) -> tuple[float, float]:
-    """Width and height (mm) of a PageArea's PhysicalBox; A4 where none is given."""
-    box = _numbers(_text(_child(_child(element, "PageArea"), "PhysicalBox")))
-    return (box[2], box[3]) if len(box) == 4 else (210.0, 297.0)
+def _box(area) -> tuple[float, float] | None:
+    """Width and height (mm) of a page area: its PhysicalBox, else its ApplicationBox (as ofd.js reads it)."""
+    for name in ("PhysicalBox", "ApplicationBox"):
+        numbers = _numbers(_text(_child(area, name)))
+        if len(numbers) == 4:
+            return numbers[2], numbers[3]
+    return None
+
+
+def _page_box(common) -> tuple[float, float]:
+    """The document's page size (CommonData's PageArea); A4 where none is given."""
+    return _box(_child(common, "PageArea")) or (210.0, 297.0)
 
 
 def _area_box(page, default_box):
-    numbers = _numbers(_text(_child(_child(page, "Area"), "PhysicalBox")))
-    return (numbers[2], numbers[3]) if len(numbers) == 4 else default_box
+    return _box(_child(page, "Area")) or default_box
 
 
 class _Page:
