@@ -192,11 +192,15 @@ def test_an_absent_x_or_y_is_the_previous_text_codes():
     assert c.x0 == pytest.approx(16 * MM) and c.bottom == b.bottom  # 度 beside 年: Y taken from it
 
 
-def test_delta_y_alone_stacks_characters_without_moving_across():
+@pytest.mark.parametrize("code, step", [
+    ('DeltaY="g 2 5"', 5),  # ofdrw's vertical text: DeltaY only, no offset across
+    ("", 4),  # no advances at all: one font size after the other in the reading direction
+])  # fmt: skip
+def test_vertical_text_stacks_characters_without_moving_across(code, step):
     geometry, _, _ = _page('<ofd:TextObject ID="1" Boundary="10 10 5 20" Size="4" ReadDirection="90">'
-                           '<ofd:TextCode X="0" Y="4" DeltaY="g 2 5">不予公</ofd:TextCode></ofd:TextObject>')  # fmt: skip
+                           f'<ofd:TextCode X="0" Y="4" {code}>不予公</ofd:TextCode></ofd:TextObject>')  # fmt: skip
     assert [round(c.x0 / MM, 3) for c in geometry.chars] == [10, 10, 10]
-    assert [round(c.bottom / MM - 0.48, 3) for c in geometry.chars] == [14, 19, 24]
+    assert [round(c.bottom / MM - 0.48, 3) for c in geometry.chars] == [14, 14 + step, 14 + 2 * step]
     assert cell_text(geometry.chars) == "不\n予\n公"
 
 
