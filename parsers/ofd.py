@@ -35,7 +35,9 @@ Pictures (``ImageObject``: a scanned page, a table pasted as a picture) become
 ``Image`` blocks with their bytes from the ``MultiMedia`` resources after
 their page's text, and OCR reads those holding a table or prose, as for a
 DOCX (``ocr.resolve_images``); a picture whose resource is missing is a
-warning.
+warning. A picture under a text layer (a scan with the text recognised by the
+scanning software) is read from that text, not by OCR again, as the PDF
+reader reads such a page.
 """
 
 from __future__ import annotations
@@ -76,6 +78,8 @@ _INDENT = re.compile(r"[ \t]*[\r\n]+[ \t]*")
 _ARGUMENTS = {"S": 2, "M": 2, "L": 2, "Q": 4, "B": 6, "A": 7, "C": 0}
 # How far (degrees) a text direction may be off a right angle and still be read.
 SLANT = 10.0
+# Characters over a picture that make it a scan's text layer (a running header over a scan has fewer).
+TEXT_LAYER_CHARS = 30
 
 Matrix = tuple[float, float, float, float, float, float]  # x' = a x + c y + e, y' = b x + d y + f
 IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
@@ -338,7 +342,7 @@ class _Page:
         self.chars: list[tuple[Box, bool]] = []  # (character, starts a word)
         self.horizontal: list[Segment] = []
         self.vertical: list[Segment] = []
-        self.images: list[str] = []  # resource IDs of the page's pictures
+        self.images: list[tuple[str, tuple[float, float, float, float]]] = []  # (resource ID, page box)
         self.paths = 0
         self.slanted = 0  # characters drawn at a slant (watermarks)
         self.objects = 0
@@ -367,7 +371,11 @@ class _Page:
                     self.horizontal += h
                     self.vertical += v
             elif name == "ImageObject":
-                self.images.append(element.get("ResourceID", ""))
+                # An image fills its unit square, placed by its CTM and Boundary.
+                m = _compose(matrix, _placement(element))
+                corners = [_apply(m, u, v) for u, v in ((0, 0), (1, 0), (1, 1), (0, 1))]
+                xs, ys = [p[0] for p in corners], [p[1] for p in corners]
+                self.images.append((element.get("ResourceID", ""), (min(xs), min(ys), max(xs), max(ys))))
             elif name == "CompositeObject":
                 unit = self.resources.composites.get(element.get("ResourceID", ""))
                 content = _child(unit, "Content")
@@ -403,6 +411,15 @@ def page_geometry(page, default_box: tuple[float, float], resources: _Resources 
     if not drawn.chars and not drawn.images and drawn.paths:
         drawn.notes.append("no text, only drawings (text drawn as outlines?); nothing read from it")
     chars = [box for box, _ in drawn.chars]
+    # A picture under a text layer (a scan with its recognised text, as scanning software
+    # writes it) is read from that text, as the PDF reader reads such a page, not by OCR again.
+    images = []
+    for resource, (x0, y0, x1, y1) in drawn.images:
+        covered = sum(1 for c in chars if x0 <= c.cx <= x1 and y0 <= c.cy <= y1)
+        if covered >= TEXT_LAYER_CHARS:
+            drawn.notes.append(f"picture {resource} lies under {covered} characters of text: read from them, not by OCR")
+        else:
+            images.append(resource)
     return PageGeometry(
         width * k,
         height * k,
@@ -412,7 +429,7 @@ def page_geometry(page, default_box: tuple[float, float], resources: _Resources 
         pictures=[],
         paths=0,
         chars=chars,
-    ), drawn.images, list(dict.fromkeys(drawn.notes))
+    ), images, list(dict.fromkeys(drawn.notes))
 
 
 def _compose(outer: Matrix, inner: Matrix) -> Matrix:

@@ -318,3 +318,15 @@ def test_random_records_read_back_from_ofd(seed, template, other_rows, variant, 
     expected = as_printed(record, typos=variant["typos"], blank_cells=blank_cells)
     for key in COMPARED:
         assert result[key] == expected[key], key
+
+
+def test_a_scan_under_its_text_layer_is_read_from_the_text_and_a_bare_one_by_ocr():
+    words = "".join(
+        f'<ofd:TextObject ID="{n}" Boundary="20 {30 + 6 * n} 160 5" Size="3" Fill="false">'
+        f'<ofd:TextCode X="0" Y="3" DeltaX="g 9 3">二、上年结转申请数{n}</ofd:TextCode></ofd:TextObject>' for n in range(4))
+    scan = '<ofd:ImageObject ID="90" Boundary="10 20 190 250" CTM="190 0 0 250 0 0" ResourceID="{}"/>'
+    header = '<ofd:TextObject ID="91" Boundary="20 22 60 5" Size="3"><ofd:TextCode X="0" Y="3">某某县人民政府</ofd:TextCode></ofd:TextObject>'
+    _, images, notes = _page(scan.format(5) + words)
+    assert images == [] and notes == ["picture 5 lies under 40 characters of text: read from them, not by OCR"]
+    _, images, notes = _page(scan.format(6) + header)  # only a running header over it: the scan is OCR'd
+    assert images == ["6"] and notes == []
