@@ -231,6 +231,18 @@ def _num(value: float) -> str:
     return f"{value:.4f}".rstrip("0").rstrip(".") or "0"
 
 
+# How far a turned glyph reaches to the left of its baseline, in font sizes.
+DESCENT_W = 0.12
+
+
+def _boundary(x: float, y: float, w: float, h: float) -> str:
+    return f'Boundary="{_num(x)} {_num(y)} {_num(w)} {_num(h)}"'
+
+
+def _rectangle(w: float, h: float) -> str:
+    return f"M 0 0 L {_num(w)} 0 L {_num(w)} {_num(h)} L 0 {_num(h)} C"
+
+
 class _Writer:
     """Objects as XML in a Style."""
 
@@ -243,6 +255,10 @@ class _Writer:
         t = f"{self.p}{name}"
         attrs = f" {attrs.strip()}" if attrs.strip() else ""
         return f"<{t}{attrs}/>" if body is None else f"<{t}{attrs}>{body}</{t}>"
+
+    def obj(self, name: str, attrs: str, body: str | None = None) -> str:
+        """A page object with the next ID."""
+        return self.tag(name, f'ID="{next(self.ids)}" {attrs}', body)
 
     def root(self, name: str, attrs: str, body: str) -> str:
         uri = "http://www.ofdspec.org" if self.s.namespace == "2011" else NS
@@ -274,77 +290,82 @@ class _Writer:
             body = f"\n                    {body}\n                "
         return self.tag("TextCode", attrs, body)
 
-    def text(self, x: float, baseline: float, text: str, size: float, extra: str = "") -> list[str]:
+    def text(self, x: float, baseline: float, text: str, size: float) -> list[str]:
         """A horizontal line of text."""
-        advances = [_advance(c, size) * self.s.hscale for c in text[:-1]]
-        width = _width(text, size) * self.s.hscale
-        hscale = f'HScale="{_num(self.s.hscale)}"' if self.s.hscale != 1 else ""
-        common = f'Font="1" {hscale} {extra}'
+        h = self.s.hscale
+        advances = [_advance(c, size) * h for c in text[:-1]]
+        common = 'Font="1"' + (f' HScale="{_num(h)}"' if h != 1 else "")
         if self.s.text == "points":  # a TextObject per character, as in libofd's sample
-            out, cx = [], x
-            for char, advance in zip(text, [*advances, _advance(text[-1], size) * self.s.hscale]):
+            out, cx, k = [], x, MM_PER_POINT
+            for char, advance in zip(text, [*advances, _advance(text[-1], size) * h]):
                 if not char.isspace():
-                    k = MM_PER_POINT
-                    box = f"{_num(cx)} {_num(baseline - size)} {_num(advance)} {_num(size * 1.2)}"
-                    ctm = f"{_num(k)} 0 0 {_num(k)} {_num(-cx)} {_num(-(baseline - size))}"
-                    out.append(self.tag("TextObject", f'ID="{next(self.ids)}" CTM="{ctm}" Boundary="{box}" {common} '
-                                        f'Size="{_num(size / k)}"', self.code(char, f'X="{_num(cx / k)}" Y="{_num(baseline / k)}"')))  # fmt: skip
+                    ctm = f'CTM="{_num(k)} 0 0 {_num(k)} {_num(-cx)} {_num(-(baseline - size))}"'
+                    at = f'X="{_num(cx / k)}" Y="{_num(baseline / k)}"'
+                    box = _boundary(cx, baseline - size, advance, size * 1.2)
+                    attrs = f'{ctm} {box} {common} Size="{_num(size / k)}"'
+                    out.append(self.obj("TextObject", attrs, self.code(char, at)))
                 cx += advance
             return out
         delta = f'DeltaX="{self.deltas(advances)}"' if advances else ""
-        if self.s.text == "page":
-            return [self.tag("TextObject", f'ID="{next(self.ids)}" Boundary="0 0 {PAGE_W:g} {PAGE_H:g}" {common} Size="{_num(size)}"',
-                             self.code(text, f'X="{_num(x)}" Y="{_num(baseline)}" {delta}'))]  # fmt: skip
-        box = f'Boundary="{_num(x)} {_num(baseline - size)} {_num(width)} {_num(size * 1.2)}"'
+        if self.s.text == "page":  # Boundary the whole page, X/Y absolute
+            at = f'X="{_num(x)}" Y="{_num(baseline)}" {delta}'
+            attrs = f'{_boundary(0, 0, PAGE_W, PAGE_H)} {common} Size="{_num(size)}"'
+            return [self.obj("TextObject", attrs, self.code(text, at))]
+        box = _boundary(x, baseline - size, _width(text, size) * h, size * 1.2)
         if self.s.text == "ctm":  # Size 1, scaled by the CTM; advances in the unscaled space
             delta = f'DeltaX="{self.deltas([a / size for a in advances])}"' if advances else ""
-            return [self.tag("TextObject", f'ID="{next(self.ids)}" CTM="{_num(size)} 0 0 {_num(size)} 0 0" {box} {common} Size="1"',
-                             self.code(text, f'X="0" Y="1" {delta}'))]  # fmt: skip
-        return [self.tag("TextObject", f'ID="{next(self.ids)}" {box} {common} Size="{_num(size)}"',
-                         self.code(text, f'X="0" Y="{_num(size)}" {delta}'))]  # fmt: skip
+            ctm = f'CTM="{_num(size)} 0 0 {_num(size)} 0 0"'
+            return [self.obj("TextObject", f'{ctm} {box} {common} Size="1"', self.code(text, f'X="0" Y="1" {delta}'))]
+        at = f'X="0" Y="{_num(size)}" {delta}'
+        return [self.obj("TextObject", f'{box} {common} Size="{_num(size)}"', self.code(text, at))]
 
     def vtext(self, x: float, top: float, text: str, size: float) -> list[str]:
         """Text running down a merged cell, one character under the other."""
         n = len(text)
-        box = f'Boundary="{_num(x)} {_num(top)} {_num(size * 1.2)} {_num(n * size + 0.5)}"'
-        obj = f'ID="{next(self.ids)}" {box} Font="1" Size="{_num(size)}"'
+        obj = f'{_boundary(x, top, size * 1.2, n * size + 0.5)} Font="1" Size="{_num(size)}"'
+        down = f'DeltaY="g {n - 1} {_num(size)}"'
         if self.s.vertical == "stack":  # upright characters stacked (ofdrw DrawContext: ReadDirection 90, DeltaY)
-            return [self.tag("TextObject", f'{obj} ReadDirection="90"',
-                             self.code(text, f'X="0" Y="{_num(size * 0.9)}" DeltaY="g {n - 1} {_num(size)}"'))]  # fmt: skip
+            at = f'X="0" Y="{_num(size * 0.9)}" {down}'
+            return [self.obj("TextObject", f'{obj} ReadDirection="90"', self.code(text, at))]
         if self.s.vertical == "codes":  # a TextCode per character; X only on the first
-            codes = "".join(self.code(c, (f'X="0" ' if i == 0 else "") + f'Y="{_num(size * (i + 0.9))}"') for i, c in enumerate(text))
-            return [self.tag("TextObject", obj, codes)]
+            codes = "".join(self.code(c, ('X="0" ' if i == 0 else "") + f'Y="{_num(size * (i + 0.9))}"')
+                            for i, c in enumerate(text))  # fmt: skip
+            return [self.obj("TextObject", obj, codes)]
         if self.s.vertical == "rotate":  # glyphs turned 90° clockwise, running downwards
-            return [self.tag("TextObject", f'{obj} ReadDirection="90" CharDirection="90"',
-                             self.code(text, f'X="{_num(size * DESCENT_W)}" Y="0" DeltaY="g {n - 1} {_num(size)}"'))]  # fmt: skip
+            at = f'X="{_num(size * DESCENT_W)}" Y="0" {down}'
+            return [self.obj("TextObject", f'{obj} ReadDirection="90" CharDirection="90"', self.code(text, at))]
         # "ctm": a horizontal run turned 90° clockwise by the CTM
-        return [self.tag("TextObject", f'{obj} CTM="0 1 -1 0 {_num(size * DESCENT_W)} 0"',
-                         self.code(text, f'X="0" Y="0" DeltaX="g {n - 1} {_num(size)}"'))]  # fmt: skip
+        ctm = f'CTM="0 1 -1 0 {_num(size * DESCENT_W)} 0"'
+        return [self.obj("TextObject", f"{obj} {ctm}", self.code(text, f'X="0" Y="0" DeltaX="g {n - 1} {_num(size)}"'))]
 
     def line(self, x0: float, y0: float, x1: float, y1: float) -> str:
         if self.s.rules == "filled":  # a thin filled rectangle, as PDF converters draw a rule
             t = 0.15
             w, h = (x1 - x0, t) if y0 == y1 else (t, y1 - y0)
             bx, by = (x0, y0 - t / 2) if y0 == y1 else (x0 - t / 2, y0)
-            return self.tag("PathObject", f'ID="{next(self.ids)}" Boundary="{_num(bx)} {_num(by)} {_num(w)} {_num(h)}" Stroke="false" Fill="true"',
-                            self.tag("AbbreviatedData", "", f"M 0 0 L {_num(w)} 0 L {_num(w)} {_num(h)} L 0 {_num(h)} C"))  # fmt: skip
-        return self.tag("PathObject", f'ID="{next(self.ids)}" Boundary="{_num(x0)} {_num(y0)} {_num(x1 - x0 + 0.01)} {_num(y1 - y0 + 0.01)}" LineWidth="0.25"',
-                        self.tag("AbbreviatedData", "", f"M 0 0 L {_num(x1 - x0)} {_num(y1 - y0)}"))  # fmt: skip
+            data = self.tag("AbbreviatedData", "", _rectangle(w, h))
+            return self.obj("PathObject", f'{_boundary(bx, by, w, h)} Stroke="false" Fill="true"', data)
+        data = self.tag("AbbreviatedData", "", f"M 0 0 L {_num(x1 - x0)} {_num(y1 - y0)}")
+        return self.obj("PathObject", f'{_boundary(x0, y0, x1 - x0 + 0.01, y1 - y0 + 0.01)} LineWidth="0.25"', data)
 
     def box(self, x: float, y: float, w: float, h: float) -> list[str]:
         if self.s.rules in ("lines", "filled"):
-            return [self.line(x, y, x + w, y), self.line(x + w, y, x + w, y + h), self.line(x, y + h, x + w, y + h), self.line(x, y, x, y + h)]
-        return [self.tag("PathObject", f'ID="{next(self.ids)}" Boundary="{_num(x)} {_num(y)} {_num(w)} {_num(h)}" LineWidth="0.25"',
-                         self.tag("AbbreviatedData", "", f"M 0 0 L {_num(w)} 0 L {_num(w)} {_num(h)} L 0 {_num(h)} C"))]  # fmt: skip
+            right, bottom = x + w, y + h
+            return [self.line(x, y, right, y), self.line(right, y, right, bottom),
+                    self.line(x, bottom, right, bottom), self.line(x, y, x, bottom)]  # fmt: skip
+        data = self.tag("AbbreviatedData", "", _rectangle(w, h))
+        return [self.obj("PathObject", f'{_boundary(x, y, w, h)} LineWidth="0.25"', data)]
 
     def grid(self, boxes: list[tuple], x: float, y: float, w: float, h: float) -> str:
         """Every cell of a table as subpaths of one PathObject, in points under a CTM."""
         k = MM_PER_POINT
-        data = " ".join(f"M {_num((bx - x) / k)} {_num((by - y) / k)} L {_num((bx - x + bw) / k)} {_num((by - y) / k)} "
-                        f"L {_num((bx - x + bw) / k)} {_num((by - y + bh) / k)} L {_num((bx - x) / k)} {_num((by - y + bh) / k)} C"
-                        for bx, by, bw, bh in boxes)  # fmt: skip
-        return self.tag("PathObject", f'ID="{next(self.ids)}" Boundary="{_num(x)} {_num(y)} {_num(w)} {_num(h)}" CTM="{_num(k)} 0 0 {_num(k)} 0 0" LineWidth="0.25"',
-                        self.tag("AbbreviatedData", "", data))  # fmt: skip
+        subpaths = []
+        for bx, by, bw, bh in boxes:
+            x0, y0, x1, y1 = (_num(v / k) for v in (bx - x, by - y, bx - x + bw, by - y + bh))
+            subpaths.append(f"M {x0} {y0} L {x1} {y0} L {x1} {y1} L {x0} {y1} C")
+        ctm = f'CTM="{_num(k)} 0 0 {_num(k)} 0 0"'
+        return self.obj("PathObject", f'{_boundary(x, y, w, h)} {ctm} LineWidth="0.25"',
+                        self.tag("AbbreviatedData", "", " ".join(subpaths)))  # fmt: skip
 
     def objects(self, items: list[tuple], dx: float = 0.0, dy: float = 0.0) -> list[str]:
         """Items as objects, positions shifted by (-dx, -dy) (a composite unit's own space)."""
@@ -366,12 +387,9 @@ class _Writer:
                 out += self.box(x - dx, y - dy, w, h)
             elif kind == "image":
                 x, y, w, h, resource = args
-                out.append(self.tag("ImageObject", f'ID="{next(self.ids)}" Boundary="{_num(x)} {_num(y)} {_num(w)} {_num(h)}" '
-                                    f'CTM="{_num(w)} 0 0 {_num(h)} 0 0" ResourceID="{resource}"'))  # fmt: skip
+                ctm = f'CTM="{_num(w)} 0 0 {_num(h)} 0 0"'
+                out.append(self.obj("ImageObject", f'{_boundary(x, y, w, h)} {ctm} ResourceID="{resource}"'))
         return out
-
-
-DESCENT_W = 0.12  # how far a turned glyph reaches left of its baseline, in sizes
 
 
 def _indent(xml: str) -> str:
@@ -427,64 +445,70 @@ def _page_xml(w: _Writer, page: _Page, style: Style, composites: list[str]) -> s
         table = w.objects(page.items[first:end], *((tx, ty) if style.composite else (0.0, 0.0)))
         if style.composite:
             unit = next(w.ids)
-            composites.append(w.tag("CompositeGraphicUnit", f'ID="{unit}" Width="{_num(tw)}" Height="{_num(th)}"',
-                                    w.tag("Content", "", "".join(table))))  # fmt: skip
-            table = [w.tag("CompositeObject", f'ID="{next(w.ids)}" ResourceID="{unit}" Boundary="{_num(tx)} {_num(ty)} {_num(tw)} {_num(th)}"')]
+            size = f'Width="{_num(tw)}" Height="{_num(th)}"'
+            content = w.tag("Content", "", "".join(table))
+            composites.append(w.tag("CompositeGraphicUnit", f'ID="{unit}" {size}', content))
+            table = [w.obj("CompositeObject", f'ResourceID="{unit}" {_boundary(tx, ty, tw, th)}')]
         if style.blocks:  # nested PageBlocks, as ofdrw's layout writes its containers
-            table = [w.tag("PageBlock", f'ID="{next(w.ids)}"', w.tag("PageBlock", f'ID="{next(w.ids)}"', "".join(table)))]
+            table = [w.obj("PageBlock", "", w.obj("PageBlock", "", "".join(table)))]
         objects += table
         start = end
     objects += w.objects(page.items[start:])
     if style.watermark:  # slanted across the middle of the page, over whatever table is there
         a = math.radians(-30)
-        ctm = f"{_num(math.cos(a))} {_num(math.sin(a))} {_num(-math.sin(a))} {_num(math.cos(a))} 0 0"
-        objects.append(w.tag("TextObject", f'ID="{next(w.ids)}" Boundary="40 150 130 60" CTM="{ctm}" Font="1" Size="12" Alpha="60"',
+        ctm = f'CTM="{_num(math.cos(a))} {_num(math.sin(a))} {_num(-math.sin(a))} {_num(math.cos(a))} 0 0"'
+        objects.append(w.obj("TextObject", f'{_boundary(40, 150, 130, 60)} {ctm} Font="1" Size="12" Alpha="60"',
                              w.code("内部资料 仅供参考", 'X="0" Y="40" DeltaX="g 8 12"')))  # fmt: skip
-    templates = ""
+    head = ""
     if style.template:
-        templates = w.tag("Template", f'TemplateID="{9_000_001}" ZOrder="{style.template.capitalize()}"')
-    area = w.tag("Area", "", w.tag("PhysicalBox", "", f"0 0 {PAGE_W:g} {PAGE_H:g}")) if style.page_area == "page" else ""
-    return w.root("Page", "", templates + area + w.tag("Content", "", w.tag("Layer", f'ID="{next(w.ids)}" Type="Body"', "".join(objects))))
+        head += w.tag("Template", f'TemplateID="{TEMPLATE_ID}" ZOrder="{style.template.capitalize()}"')
+    if style.page_area == "page":
+        head += w.tag("Area", "", w.tag("PhysicalBox", "", f"0 0 {PAGE_W:g} {PAGE_H:g}"))
+    layer = w.obj("Layer", 'Type="Body"', "".join(objects))
+    return w.root("Page", "", head + w.tag("Content", "", layer))
+
+
+TEMPLATE_ID = 9_000_001
 
 
 def _template_xml(w: _Writer, record: dict) -> str:
     """A running header (the body's name over a rule) and a footer, as 公文 print them."""
     objects = w.text(MARGIN, 12, record["organization"], 3.0) + [w.line(MARGIN, 14, PAGE_W - MARGIN, 14)]
     objects += w.text(PAGE_W / 2 - 3, PAGE_H - 10, "— 共 —", 3.0)
-    return w.root("Page", "", w.tag("Content", "", w.tag("Layer", f'ID="{next(w.ids)}"', "".join(objects))))
+    return w.root("Page", "", w.tag("Content", "", w.obj("Layer", "", "".join(objects))))
 
 
-def _package(record, style: Style, pages: list[_Page], pictures, ids, drop_page_content: bool, drop_images: bool) -> bytes:
+def _package(record, style: Style, pages: list[_Page], pictures, ids, drop_page_content: bool,
+             drop_images: bool) -> bytes:
     w = _Writer(style, ids)
     split = [pages] if style.documents == 1 else [pages[: len(pages) // 2], pages[len(pages) // 2 :]]
     package: dict[str, str | bytes] = {}
     bodies = []
-    number = 0
+    first = 0  # the document's first page, counted over the whole package
     for d, doc_pages in enumerate(split):
         doc = f"Doc_{d}"
         composites: list[str] = []
-        page_xml = []
-        for page in doc_pages:
-            page_xml.append(_page_xml(w, page, style, composites))
-            number += 1
+        page_xml = [_page_xml(w, page, style, composites) for page in doc_pages]
 
         def loc(path: str) -> str:  # a location written inside Doc_d/Document.xml
             return {"relative": path, "absolute": f"/{doc}/{path}", "root": f"{doc}/{path}"}[style.baseloc]
 
-        common = (w.tag("MaxUnitID", "", str(next(ids))) + w.tag("PageArea", "", w.tag("PhysicalBox", "", f"0 0 {PAGE_W:g} {PAGE_H:g}"))
-                  + w.tag("PublicRes", "", loc("PublicRes.xml")) + w.tag("DocumentRes", "", loc("DocumentRes.xml")))  # fmt: skip
+        area = w.tag("PageArea", "", w.tag("PhysicalBox", "", f"0 0 {PAGE_W:g} {PAGE_H:g}"))
+        common = w.tag("MaxUnitID", "", str(next(ids))) + area
+        common += w.tag("PublicRes", "", loc("PublicRes.xml")) + w.tag("DocumentRes", "", loc("DocumentRes.xml"))
         if style.template:
-            common += w.tag("TemplatePage", f'ID="9000001" BaseLoc="{loc("Tpls/Tpl_0/Content.xml")}"')
+            common += w.tag("TemplatePage", f'ID="{TEMPLATE_ID}" BaseLoc="{loc("Tpls/Tpl_0/Content.xml")}"')
             package[f"{doc}/Tpls/Tpl_0/Content.xml"] = _template_xml(w, record)
-        annotations = ""
-        if style.signed:
-            annotations = w.tag("Annotations", "", loc("Annots/Annotations.xml"))
-        first = number - len(doc_pages)
-        pages_xml = "".join(w.tag("Page", f'ID="{1000 + first + n}" BaseLoc="{loc(f"Pages/Page_{n}/Content.xml")}"') for n in range(len(doc_pages)))
-        package[f"{doc}/Document.xml"] = w.root("Document", "", w.tag("CommonData", "", common) + w.tag("Pages", "", pages_xml) + annotations)
-        package[f"{doc}/PublicRes.xml"] = w.root("Res", 'BaseLoc="Res"', w.tag("Fonts", "", w.tag("Font", 'ID="1" FontName="宋体" FamilyName="宋体"'))
-                                                 + (w.tag("CompositeGraphicUnits", "", "".join(composites)) if composites else ""))  # fmt: skip
-        media = "".join(w.tag("MultiMedia", f'ID="{rid}" Type="Image" Format="PNG"', w.tag("MediaFile", "", f"table_{rid}.png")) for rid in pictures)
+        listed = "".join(w.tag("Page", f'ID="{1000 + first + n}" BaseLoc="{loc(f"Pages/Page_{n}/Content.xml")}"')
+                         for n in range(len(doc_pages)))  # fmt: skip
+        annotations = w.tag("Annotations", "", loc("Annots/Annotations.xml")) if style.signed else ""
+        body = w.tag("CommonData", "", common) + w.tag("Pages", "", listed) + annotations
+        package[f"{doc}/Document.xml"] = w.root("Document", "", body)
+        fonts = w.tag("Fonts", "", w.tag("Font", 'ID="1" FontName="宋体" FamilyName="宋体"'))
+        units = w.tag("CompositeGraphicUnits", "", "".join(composites)) if composites else ""
+        package[f"{doc}/PublicRes.xml"] = w.root("Res", 'BaseLoc="Res"', fonts + units)
+        media = "".join(w.tag("MultiMedia", f'ID="{rid}" Type="Image" Format="PNG"',
+                              w.tag("MediaFile", "", f"table_{rid}.png")) for rid in pictures)  # fmt: skip
         package[f"{doc}/DocumentRes.xml"] = w.root("Res", 'BaseLoc="Res"', w.tag("MultiMedias", "", media))
         if not drop_images:
             for rid, png in pictures.items():
@@ -497,6 +521,7 @@ def _package(record, style: Style, pages: list[_Page], pictures, ids, drop_page_
         info = w.tag("DocInfo", "", w.tag("DocID", "", str(d)) + w.tag("Title", "", escape(record["title"])))
         signatures = w.tag("Signatures", "", f"{doc}/Signs/Signatures.xml") if style.signed else ""
         bodies.append(w.tag("DocBody", "", info + w.tag("DocRoot", "", f"{doc}/Document.xml") + signatures))
+        first += len(doc_pages)
     package["OFD.xml"] = w.root("OFD", 'Version="1.1" DocType="OFD"', "".join(bodies))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -513,13 +538,16 @@ def _signature(w: _Writer, package: dict, doc: str, first_page: int) -> None:
     """A signature as signing tools add it: Signs/Signatures.xml, a Signature.xml whose
     StampAnnot sits on the first page, the signed value, and an annotations file
     with a stamp annotation."""
-    package[f"{doc}/Signs/Signatures.xml"] = w.root("Signatures", "", w.tag("MaxSignId", "", "1")
-                                                    + w.tag("Signature", 'ID="1" Type="Seal" BaseLoc="Sign_0/Signature.xml"'))  # fmt: skip
-    package[f"{doc}/Signs/Sign_0/Signature.xml"] = w.root("Signature", "", w.tag("SignedInfo", "", w.tag("Provider", 'ProviderName="test"')
-        + w.tag("StampAnnot", f'ID="1" PageRef="{1000 + first_page}" Boundary="140 240 40 40"'))
-        + w.tag("SignedValue", "", f"/{doc}/Signs/Sign_0/SignedValue.dat"))  # fmt: skip
+    page = 1000 + first_page
+    entry = w.tag("Signature", 'ID="1" Type="Seal" BaseLoc="Sign_0/Signature.xml"')
+    package[f"{doc}/Signs/Signatures.xml"] = w.root("Signatures", "", w.tag("MaxSignId", "", "1") + entry)
+    stamp = w.tag("StampAnnot", f'ID="1" PageRef="{page}" Boundary="140 240 40 40"')
+    signed = w.tag("SignedInfo", "", w.tag("Provider", 'ProviderName="test"') + stamp)
+    value = w.tag("SignedValue", "", f"/{doc}/Signs/Sign_0/SignedValue.dat")
+    package[f"{doc}/Signs/Sign_0/Signature.xml"] = w.root("Signature", "", signed + value)
     package[f"{doc}/Signs/Sign_0/SignedValue.dat"] = bytes(range(256))
-    package[f"{doc}/Annots/Annotations.xml"] = w.root("Annotations", "", w.tag("Page", f'PageID="{1000 + first_page}"',
-                                                      w.tag("FileLoc", "", "Page_0/Annotation.xml")))  # fmt: skip
+    listed = w.tag("Page", f'PageID="{page}"', w.tag("FileLoc", "", "Page_0/Annotation.xml"))
+    package[f"{doc}/Annots/Annotations.xml"] = w.root("Annotations", "", listed)
     appearance = w.tag("Appearance", 'Boundary="140 240 40 40"', "".join(w.text(2, 20, "已签章", 5.0)))
-    package[f"{doc}/Annots/Page_0/Annotation.xml"] = w.root("PageAnnot", "", w.tag("Annot", 'ID="1" Type="Stamp"', appearance))
+    annot = w.tag("Annot", 'ID="1" Type="Stamp"', appearance)
+    package[f"{doc}/Annots/Page_0/Annotation.xml"] = w.root("PageAnnot", "", annot)
