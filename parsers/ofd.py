@@ -408,8 +408,10 @@ def page_geometry(page, default_box: tuple[float, float], resources: _Resources 
             drawn.walk(layer, scale)
     if drawn.slanted:
         drawn.notes.append(f"{drawn.slanted} characters drawn at a slant (a watermark?) not read")
-    if not drawn.chars and not drawn.images and drawn.paths:
-        drawn.notes.append("no text, only drawings (text drawn as outlines?); nothing read from it")
+    from .pdf import OUTLINED_TEXT_PATHS
+
+    if not drawn.chars and not drawn.images and drawn.paths >= OUTLINED_TEXT_PATHS:
+        drawn.notes.append(f"no text, only {drawn.paths} drawings (text drawn as outlines?); nothing read from it")
     chars = [box for box, _ in drawn.chars]
     # A picture under a text layer (a scan with its recognised text, as scanning software
     # writes it) is read from that text, as the PDF reader reads such a page, not by OCR again.
@@ -417,7 +419,8 @@ def page_geometry(page, default_box: tuple[float, float], resources: _Resources 
     for resource, (x0, y0, x1, y1) in drawn.images:
         covered = sum(1 for c in chars if x0 <= c.cx <= x1 and y0 <= c.cy <= y1)
         if covered >= TEXT_LAYER_CHARS:
-            drawn.notes.append(f"picture {resource} lies under {covered} characters of text: read from them, not by OCR")
+            drawn.notes.append(f"picture {resource} lies under {covered} characters of text: read from them, "
+                               "not by OCR")
         else:
             images.append(resource)
     return PageGeometry(

@@ -296,8 +296,13 @@ def test_rules_drawn_as_thin_filled_rectangles_or_repeated_coordinates_are_rules
 
 
 def test_a_page_of_drawings_without_text_says_so():
-    geometry, _, notes = _page(_path("0 0 10 10", "M 0 0 B 1 1 2 2 3 3 C"))
-    assert geometry.chars == [] and notes == ["no text, only drawings (text drawn as outlines?); nothing read from it"]
+    outline = "M 0 0 B 1 1 2 2 3 3 Q 1 2 0 4 C"
+    glyphs = "".join(_path(f"{10 + n % 50 * 3} {20 + n // 50 * 5} 3 4", outline) for n in range(250))
+    geometry, _, notes = _page(glyphs)
+    assert geometry.chars == []
+    assert notes == ["no text, only 250 drawings (text drawn as outlines?); nothing read from it"]
+    _, _, notes = _page(_path("20 280 170 0", "M 0 0 L 170 0"))  # a page with one rule and nothing else
+    assert notes == []
 
 
 def test_template_pages_are_read_with_the_page_and_an_undeclared_one_is_named():
