@@ -341,3 +341,14 @@ def test_a_scan_under_its_text_layer_is_read_from_the_text_and_a_bare_one_by_ocr
     assert images == [] and notes == ["picture 5 lies under 40 characters of text: read from them, not by OCR"]
     _, images, notes = _page(scan.format(6) + header)  # only a running header over it: the scan is OCR'd
     assert images == ["6"] and notes == []
+
+
+def test_a_row_of_values_written_as_one_text_code_lands_in_its_cells():
+    # a converter that keeps a PDF's text run whole: one TextCode, the gaps in DeltaX
+    from parsers.pdf import blocks_from_pages
+
+    grid = "".join(_path(f"{x} 50 30 8", "M 0 0 L 30 0 L 30 8 L 0 8 C") for x in (20, 50, 80))
+    values = _text("21 50 70 8", 'X="0" Y="6" DeltaX="g 2 30"', "125")
+    geometry, _, _ = _page(grid + values)
+    (table,) = blocks_from_pages([geometry])
+    assert [[cell.text for cell in row] for row in table.rows()] == [["1", "2", "5"]]
