@@ -10,6 +10,11 @@ apart, so each is read as a split report and merged) and read ``--repeats``
 times through ``parsers.parse_bytes`` in one process. Printed: reports per
 second on CPU time (wall beside it: a shared machine's wall includes other
 work), and the table cells read exactly over all documents.
+
+Then the same reports as OFD written the ways real producers write it: each
+producer style of ``tests/ofd_writer.PRODUCERS`` (rate and cells), and every
+single variant of ``ofd_writer.VARIANTS`` (cells, summed; any variant below
+100 % named).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from parsers import parse_bytes
 from nianbao.testbed.synthetic import as_printed
 from tests import corpus
 from tests.archives import seven_zip_of, text_only_page, zip_of
-from tests.ofd_writer import render_ofd
+from tests.ofd_writer import PRODUCERS, VARIANTS, render_ofd
 from tests.workbooks import convert, workbook_xlsx
 
 
@@ -67,6 +72,22 @@ def main() -> None:
         print(f"{kind:5s} {per_cpu:6.1f} reports/s/core on CPU time, {per_wall:6.1f}/s wall; "
               f"cells exact {correct}/{total} = {correct / total:.2%}  ({len(data)} reports, "
               f"{sum(map(len, data)) // len(data) // 1024} KB each)")
+    for style in PRODUCERS:
+        data = [render_ofd(r, style=style) for r in records]
+        per_cpu, per_wall, correct, total = measure("ofd", records, data, args.repeats)
+        print(f"ofd as {style:13s} {per_cpu:6.1f} reports/s/core on CPU time, {per_wall:6.1f}/s wall; "
+              f"cells exact {correct}/{total} = {correct / total:.2%}")
+    correct = total = 0
+    short = []
+    for style in VARIANTS:
+        ok = count = 0
+        for record in records:
+            got = parse_bytes(render_ofd(record, style=style), filename="report.ofd")
+            ok, count = (a + b for a, b in zip((ok, count), corpus.score(as_printed(record), got)[:2]))
+        correct, total = correct + ok, total + count
+        short += [f"{style} {ok}/{count}"] if ok < count else []
+    print(f"ofd, {len(VARIANTS)} single variants: cells exact {correct}/{total} = {correct / total:.2%}; "
+          f"below 100 %: {', '.join(short) or 'none'}")
     print(f"load average {os.getloadavg()[0]:.1f} at end")
 
 

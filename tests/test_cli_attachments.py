@@ -19,7 +19,8 @@ from parsers import limits
 from nianbao.testbed.synthetic import as_printed, random_record, render_docx, render_html
 
 from .archives import seven_zip_of, text_only_page, with_flag_bits, zip_of
-from .ofd_writer import render_ofd
+from . import corpus
+from .ofd_writer import PRODUCERS, render_ofd
 from .test_spreadsheet import _with_sheet_rows
 from .workbooks import convert, workbook_xlsx
 
@@ -131,6 +132,33 @@ def test_parse_file_reads_each_new_format_and_names_each_bad_file(folder):
     merged = json.loads(one.stdout)
     assert merged["applications"] == as_printed(record)["applications"]
     assert merged["title"] == record["title"]
+
+
+def test_ofds_written_as_each_producer_writes_them_import_and_parse_with_every_cell_exact(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    records = {name: random_record(43 + n, template=("2021", "2019")[n % 2], other_rows=(1, 3)[n % 2])
+               for n, name in enumerate(PRODUCERS)}  # fmt: skip
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name, record in records.items():
+        (folder / f"{name}.ofd").write_bytes(render_ofd(record, style=name))
+    data = tmp_path / "data"
+    imported = run("import", "--data-dir", data, folder)
+    assert imported.exit_code == 0, imported.stderr
+    assert imported.stdout.splitlines()[-1] == f"{len(PRODUCERS)} reports loaded, 0 failed, 0 unchanged"
+    with Archive(data) as archive:
+        loaded = {Path(r["report_key"]).stem: r for r in archive.db["reports"].rows_where("is_latest = 1")}
+        for name, record in records.items():
+            stored = dict(archive.db.execute(
+                "SELECT row_code || '/' || column_code, value FROM applications WHERE report_id = ?",
+                [loaded[name]["id"]]).fetchall())  # fmt: skip
+            expected = as_printed(record)["applications"]
+            assert stored == {f"{row}/{column}": v for row, cells in expected.items() for column, v in cells.items()}
+            assert loaded[name]["organization"] == record["organization"], name
+    for name, record in records.items():
+        parsed = run("parse-file", "--json", folder / f"{name}.ofd")
+        correct, total, misses = corpus.score(as_printed(record), json.loads(parsed.stdout))
+        assert (correct, misses) == (total, []), name
 
 
 @pytest.mark.slow
