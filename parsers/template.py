@@ -299,18 +299,32 @@ class Reader:
         """Metric codes of the printed column headers (None where not recognised),
         joining fragments of a header broken over lines; stops at a row label."""
         headers, buffer = [], ""
+
+        def cut_short():
+            # a header cut by its narrow cell ('本年增/' over 本年增/减): the one metric it
+            # begins, else not recognised ('本年新' begins two headers)
+            metric = metric_of_prefix(buffer)
+            if metric is None:
+                self.warn(f"section 二: column header {buffer!r} not recognised")
+            else:
+                self.warn(f"section 二: column header {buffer!r} cut short; read as the only header it begins ({metric})")
+            headers.append(metric)
+
         for fragment in fragments:
             if fragment in _ACTIVE_ROW_BY_LABEL or without_notes(fragment) in _ACTIVE_ROW_BY_LABEL:
                 break
             if not buffer and headers and not without_notes(fragment):
                 continue  # a note printed on its own line under the header it explains
+            if (buffer and not metric_of(buffer + fragment) and not is_header_prefix(buffer + fragment)
+                    and (metric_of(fragment) or is_header_prefix(fragment))):
+                cut_short()
+                buffer = ""
             buffer += fragment
             if metric_of(buffer):
                 headers.append(metric_of(buffer))
                 buffer = ""
         if buffer:
-            self.warn(f"section 二: column header {buffer!r} not recognised")
-            headers.append(None)
+            cut_short()
         return headers
 
     def active_columns(self, code, row, template, item, headers, header_fields):
@@ -416,6 +430,20 @@ _ACTIVE_ROW_BY_LABEL = {
 _METRIC_BY_HEADER = {
     normalise(header): metric for metric, headers in ACTIVE_DISCLOSURE_METRICS.items() for header in headers
 }
+_METRIC_BY_UNBRACKETED = {header.replace("(", "").replace(")", ""): metric for header, metric in _METRIC_BY_HEADER.items()}
+
+
+def is_header_prefix(text: str) -> bool:
+    return any(known.startswith(text) for known in _METRIC_BY_HEADER)
+
+
+def metric_of_prefix(header: str) -> str | None:
+    """The metric of every known header that ``header`` (three or more characters)
+    begins, where they all name one metric; else None."""
+    if len(header) < 3:
+        return None
+    metrics = {metric for known, metric in _METRIC_BY_HEADER.items() if known.startswith(header)}
+    return metrics.pop() if len(metrics) == 1 else None
 
 
 def metric_of(header: str) -> str | None:
@@ -427,6 +455,8 @@ def metric_of(header: str) -> str | None:
         return _METRIC_BY_HEADER[header]
     if (bare := without_notes(header)) != header and bare in _METRIC_BY_HEADER:
         return _METRIC_BY_HEADER[bare]
+    if (unbracketed := header.replace("(", "").replace(")", "")) in _METRIC_BY_UNBRACKETED:
+        return _METRIC_BY_UNBRACKETED[unbracketed]  # 本年收费金额单位:万元: the brackets lost
     if len(header) < 5:
         return None
     near = {

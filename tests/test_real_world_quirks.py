@@ -89,3 +89,13 @@ def test_a_table_printed_without_values_says_so_and_reads_no_zeros():
     assert "section 二 (主动公开政府信息情况): the table is printed without values (every cell empty); no values read" in warnings
     assert any(w.startswith("section 三") and "printed without values" in w for w in warnings)
     assert not any("prints 0 values" in w for w in warnings)
+
+
+def test_cut_and_bracketless_headers_are_named_and_a_lost_label_is_never_guessed():
+    cut = read("html, headers cut short", random_record(2, template="2019", other_rows=1))["warnings"]
+    assert "section 二: column header '本年增/' cut short; read as the only header it begins (change)" in cut
+    assert "section 二: column header '本年新' not recognised" in cut  # begins two headers
+    lost = read("one cell per line, marks lost", random_record(2, template="2021", other_rows=3))
+    assert "regulations" not in {c["row"] for c in lost["active_disclosure"]}
+    assert any(w.startswith("section 二: label") and "not recognised" in w for w in lost["warnings"])
+    assert not any("本年收费金额单位" in w for w in lost["warnings"])

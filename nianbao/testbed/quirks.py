@@ -42,6 +42,7 @@ class Quirk:
     edit: Callable[[dict, dict], tuple] = lambda record, tables: ()
     templates: tuple = ("2021", "2019")
     prose: Callable[[dict], list[str]] | None = None  # extra lines printed under section 四's heading
+    unread: tuple = ()  # section 二 rows whose label the quirk loses: never read
     notes: list[str] = field(default_factory=list)
 
 
@@ -106,9 +107,21 @@ def _annotated(record: dict, tables: dict) -> tuple:
 
 
 def _headers_cut(record: dict, tables: dict) -> tuple:
-    """Headers cut short by a narrow column: 「本年新」「本年新」 over 本年新制作/公开数量."""
+    """Headers cut short by a narrow column: 「本年新」「本年新」 over 本年新制作/公开数量
+    (which is which cannot be told), 「本年增/」 over 本年增/减 (only one header begins so)."""
     _replace(tables, "本年新制作数量", "本年新")
     _replace(tables, "本年新公开数量", "本年新")
+    _replace(tables, "本年增/减", "本年增/")
+    return ()
+
+
+def _marks_lost(record: dict, tables: dict) -> tuple:
+    """An editor's paste that lost the bracketed parts: 第二十条第 without its item,
+    本年收费金额单位：万元, and the first row's label 规章 (its values still printed)."""
+    for item in synthetic.ITEM_HEADINGS.values():
+        _replace(tables, item, "第二十条第")
+    _replace(tables, "本年收费金额（单位：万元）", "本年收费金额单位：万元")
+    _replace(tables, "规章", "")
     return ()
 
 
@@ -143,6 +156,7 @@ QUIRKS: dict[str, Quirk] = {
     "pipe rows, notes on labels": Quirk("pipe rows", _annotated, templates=("2019",)),
     "html, headers cut short": Quirk("html", _headers_cut, templates=("2019",)),
     "html, 本年制作数量": Quirk("html", _mixed_header, templates=("2021",)),
+    "one cell per line, marks lost": Quirk("lines", _marks_lost, templates=("2021",), unread=("regulations",)),
     "html, misprints": Quirk("html", _misprints),
     "unruled, wrapped year": Quirk("unruled", prose=_wrapped_year),
 }
@@ -166,6 +180,7 @@ def render_quirk(name: str, record: dict) -> tuple[bytes, str, dict]:
     if record.get("published"):
         lines += [record["organization"] or "", synthetic._chinese_date(record["published"])]
     expected = as_printed(record, blank_cells=blank)
+    expected["active_disclosure"] = [c for c in expected["active_disclosure"] if c["row"] not in quirk.unread]
     if quirk.form == "html":
         return _html(lines, tables), "report.html", expected
     return "\n".join(_text(lines, tables, quirk.form)).encode("utf-8") + b"\n", "report.txt", expected
