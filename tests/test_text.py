@@ -107,3 +107,10 @@ def test_pipe_cells_one_per_line_blank_cells_and_padding_row_ends():
 def test_a_closing_pipe_on_the_line_below_its_cell():
     table = read_text("规章\n|\n0\n|\n|\n5\n|\n||\n行政许可\n|\n1\n|\n".encode()).blocks[0]
     assert cells(table) == [["规章", "0", "", "5"], ["行政许可", "1"]]
+
+
+def test_pipe_rows_whose_cells_open_on_a_new_indented_line():
+    # '| ' then ' 规章  | ' …: each cell printed on its own line, indented
+    text = "| \n 第二十条第(一)项  | |||\n| \n 规章  | \n 0  | \n 3  | \n 0  | \n"
+    rows = cells(read_text(text.encode()).blocks[0])
+    assert [[c for c in row if c] for row in rows if any(row)] == [["第二十条第(一)项"], ["规章", "0", "3", "0"]]
