@@ -264,6 +264,7 @@ class Reader:
         template = detect_template(rows)
         cells: list[dict] = []
         seen: set[str] = set()
+        empty = not any(row.values for row in rows)
         item, headers, header_fields = None, None, None
         for row in rows:
             norms = [normalise(label) for label in row.labels if label.strip()]
@@ -275,8 +276,8 @@ class Reader:
                 headers = self.read_headers(norms[norms.index("信息内容") + 1 :])
                 header_fields = row.fields_after("信息内容")
             code = active_row_code(norms)
-            if not row.values:
-                continue  # a label printed without any cell (a table printed empty)
+            if not row.values and empty:
+                continue  # a label of a table printed without cells: the section's warning says so
             if code is None:
                 if row.has_values():
                     self.warn(f"section 二: label {row.label()!r} not recognised; values {row.printed()} left out")
@@ -367,10 +368,11 @@ class Reader:
         table: dict[str, dict] = {}
         group = None
         width = len(APPLICANT_COLUMNS)
+        empty = not any(row.values for row in rows)
         for row in rows:
             code, group = resolve_application_row(row.labels, group)
-            if not row.values:
-                continue  # a label printed without any cell (a table printed empty)
+            if not row.values and empty:
+                continue  # a label of a table printed without cells: the section's warning says so
             if code is None:
                 if row.has_values():
                     self.warn(f"section 三: label {row.label()!r} not recognised; values {row.printed()} left out")

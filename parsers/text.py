@@ -159,8 +159,6 @@ def read_text(data: bytes, *, filename=None, content_type=None, base_dir=None) -
                 out.pipe_line(line.strip(), pipes)
             blank_run = 0
             continue
-        if mode == "pipes" and not line.strip():
-            continue  # a blank line between piped rows is layout noise
         image = _IMAGE.match(line)
         if image:
             out.end_table()
