@@ -95,6 +95,10 @@ def test_cut_and_bracketless_headers_are_named_and_a_lost_label_is_never_guessed
     cut = read("html, headers cut short", random_record(2, template="2019", other_rows=1))["warnings"]
     assert "section 二: column header '本年增/' cut short; read as the only header it begins (change)" in cut
     assert "section 二: column header '本年新' not recognised" in cut  # begins two headers
+    varied = read("html, 2021 headers varied", random_record(2, template="2021", other_rows=3))["warnings"]
+    assert [w for w in varied if "column header" in w] == [
+        "section 二: column header '现行有效件' cut short; read as the only header it begins (in_force)"
+    ]
     lost = read("one cell per line, marks lost", random_record(2, template="2021", other_rows=3))
     assert "regulations" not in {c["row"] for c in lost["active_disclosure"]}
     assert any(w.startswith("section 二: label") and "not recognised" in w for w in lost["warnings"])

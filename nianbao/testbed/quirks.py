@@ -126,7 +126,9 @@ def _marks_lost(record: dict, tables: dict) -> tuple:
 
 
 def _mixed_header(record: dict, tables: dict) -> tuple:
+    """本年制作数量 (a mix of the two templates' headers) and 现行有效件 (cut short)."""
     _replace(tables, "本年制发件数", "本年制作数量")
+    _replace(tables, "现行有效件数", "现行有效件")
     return ()
 
 
@@ -155,7 +157,7 @@ QUIRKS: dict[str, Quirk] = {
     "html, notes on labels": Quirk("html", _annotated, templates=("2019",)),
     "pipe rows, notes on labels": Quirk("pipe rows", _annotated, templates=("2019",)),
     "html, headers cut short": Quirk("html", _headers_cut, templates=("2019",)),
-    "html, 本年制作数量": Quirk("html", _mixed_header, templates=("2021",)),
+    "html, 2021 headers varied": Quirk("html", _mixed_header, templates=("2021",)),
     "one cell per line, marks lost": Quirk("lines", _marks_lost, templates=("2021",), unread=("regulations",)),
     "html, misprints": Quirk("html", _misprints),
     "unruled, wrapped year": Quirk("unruled", prose=_wrapped_year),
