@@ -19,7 +19,7 @@ not read.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from parsers import model
@@ -43,7 +43,6 @@ class Quirk:
     templates: tuple = ("2021", "2019")
     prose: Callable[[dict], list[str]] | None = None  # extra lines printed under section 四's heading
     unread: tuple = ()  # section 二 rows whose label the quirk loses: never read
-    notes: list[str] = field(default_factory=list)
 
 
 def _replace(tables: dict, old: str, new: str) -> None:
