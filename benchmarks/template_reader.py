@@ -9,6 +9,12 @@ split, spaced, misprinted labels, blank cells) and read back; every table
 cell read is compared with the record. Prints the share of renderings read
 exactly and of cells read right, and any cell that was wrong.
 
+Real-world quirks (``--quirks``): the quirks of published reports reproduced
+on synthetic records (``nianbao.testbed.quirks``: web-page text with ``|``
+between cells, rows of blank cells, one cell per line, province notes on
+labels, cut and mixed headers, misprints, wrapped prose) read through
+``parsers.parse_bytes``; prints each quirk's cells read right and the total.
+
 Speed: the reader alone on already built Documents (the five real seeds and
 the synthetic renderings), in Documents per second, and ``read_text`` +
 ``read_record`` on the seed texts.
@@ -19,7 +25,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from parsers import read_document
+from parsers import parse_bytes, read_document
+from nianbao.testbed.quirks import QUIRKS, render_quirk
 from nianbao.testbed.synthetic import random_record, render_docx, render_html, render_text, with_blanks
 from parsers.template import read_record
 from parsers.text import read_text
@@ -91,6 +98,25 @@ def accuracy(seeds: int) -> list:
     return documents
 
 
+def quirks(seeds: int) -> None:
+    cells_right = cells_total = renderings = 0
+    for name, quirk in QUIRKS.items():
+        right = total = 0
+        for seed in range(seeds):
+            for template, other_rows in SHAPES:
+                if template not in quirk.templates:
+                    continue
+                data, filename, expected = render_quirk(name, random_record(seed, template=template, other_rows=other_rows))
+                got, want = table_cells(parse_bytes(data, filename=filename)), table_cells(expected)
+                right += sum(got.get(key, "absent") == value for key, value in want.items())
+                total += len(want) + len(set(got) - set(want))  # a cell read that was never printed is wrong
+                renderings += 1
+        print(f"  {name:28} {right}/{total}")
+        cells_right, cells_total = cells_right + right, cells_total + total
+    print(f"real-world quirks: {cells_right}/{cells_total} cells read right "
+          f"({100 * cells_right / cells_total:.2f}%) over {renderings} renderings of {len(QUIRKS)} quirks")
+
+
 def speed(documents: list) -> None:
     seed_texts = [path.read_bytes() for path in sorted(SEEDS.glob("*.txt"))]
     seed_documents = [read_text(data) for data in seed_texts]
@@ -113,7 +139,11 @@ def speed(documents: list) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10, help="synthetic records per shape (default 10)")
+    parser.add_argument("--quirks", action="store_true", help="only the real-world quirks corpus")
     args = parser.parse_args()
+    if args.quirks:
+        quirks(args.seeds)
+        return
     documents = accuracy(args.seeds)
     speed(documents)
 

@@ -20,18 +20,25 @@ _REVIEW_PARTS = [c for c in REVIEW_COLUMNS if c != "total"]
 # At most 12 digits: int() of thousands of digits is refused, and no count is that long.
 _NUMBER = r"([0-9０-９]{1,12}|[零〇一二两三四五六七八九十百千万]+)"
 _UNIT = r"\s*[件条个份宗]"
-# Words between a verb and its count: no sentence or clause break, no digits.
-_WORDS = r"[^。；;，,、\d]"
+# Words between a verb and its count: no sentence or clause break, no digits. An
+# enumeration comma stays inside a phrase: 受理公民、法人和其他组织…提出的政府信息公开申请5件.
+_WORDS = r"[^。；;，,\d]"
 # Received: 共收到政府信息公开申请70件 / 受理…申请共计70件 / 新收…申请70件 / 共受理依申请公开21件 …
 _PREFIX = "(?:共计?|累计|全年共?)?"
 _RECEIVED = _PREFIX + "(?:收到|受理|接收|接到|新收)"
 # … or the count before the word: 共收到70件申请.
 _RECEIVED_FIRST = re.compile(_RECEIVED + _WORDS + "{0,6}?" + _NUMBER + _UNIT + _WORDS + "{0,10}?申请")
-_RECEIVED_AFTER = re.compile(_RECEIVED + "(" + _WORDS + "{0,16}?)" + _NUMBER + _UNIT)
+# A total word may stand before the count: …申请总数1件, …依申请公开信息合计12件.
+_TOTAL = "(?:共计|合计|总计|总数|共)?"
+_RECEIVED_AFTER = re.compile(_RECEIVED + "(" + _WORDS + "{0,40}?)" + _TOTAL + _NUMBER + _UNIT)
 # Handled (results, 三(七)): 全年共办理依申请公开70件, 办结政府信息公开申请70件.
-_HANDLED = re.compile(_PREFIX + "(?:办理|办结|答复)(" + _WORDS + "{0,16}?)" + _NUMBER + _UNIT)
-# None received: 未收到政府信息公开申请, 没有收到依申请公开申请.
-_NONE = re.compile("(?:未|没有)(?:收到|受理|接到)" + _WORDS + "{0,14}申请")
+_HANDLED = re.compile(_PREFIX + "(?:办理|办结|答复)(" + _WORDS + "{0,40}?)" + _TOTAL + _NUMBER + _UNIT)
+# None received: 未收到政府信息公开申请, 没有收到依申请公开申请, 未收到任何公民、法人和其他组织
+#提出的公开政府信息的申请, 全年无依申请公开的情况.
+_NONE = re.compile(
+    "(?:(?:未|没有)(?:收到|受理|接到)" + _WORDS + "{0,30}申请"
+    "|(?:全年|本年度?|今年)?(?:无|没有)(?:依申请公开|政府信息公开申请|信息公开申请))"
+)
 
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _UNITS = {"十": 10, "百": 100, "千": 1000}

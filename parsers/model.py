@@ -35,7 +35,8 @@ ACTIVE_DISCLOSURE_ROWS = {
 
 # metric code -> printed column headers
 ACTIVE_DISCLOSURE_METRICS = {
-    "issued": ("本年制发件数", "本年新制作数量"),
+    # 「本年制作数量」: a mix of the two that real reports print
+    "issued": ("本年制发件数", "本年新制作数量", "本年制作数量"),
     "repealed": ("本年废止件数", "本年度止件数"),
     "in_force": ("现行有效件数",),
     "published_new": ("本年新公开数量",),

@@ -183,6 +183,11 @@ def shown(values: list, limit: int = 20) -> str:
     return " ".join(texts) + (f" … ({len(values)} in all)" if len(values) > limit else "")
 
 
+# A label spans at most three columns (section 三's group, sub-group and row label).
+_LABEL_COLUMNS = 3
+_YEAR_SPACE = re.compile(r"(\d)\s+(?=[年月日])")
+
+
 def printed_rows(tokens: list[Token]) -> list[Row]:
     """Group the stream into printed rows: label fragments, then values.
 
@@ -207,12 +212,16 @@ def printed_rows(tokens: list[Token]) -> list[Row]:
             continue
         if token.kind == "image":
             continue
-        # a sentence is prose, whatever numbers it mentions
-        fields = token.text.split() if token.kind == "para" and "。" not in token.text else [token.text]
+        fields = [token.text]
+        if token.kind == "para" and "。" not in token.text:  # a sentence is prose, whatever numbers it mentions
+            # a year is prose too: a wrapped sentence's first line '2020 年,我单位…' prints no 。
+            fields = _YEAR_SPACE.sub(r"\1", token.text).split()
         for text in fields:
             kind, value = read_value(text)
             if kind == TEXT:
-                if row.has_values():
+                # A row printed all blank, where no row end follows it (text exported one cell
+                # per line): more blanks than a label's merged columns end the row.
+                if row.has_values() or len(row.values) >= _LABEL_COLUMNS:
                     close()
                 row.values.clear()
                 row.labels.append(text)
@@ -255,6 +264,7 @@ class Reader:
         template = detect_template(rows)
         cells: list[dict] = []
         seen: set[str] = set()
+        empty = not any(row.values for row in rows)
         item, headers, header_fields = None, None, None
         for row in rows:
             norms = [normalise(label) for label in row.labels if label.strip()]
@@ -266,6 +276,8 @@ class Reader:
                 headers = self.read_headers(norms[norms.index("信息内容") + 1 :])
                 header_fields = row.fields_after("信息内容")
             code = active_row_code(norms)
+            if not row.values and empty:
+                continue  # a label of a table printed without cells: the section's warning says so
             if code is None:
                 if row.has_values():
                     self.warn(f"section 二: label {row.label()!r} not recognised; values {row.printed()} left out")
@@ -288,16 +300,32 @@ class Reader:
         """Metric codes of the printed column headers (None where not recognised),
         joining fragments of a header broken over lines; stops at a row label."""
         headers, buffer = [], ""
+
+        def cut_short():
+            # a header cut by its narrow cell ('本年增/' over 本年增/减): the one metric it
+            # begins, else not recognised ('本年新' begins two headers)
+            metric = metric_of_prefix(buffer)
+            if metric is None:
+                self.warn(f"section 二: column header {buffer!r} not recognised")
+            else:
+                self.warn(f"section 二: column header {buffer!r} cut short; read as the only header it begins ({metric})")
+            headers.append(metric)
+
         for fragment in fragments:
-            if fragment in _ACTIVE_ROW_BY_LABEL:
+            if fragment in _ACTIVE_ROW_BY_LABEL or without_notes(fragment) in _ACTIVE_ROW_BY_LABEL:
                 break
+            if not buffer and headers and not without_notes(fragment):
+                continue  # a note printed on its own line under the header it explains
+            if (buffer and not metric_of(buffer + fragment) and not is_header_prefix(buffer + fragment)
+                    and (metric_of(fragment) or is_header_prefix(fragment))):
+                cut_short()
+                buffer = ""
             buffer += fragment
             if metric_of(buffer):
                 headers.append(metric_of(buffer))
                 buffer = ""
         if buffer:
-            self.warn(f"section 二: column header {buffer!r} not recognised")
-            headers.append(None)
+            cut_short()
         return headers
 
     def active_columns(self, code, row, template, item, headers, header_fields):
@@ -340,8 +368,11 @@ class Reader:
         table: dict[str, dict] = {}
         group = None
         width = len(APPLICANT_COLUMNS)
+        empty = not any(row.values for row in rows)
         for row in rows:
             code, group = resolve_application_row(row.labels, group)
+            if not row.values and empty:
+                continue  # a label of a table printed without cells: the section's warning says so
             if code is None:
                 if row.has_values():
                     self.warn(f"section 三: label {row.label()!r} not recognised; values {row.printed()} left out")
@@ -401,6 +432,20 @@ _ACTIVE_ROW_BY_LABEL = {
 _METRIC_BY_HEADER = {
     normalise(header): metric for metric, headers in ACTIVE_DISCLOSURE_METRICS.items() for header in headers
 }
+_METRIC_BY_UNBRACKETED = {header.replace("(", "").replace(")", ""): metric for header, metric in _METRIC_BY_HEADER.items()}
+
+
+def is_header_prefix(text: str) -> bool:
+    return any(known.startswith(text) for known in _METRIC_BY_HEADER)
+
+
+def metric_of_prefix(header: str) -> str | None:
+    """The metric of every known header that ``header`` (three or more characters)
+    begins, where they all name one metric; else None."""
+    if len(header) < 3:
+        return None
+    metrics = {metric for known, metric in _METRIC_BY_HEADER.items() if known.startswith(header)}
+    return metrics.pop() if len(metrics) == 1 else None
 
 
 def metric_of(header: str) -> str | None:
@@ -410,6 +455,10 @@ def metric_of(header: str) -> str | None:
     may follow in the next fragment)."""
     if header in _METRIC_BY_HEADER:
         return _METRIC_BY_HEADER[header]
+    if (bare := without_notes(header)) != header and bare in _METRIC_BY_HEADER:
+        return _METRIC_BY_HEADER[bare]
+    if (unbracketed := header.replace("(", "").replace(")", "")) in _METRIC_BY_UNBRACKETED:
+        return _METRIC_BY_UNBRACKETED[unbracketed]  # 本年收费金额单位:万元: the brackets lost
     if len(header) < 5:
         return None
     near = {
@@ -454,11 +503,23 @@ def aligned_columns(header_fields: list[str] | None, row: Row) -> list | None:
 
 
 def active_row_code(norms: list[str]) -> str | None:
-    """The row label ending a run of fragments ('行政', '规范性文件' → normative_documents)."""
+    """The row label ending a run of fragments ('行政', '规范性文件' → normative_documents);
+    a label carrying the province's explanatory note ('规章(设区的市…应提供相关数据)') is
+    its label."""
     for start in range(max(0, len(norms) - MAX_LABEL_FRAGMENTS), len(norms)):
-        if code := _ACTIVE_ROW_BY_LABEL.get("".join(norms[start:])):
+        label = "".join(norms[start:])
+        if code := _ACTIVE_ROW_BY_LABEL.get(label) or _ACTIVE_ROW_BY_LABEL.get(without_notes(label)):
             return code
     return None
+
+
+_NOTE = re.compile(r"\([^()]*\)")
+
+
+def without_notes(label: str) -> str:
+    """A normalised label without its parenthesised notes: '本年增/减(指2020年增加或减少的
+    事项数,减用负值表示,如-8)' → '本年增/减'."""
+    return _NOTE.sub("", label)
 
 
 # Printed headers and rows that only one template has.
@@ -622,6 +683,8 @@ def section_name(no: int) -> str:
 # What only each section's table prints: reports that append their tables
 # (统计附表) after section 六 are read by these.
 _TABLE_SIGNATURES = {2: "第二十条第", 3: "本年新收政府信息公开申请数量", 4: "复议后起诉"}
+# What a section's table prints even when its cells are all empty.
+_PRINTED_EMPTY = {2: "第二十条第", 3: "本年新收政府信息公开申请数量", 4: "尚未审结"}
 
 
 def tables_elsewhere(tokens: list[Token], claimed: set[int]) -> dict[int, list[Token]]:
@@ -669,6 +732,8 @@ def read_record(doc: Document) -> dict:
         name = section_name(no)
         if by_no[no].has_images():
             reader.warn(f"{name}: the table is an image; no values read")
+        elif _PRINTED_EMPTY[no] in normalise("".join(t.text for t in tokens_of[no])):
+            reader.warn(f"{name}: the table is printed without values (every cell empty); no values read")
         else:
             reader.warn(f"{name}: no table found; no values read")
 

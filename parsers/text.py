@@ -9,6 +9,17 @@ Two table layouts occur in extracted text, and both are read:
   previous cell (a line break inside the cell). Two blank lines end the
   table.
 
+Text exported from web pages (reader modes, Markdown converters, page-text
+archives) prints a table with ``|`` between cells, in two ways, both read:
+
+* one row per line: ``规章 | 0 | 0 | 0 |`` or ``| 规章 | 0 | 0 | 0 |``; trailing
+  empty cells pad the row to the grid's width (merged cells), a Markdown rule
+  line ``|---|---|`` is dropped;
+* one cell per line: ``56 |``, a lone ``|`` is a blank cell, a line of two or
+  more ``|`` ends the row (its padding), and ``第二十条第(一)项 | |||`` is a
+  cell that ends its row; the closing ``|`` may stand on the next line
+  (``56`` / ``|``).
+
 ``[image: name]`` lines (a picture in the original) become ``Image`` blocks;
 every other non-blank line is a Paragraph.
 """
@@ -45,6 +56,35 @@ def decode(data: bytes) -> str:
         raise ParseError("text is neither UTF-8 nor GB18030") from None
 
 
+_PIPE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+
+
+def _pipe_cells(line: str) -> list[str] | None:
+    """The cells of a line printed with '|' between cells, else None. A line of pipes
+    alone gives only empty cells."""
+    stripped = line.strip()
+    if "|" not in stripped or "\t" in line:
+        return None
+    if stripped == "|":
+        return [""]
+    body = stripped[1:] if stripped.startswith("|") else stripped
+    cells = [cell.strip() for cell in body.split("|")]
+    if body.endswith("|"):
+        cells.pop()  # the closing pipe
+    return cells
+
+
+def _closing_pipes_joined(lines: list[str]) -> list[str]:
+    """'56' / '|' → '56 |': a cell whose closing pipe was printed on the next line."""
+    out: list[str] = []
+    for line in lines:
+        if line.strip() == "|" and out and out[-1].strip() and "|" not in out[-1] and "\t" not in out[-1]:
+            out[-1] = out[-1].rstrip() + " |"
+        else:
+            out.append(line)
+    return out
+
+
 def _is_single_cell(line: str) -> bool:
     return line.startswith("\t") and "\t" not in line[1:]
 
@@ -70,15 +110,37 @@ class _Builder:
             self.rows = [[]]
         return self.rows
 
+    def pipe_line(self, line: str, cells: list[str]) -> None:
+        """One '|' line: a whole row, a single cell of the row being built, a blank
+        cell, or the end of the row (pipes alone, the row's padding)."""
+        rows = self.start_table()
+        filled = [cell for cell in cells if cell]
+        if not filled:
+            if line == "|":
+                rows[-1].append("")
+            elif rows[-1]:
+                rows.append([])
+        elif line.startswith("|") or len(filled) > 1 or cells[0] == "":
+            if rows[-1]:
+                rows.append([])
+            while len(cells) > 1 and not cells[-1]:
+                cells.pop()  # padding of merged cells
+            rows[-1].extend(cells)
+            rows.append([])
+        else:
+            rows[-1].append(cells[0])
+            if len(cells) > 1:  # '第二十条第(一)项 | |||': the cell ends its row
+                rows.append([])
+
 
 def read_text(data: bytes, *, filename=None, content_type=None, base_dir=None) -> Document:
     text = decode(data)
     if not text.strip():
         raise ParseError("empty text")
     out = _Builder()
-    mode = None  # None, "tabs" or "cells"
+    mode = None  # None, "tabs", "cells" or "pipes"
     blank_run = 0
-    for raw in text.splitlines():
+    for raw in _closing_pipes_joined(text.splitlines()):
         line = _BOOKMARK.sub("", raw.rstrip("\r\n"))
         if not line.strip() and not line.startswith("\t"):
             blank_run += 1
@@ -87,6 +149,15 @@ def read_text(data: bytes, *, filename=None, content_type=None, base_dir=None) -
                     out.end_table()
                     mode = None
                 # else: a row break, unless a continuation line follows (handled below)
+            continue
+        pipes = None if _IMAGE.match(line) else _pipe_cells(line)
+        if pipes is not None:
+            if mode != "pipes":
+                out.end_table()
+                mode = "pipes"
+            if not _PIPE_RULE.match(line):
+                out.pipe_line(line.strip(), pipes)
+            blank_run = 0
             continue
         image = _IMAGE.match(line)
         if image:

@@ -100,6 +100,17 @@ def test_blank_cells_in_a_read_table_still_give_every_check():
         ("我局共受理政府信息公开申请1条,较去年增加1件", "new_received", "共受理政府信息公开申请1条", 1),
         ("我局未收到依申请公开申请信息", "new_received", "未收到依申请公开申请", 0),
         ("全区共收到政府信息公开申请100件，较去年增加26件", "new_received", "共收到政府信息公开申请100件", 100),
+        # phrasings of real reports (parsers/README.md, "Real-world quirks"), with other counts
+        ("受理公民、法人和其他组织向本局提出的政府信息公开申请8件，均按时答复。", "new_received",
+         "受理公民、法人和其他组织向本局提出的政府信息公开申请8件", 8),
+        ("全街共受理政府信息公开申请总数4件。", "new_received", "共受理政府信息公开申请总数4件", 4),
+        ("累计办理公民、法人或其他组织通过网站、邮寄等途径依申请公开信息合计15件，已全部办结", "results_total",
+         "累计办理公民、法人或其他组织通过网站、邮寄等途径依申请公开信息合计15件", 15),
+        ("全年共收到和办理依申请公开6件，全部为自然人申请。", "new_received", "全年共收到和办理依申请公开6件", 6),
+        ("街道未收到任何公民、法人和其他组织提出的公开政府信息的申请；未收取任何费用", "new_received",
+         "未收到任何公民、法人和其他组织提出的公开政府信息的申请", 0),
+        ("全年无依申请公开的情况。", "new_received", "全年无依申请公开", 0),
+        ("全年未收到行政许可申请；全年未接到信息公开申请。", "new_received", "未接到信息公开申请", 0),
     ],
 )  # fmt: skip
 def test_prose_count_phrasings(prose, row, phrase, count):

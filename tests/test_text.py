@@ -80,3 +80,37 @@ def test_seed_002_tables_come_out_as_grids(seed_text):
     ]
     assert cells(tables[1])[3] == ["一、本年新收政府信息公开申请数量", "21", "0", "0", "0", "0", "0", "21"]
     assert cells(tables[2])[-1] == ["0"] * 15
+
+
+def test_pipe_rows_of_a_web_page_text_export():
+    text = (
+        "二、主动公开政府信息情况\n"
+        "第二十条第(一)项 | |||\n"
+        "| 信息内容 | 本年制发件数 | 本年废止件数 | 现行有效件数 |\n"
+        "|---|---|---|---|\n"
+        "规章 | 4 |  | 9 |\n"
+        "三、收到和处理政府信息公开申请情况\n"
+    )
+    heading, table, after = read_text(text.encode()).blocks
+    # padding of merged cells dropped, a Markdown rule line dropped, a blank cell kept
+    assert cells(table) == [["第二十条第(一)项"], ["信息内容", "本年制发件数", "本年废止件数", "现行有效件数"],
+                            ["规章", "4", "", "9"]]  # fmt: skip
+    assert after == Paragraph("三、收到和处理政府信息公开申请情况")
+
+
+def test_pipe_cells_one_per_line_blank_cells_and_padding_row_ends():
+    text = "三、收到和处理政府信息公开申请情况\n一、本年新收政府信息公开申请数量 |\n6 |\n|\n6 |\n||\n第二十条 | |||\n行政许可 |\n2 |\n"
+    table = read_text(text.encode()).blocks[1]
+    assert cells(table) == [["一、本年新收政府信息公开申请数量", "6", "", "6"], ["第二十条"], ["行政许可", "2"]]
+
+
+def test_a_closing_pipe_on_the_line_below_its_cell():
+    table = read_text("规章\n|\n0\n|\n|\n5\n|\n||\n行政许可\n|\n1\n|\n".encode()).blocks[0]
+    assert cells(table) == [["规章", "0", "", "5"], ["行政许可", "1"]]
+
+
+def test_pipe_rows_whose_cells_open_on_a_new_indented_line():
+    # '| ' then ' 规章  | ' …: each cell printed on its own line, indented
+    text = "| \n 第二十条第(一)项  | |||\n| \n 规章  | \n 0  | \n 3  | \n 0  | \n"
+    rows = cells(read_text(text.encode()).blocks[0])
+    assert [[c for c in row if c] for row in rows if any(row)] == [["第二十条第(一)项"], ["规章", "0", "3", "0"]]
