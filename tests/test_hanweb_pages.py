@@ -148,16 +148,6 @@ def test_article_attachments_content_images_and_flipbooks():
     assert article.flipbooks == ["http://180.76.149.248:88/book/2022dzs/shangwu/"]
 
 
-def test_report_key_is_the_same_for_every_copy_of_an_article():
-    title = "威海市文登区商务局2022年政府信息公开工作年度报告"
-    one = hanweb.report_key_for_article("wendeng", ARTICLE, title, "http://a/art/2023/1/16/art_1_2.html")
-    two = hanweb.report_key_for_article("wendeng", ARTICLE, title, "http://a/art/2023/1/16/art_9_3.html")
-    assert one == two == "wendeng:11371003004381261X:2022"
-    old = '<meta name="contentsource" content="威海市文登区发展和改革局">'
-    assert hanweb.report_key_for_article("wendeng", old, "发改局2020年度政府信息公开工作报告", "http://a/x") == (
-        "wendeng:威海市文登区发展和改革局:2020")
-
-
 def test_flipbook_root_pages_and_images():
     root = "http://180.76.149.248:88/book/2022dzs/bangongshi/"
     assert pages.flipbook_root(root + "files/basic-html/page9.html") == root

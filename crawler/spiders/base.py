@@ -329,8 +329,6 @@ class FamilySpider(scrapy.Spider):
     def parse_article_page(self, response):
         """A report page: refused when it is a companion, notice or other trap, else its files
         followed under the report's key."""
-        from ..hanweb import report_key_for_article
-
         site = self.site_for(response)
         item = self.fetch_item(response)
         page = self.readable(response)
@@ -346,7 +344,7 @@ class FamilySpider(scrapy.Spider):
         if not article.has_content and not article.attachments:
             logger.warning("report page with neither text nor files: %s", url)
             self.crawler.stats.inc_value("nianbao/empty_reports")
-        key = report_key_for_article(site.name, text, article.title or response.meta.get("list_title", ""), url)
+        key = pages.report_key_for_article(site.name, text, article.title or response.meta.get("list_title", ""), url)
         yield from self.report_files(pages.Article(article.title, article.attachments, [], []), site, key)
         item.report_key = key
         yield item

@@ -386,7 +386,7 @@ class HanwebSpider(FamilySpider):
             if kind not in ("report", "unknown"):
                 yield self.not_a_report(item, response, kind)
                 return
-            key = hanweb.report_key_for_article(site.name, text, article.title, url)
+            key = pages.report_key_for_article(site.name, text, article.title, url)
         yield from self.report_files(article, site, key)
         item.report_key = key
         yield item
