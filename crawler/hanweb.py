@@ -330,6 +330,16 @@ def xxgk_areas(text: str) -> list[str]:
     return list(dict.fromkeys(AREA.findall(text)))
 
 
+def same_list_other_query(url: str, page_url: str) -> bool:
+    """Does ``url`` name the page it is linked from with another query (``?date=2024-02``,
+    ``?uid=…&pageNum=2``), not a body (``vc_xxgkarea``)? A Hanweb list is paged by its data
+    proxy, never by its own URL's query (the server renders the first group whatever
+    ``pageNum`` says), so such links are jpage's static pager, filters, or calendars whose
+    months link each other without end."""
+    link, page = urlsplit(url), urlsplit(page_url)
+    return link.path == page.path and link.query != page.query and not xxgk_areas(url)
+
+
 def is_xxgk_shell(html: str) -> bool:
     """A unit page whose list is loaded by script from search.jsp."""
     return "search.jsp" in html and ("loadDynamic" in html or "tree.jsp" in html)

@@ -241,3 +241,15 @@ def test_jsearch_form_query_and_results():
     assert page.records == [pages.Record("http://www.wendeng.gov.cn/art/2026/1/19/art_1_2.html",
                                          "X局2025年度报告", date(2026, 1, 20))]
     assert hanweb.jsearch_form("<form action='/search'></form>", "http://x/") is None
+
+
+def test_a_lists_own_url_with_another_query_is_not_another_list():
+    column = "http://www.rushan.gov.cn/col/col95684/index.html"
+    calendar = column + "?date=2024-01"
+    assert hanweb.same_list_other_query(column + "?date=2024-02", calendar)          # a calendar's next month
+    assert hanweb.same_list_other_query(column + "?uid=1&pageNum=2", column)          # jpage's static pager
+    assert not hanweb.same_list_other_query(calendar, "http://www.rushan.gov.cn/")    # the calendar from home
+    assert not hanweb.same_list_other_query(column, column)
+    assert not hanweb.same_list_other_query(                                          # a body's unit page
+        column + "?vc_xxgkarea=11371083004381261X&number=A01", column)
+    assert not hanweb.same_list_other_query("http://www.rushan.gov.cn/col/col1/index.html?date=2024-02", calendar)
