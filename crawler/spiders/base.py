@@ -43,7 +43,7 @@ from scrapy.utils.request import request_from_dict
 
 from .. import pages
 from ..archive_access import archive_for, recorded_urls
-from ..addresses import host_refusal, site_is_internal
+from ..addresses import BROWSER_CONTEXT, INTERNAL_OK_META, host_refusal, site_is_internal
 from ..browser import enable_playwright, launch_options
 from ..items import ATTACHMENT, DOCUMENT_ROLES, FLIPBOOK_PAGE, IMAGE, LIST, REPORT_PAGE, FetchItem
 from ..journal import FP_META, JOBDIR_SETTING, JobJournal
@@ -222,6 +222,11 @@ class FamilySpider(scrapy.Spider):
         if self.browser:
             for key, value in self.browser_meta(url, role, site).items():
                 meta.setdefault(key, value)
+        if meta.get("playwright"):
+            # The page's WebSockets pass the address rules too, and its context runs no service worker.
+            meta.update({"playwright_page_init_callback": "crawler.addresses.route_web_sockets",
+                         INTERNAL_OK_META: site_is_internal(site),
+                         "playwright_context_kwargs": BROWSER_CONTEXT})
         kwargs = dict(callback=callback, errback=self.failed, meta=meta, headers=headers,
                       priority=PRIORITY[role])
         if formdata is not None:
