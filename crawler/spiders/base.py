@@ -226,7 +226,7 @@ class FamilySpider(scrapy.Spider):
             # The page's WebSockets pass the address rules too, and its context runs no service worker.
             meta.update({"playwright_page_init_callback": "crawler.addresses.route_web_sockets",
                          INTERNAL_OK_META: site_is_internal(site),
-                         "playwright_context_kwargs": BROWSER_CONTEXT})
+                         "playwright_context_kwargs": dict(BROWSER_CONTEXT)})
         kwargs = dict(callback=callback, errback=self.failed, meta=meta, headers=headers,
                       priority=PRIORITY[role])
         if formdata is not None:
