@@ -272,8 +272,7 @@ async def route_web_sockets(page, request) -> None:
 
     async def guard(socket_route) -> None:
         parts = urlsplit(socket_route.url)
-        reason = (None if parts.scheme in ("ws", "wss") else f"not a WebSocket URL ({parts.scheme})") \
-            or await browser_refusal(parts.hostname, internal_ok)
+        reason = await browser_refusal(parts.hostname, internal_ok)
         if reason:
             logger.warning("browser WebSocket refused: %s is %s: %s", parts.hostname, reason, socket_route.url)
             await socket_route.close(code=1008, reason="address refused")  # 1008: policy violation
