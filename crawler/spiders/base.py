@@ -349,7 +349,8 @@ class FamilySpider(scrapy.Spider):
         if not article.has_content and not article.attachments:
             logger.warning("report page with neither text nor files: %s", url)
             self.crawler.stats.inc_value("nianbao/empty_reports")
-        key = pages.report_key_for_article(site.name, text, article.title or response.meta.get("list_title", ""), url)
+        title = article.title or response.meta.get("list_title", "")
+        key = pages.report_key_for_article(site.name, text, title, url)
         yield from self.report_files(pages.Article(article.title, article.attachments, [], []), site, key)
         item.report_key = key
         yield item
