@@ -24,6 +24,10 @@ report's originals into the bucket (idempotent: content addressed), the worker
 fetches them into a temporary folder and parses from there.
 
 Faults:
+- a file past its time or memory limit (``--time-limit``, ``--memory-limit``): the worker
+  reads each file in its sandbox child (``parsers.sandbox``), as ``--workers`` does, so the
+  child is stopped, the file gets a ``parse_errors`` row with the same one-line reason, and
+  the worker goes on;
 - a worker that dies mid-report: the scheduler runs the task again on another
   worker; its result reaches this process once and is written once. A report
   that kills ``distributed.scheduler.allowed-failures`` + 1 workers (3 + 1 by
@@ -42,6 +46,7 @@ import tempfile
 from typing import Iterator
 
 import parsers
+from parsers.sandbox import Limits
 
 from .archive import Archive
 from .load import Reading
@@ -52,24 +57,44 @@ from .store import Store, StoreError
 TASKS_PER_THREAD = 4
 
 
-def read_job(store, report_key: str, originals: list) -> tuple[str, Reading | None, str | None]:
-    """On a worker: (parser version, the report's Reading, None) or (version, None, why the store failed)."""
+def read_job(store, report_key: str, originals: list, limits: Limits | None = None
+             ) -> tuple[str, Reading | None, str | None]:
+    """On a worker: (parser version, the report's Reading, None) or (version, None, why the store failed).
+
+    Each file is read under ``limits`` in the worker's sandbox child (``parsers.sandbox``), as
+    ``--workers`` does: a file past a limit is that file's error in the Reading (a ``parse_errors``
+    row), and the worker goes on with a fresh child."""
     from .reparse import read_report
 
+    allow_children_of_a_daemon()
     try:
         with tempfile.TemporaryDirectory(prefix="nianbao-fetch-") as folder:
             local = store.fetch_into([o.sha256 for o in originals], folder)
-            return parsers.PARSER_VERSION, read_report(local, report_key, originals), None
+            return parsers.PARSER_VERSION, read_report(local, report_key, originals, limits), None
     except StoreError as exc:
         return parsers.PARSER_VERSION, None, str(exc)
 
 
+def allow_children_of_a_daemon() -> None:
+    """Let a Dask worker process start the sandbox's reader child.
+
+    A nanny starts its worker as a daemonic ``multiprocessing`` process, and multiprocessing
+    refuses children to a daemon (so that none outlives it). The reader child dies with its
+    parent anyway (``PR_SET_PDEATHSIG``), which is that guarantee, so the flag is lifted here."""
+    import multiprocessing
+
+    worker = multiprocessing.current_process()
+    if worker.daemon:
+        worker.daemon = False
+
+
 def read_on_cluster(archive: Archive, address: str, todo: list[tuple[str, list]], failed: dict[str, str],
-                    store=None) -> Iterator[tuple[str, Reading]]:
+                    store=None, limits: Limits | None = None) -> Iterator[tuple[str, Reading]]:
     """Yield ``(report_key, Reading)`` as the cluster's workers finish them (in any order).
 
     Reports that could not be read for reasons other than their files (the store,
-    a worker of another parser version) go into ``failed`` and are not yielded."""
+    a worker of another parser version) go into ``failed`` and are not yielded. Workers
+    read each file under ``limits`` (None: unbounded, in the worker itself)."""
     from distributed import Client, as_completed
     from distributed.scheduler import KilledWorker
 
@@ -89,7 +114,7 @@ def read_on_cluster(archive: Archive, address: str, todo: list[tuple[str, list]]
                     continue
                 task = f"nianbao-read-{key}-{len(submitted)}"
                 submitted[task] = (key, originals)
-                running.add(client.submit(read_job, store, key, originals, pure=False, key=task))
+                running.add(client.submit(read_job, store, key, originals, limits, pure=False, key=task))
                 return True
             return False
 

@@ -303,7 +303,8 @@ def parse_reports(
         if cluster and todo:
             from .cluster import read_on_cluster
 
-            write_readings(archive, read_on_cluster(archive, cluster, todo, summary.failed, store), summary, progress)
+            readings = read_on_cluster(archive, cluster, todo, summary.failed, store, limits)
+            write_readings(archive, readings, summary, progress)
         elif workers > 0 and len(todo) > 1:
             with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent) as pool:
                 jobs = [(archive.store.root, key, originals, limits) for key, originals in todo]

@@ -21,8 +21,10 @@ Three classes of host:
 redirects included (a redirect is a new request through the middlewares);
 ``GuardedResolver`` applies them to what a name resolves to, at connection
 time, so a name that answers with an internal address (DNS rebinding) is
-refused too; ``browser_may_fetch`` applies them to every request of the
-Playwright page.
+refused too; ``browser_policy`` applies them to every request of the
+Playwright page, and ``route_web_sockets`` to its WebSockets (which Playwright's
+request routing does not see). The browser's contexts block service workers
+(``BROWSER_CONTEXT``): a worker's own requests bypass the page's routes.
 """
 
 from __future__ import annotations
@@ -240,15 +242,44 @@ def browser_policy(spider):
             page_host = urlsplit(request.frame.url).hostname
         except Exception:  # a request of no frame (a service worker's)
             page_host = None
-        ok = internal_ok(parts.hostname, page_host)
-        reason = host_refusal(parts.hostname, ok)
-        if reason is None and parse_literal(parts.hostname) is None:
-            reason = await _resolved_refusal(parts.hostname, ok)
+        reason = await browser_refusal(parts.hostname, internal_ok(parts.hostname, page_host))
         if reason:
             logger.warning("browser request aborted: %s is %s: %s", parts.hostname, reason, request.url)
         return reason is not None
 
     return should_abort
+
+
+async def browser_refusal(host: str | None, internal_ok: bool) -> str | None:
+    """Why the browser may not reach ``host`` (None: it may); a name is resolved and checked."""
+    reason = host_refusal(host, internal_ok)
+    if reason is None and parse_literal(host) is None:
+        reason = await _resolved_refusal(host, internal_ok)
+    return reason
+
+
+# Request meta of a browser-rendered request (set by FamilySpider.request): may its page reach
+# internal addresses (its site is configured on one)?
+INTERNAL_OK_META = "nianbao_internal_ok"
+# Every browser context: no service workers (their fetches bypass the page's routes).
+BROWSER_CONTEXT = {"service_workers": "block"}
+
+
+async def route_web_sockets(page, request) -> None:
+    """``playwright_page_init_callback``: every WebSocket the page opens passes the address
+    rules before it connects; a refused one is closed at once (it never reaches the server)."""
+    internal_ok = bool(request.meta.get(INTERNAL_OK_META))
+
+    async def guard(socket_route) -> None:
+        parts = urlsplit(socket_route.url)
+        reason = await browser_refusal(parts.hostname, internal_ok)
+        if reason:
+            logger.warning("browser WebSocket refused: %s is %s: %s", parts.hostname, reason, socket_route.url)
+            await socket_route.close(code=1008, reason="address refused")  # 1008: policy violation
+        else:
+            socket_route.connect_to_server()
+
+    await page.route_web_socket("**", guard)
 
 
 async def _resolved_refusal(host: str, internal_ok: bool) -> str | None:

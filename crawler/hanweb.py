@@ -40,7 +40,6 @@ from .pages import (
     page_links,
     parse_html,
     parse_record,
-    report_year,
 )
 
 RECORD_CDATA = re.compile(r"<record>\s*(?:<!\[CDATA\[(.*?)\]\]>|(.*?))\s*</record>", re.S | re.I)
@@ -331,6 +330,16 @@ def xxgk_areas(text: str) -> list[str]:
     return list(dict.fromkeys(AREA.findall(text)))
 
 
+def same_list_other_query(url: str, page_url: str) -> bool:
+    """Does ``url`` name the page it is linked from with another query (``?date=2024-02``,
+    ``?uid=…&pageNum=2``), not a body (``vc_xxgkarea``)? A Hanweb list is paged by its data
+    proxy, never by its own URL's query (the server renders the first group whatever
+    ``pageNum`` says), so such links are jpage's static pager, filters, or calendars whose
+    months link each other without end."""
+    link, page = urlsplit(url), urlsplit(page_url)
+    return link.path == page.path and link.query != page.query and not xxgk_areas(url)
+
+
 def is_xxgk_shell(html: str) -> bool:
     """A unit page whose list is loaded by script from search.jsp."""
     return "search.jsp" in html and ("loadDynamic" in html or "tree.jsp" in html)
@@ -532,27 +541,6 @@ def _content_area(doc, html: str):
         if found:
             return found[0]
     return None
-
-
-INDEX_NUMBER = re.compile(r"\b([0-9A-Z]{18})/(?:19|20)\d\d-\d+")
-
-
-def report_key_for_article(site: str, html: str, title: str, url: str) -> str:
-    """A stable key for the report an article page carries, the same for every
-    copy of it (two columns, two article ids, two host aliases):
-    ``site:USCC:year`` from the xxgk table's 索引号 (``{USCC}/{year}-{seq}``) and
-    the title's year; without a 索引号 (older templates) the publishing body
-    (ContentSource meta) stands in for the USCC; failing both, the URL path.
-    """
-    year = report_year(title)
-    index = INDEX_NUMBER.search(html)
-    if index and year:
-        return f"{site}:{index.group(1)}:{year}"
-    source = meta_content(html, "ContentSource")
-    if source and year:
-        return f"{site}:{source}:{year}"
-    parts = urlsplit(url)
-    return f"{site}:{parts.path}" + (f"?{parts.query}" if parts.query else "")
 
 
 def annual_report_key(site: str, area: str, year: int) -> str:

@@ -8,7 +8,9 @@ read their own markup and use these):
   documents, disclosure guides)?
 * links and list records (``<a href>`` with title and date);
 * attachments (office/PDF/OFD/image files, download endpoints) and their names;
-* FlipBuilder flip-books (``files/basic-html/pageN.html`` and page images).
+* FlipBuilder flip-books (``files/basic-html/pageN.html`` and page images);
+* the report key of an article page (``site:USCC:year``), the same for every
+  copy of a report whichever family's portal carries it.
 """
 
 from __future__ import annotations
@@ -210,6 +212,29 @@ def meta_content(html: str, name: str) -> str | None:
         rf"<meta\s+content=[\"']([^\"']*)[\"']\s+name=[\"']?{re.escape(name)}[\"']?", html, re.I
     )
     return html_lib.unescape(m.group(1)).strip() if m else None
+
+
+# --- report keys ------------------------------------------------------------------------
+
+INDEX_NUMBER = re.compile(r"\b([0-9A-Z]{18})/(?:19|20)\d\d-\d+")
+
+
+def report_key_for_article(site: str, html: str, title: str, url: str) -> str:
+    """A stable key for the report an article page carries, the same for every
+    copy of it (two columns, two article ids, two host aliases):
+    ``site:USCC:year`` from the xxgk table's 索引号 (``{USCC}/{year}-{seq}``) and
+    the title's year; without a 索引号 (older templates) the publishing body
+    (ContentSource meta) stands in for the USCC; failing both, the URL path.
+    """
+    year = report_year(title)
+    index = INDEX_NUMBER.search(html)
+    if index and year:
+        return f"{site}:{index.group(1)}:{year}"
+    source = meta_content(html, "ContentSource")
+    if source and year:
+        return f"{site}:{source}:{year}"
+    parts = urlsplit(url)
+    return f"{site}:{parts.path}" + (f"?{parts.query}" if parts.query else "")
 
 
 # --- FlipBuilder books -----------------------------------------------------------------

@@ -112,7 +112,7 @@ def classify(exchanges: list[Exchange], read_body, sites_file=None) -> dict[str,
             article = hanweb.parse_article(text, response.url)
             if url not in report_urls and not ("/art/" in url and pages.is_report_title(article.title)):
                 continue
-            key = hanweb.report_key_for_article(site.name, text, article.title, response.url)
+            key = pages.report_key_for_article(site.name, text, article.title, response.url)
         result[exchange.record_id] = Classified(REPORT_PAGE, key)
         article = hanweb.parse_article(text, response.url)
         for attachment in article.attachments:

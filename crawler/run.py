@@ -8,6 +8,7 @@ from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
+from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
@@ -96,10 +97,20 @@ def one_line_errors(record: logging.LogRecord) -> bool:
     if record.exc_info and record.exc_info[1] is not None:
         error = record.exc_info[1]
         reason = " ".join(str(error).split()) or type(error).__name__
-        record.msg = f"{record.getMessage()}: {type(error).__name__}: {reason}"
+        message = record.getMessage()
+        # Scrapy's message often quotes the reason already: then only the exception's name is added.
+        record.msg = f"{message} ({type(error).__name__})" if reason in message else (
+            f"{message}: {type(error).__name__}: {reason}")
         record.args = ()
         record.exc_info = record.exc_text = None
     return True
+
+
+def filter_root_handlers() -> None:
+    """``one_line_errors`` on every handler of the root logger (Scrapy's among them), once each."""
+    for handler in logging.getLogger().handlers:
+        if one_line_errors not in handler.filters:
+            handler.addFilter(one_line_errors)
 
 
 def run(settings: Settings, spider_args: dict[str, dict], since: date | None = None,
@@ -108,12 +119,16 @@ def run(settings: Settings, spider_args: dict[str, dict], since: date | None = N
     probes every report year since 2008 again (else only the last two once a
     body has been probed)."""
     process = CrawlerProcess(settings)
-    if settings.get("LOG_LEVEL") != "DEBUG":
-        for handler in logging.getLogger().handlers:
-            handler.addFilter(one_line_errors)
+    one_line = settings.get("LOG_LEVEL") != "DEBUG"
+    if one_line:
+        filter_root_handlers()
     crawlers = {}
     for family, args in spider_args.items():
         crawler = process.create_crawler(family_spider(family))
+        if one_line:
+            # Each crawler replaces Scrapy's root log handler when it starts (with its own
+            # settings): the new handler gets the filter once the crawler's engine runs.
+            crawler.signals.connect(filter_root_handlers, signal=signals.engine_started)
         if settings.get(frontier.URL_SETTING):
             frontier.install(crawler)
         crawlers[family] = crawler

@@ -537,7 +537,8 @@ def run_command(data_dir, sites, sites_file, overrides, strict, full, then_serve
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8001, show_default=True, type=int)
 @click.option("--replica-port", default=8780, show_default=True, type=int,
-              help="Port of the replica portal (its hosts are 127.0.0.2-5).")
+              help="Port of the replica portal (its hosts are 127.0.0.2-5; 0: free ports, "
+                   "its URLs then change from one demo to the next).")
 @click.option("--bodies-per-site", default=4, show_default=True, type=int, help="Size of the replica.")
 def demo_command(data_dir, serve, host, port, replica_port, bodies_per_site):
     """Everything offline: crawl the bundled replica portal, load, and serve on 127.0.0.1.

@@ -136,6 +136,40 @@ def test_the_browser_aborts_requests_to_forbidden_hosts_before_they_leave():
     assert asyncio.run(should_abort(request("http://127.0.0.2:8443/a.png", on_replica, "image"))) is True
 
 
+def test_websockets_pass_the_rules_of_the_page_that_opens_them():
+    from crawler.addresses import INTERNAL_OK_META, route_web_sockets
+
+    class Route:
+        def __init__(self, url):
+            self.url, self.outcome = url, None
+
+        def connect_to_server(self):
+            self.outcome = "connected"
+
+        async def close(self, code=None, reason=None):
+            self.outcome = f"closed {code}"
+
+    def opened(url: str, internal_ok: bool) -> str:
+        handlers = []
+
+        async def route_web_socket(pattern, handler):
+            handlers.append(handler)
+
+        async def run():
+            page = SimpleNamespace(route_web_socket=route_web_socket)
+            await route_web_sockets(page, SimpleNamespace(meta={INTERNAL_OK_META: internal_ok}))
+            await handlers[0](route)
+
+        route = Route(url)
+        asyncio.run(run())
+        return route.outcome
+
+    assert opened("ws://127.0.0.2:8443/push", internal_ok=True) == "connected"     # a replica's page
+    assert opened("ws://127.0.0.2:8443/push", internal_ok=False) == "closed 1008"  # a public site's page
+    assert opened("wss://169.254.169.254/", internal_ok=True) == "closed 1008"
+    assert opened("ws://[::]:6379/", internal_ok=True) == "closed 1008"
+
+
 def test_a_logged_traceback_becomes_one_line():
     try:
         raise OSError("DNS lookup failed: no results for hostname lookup: www.example.invalid.")
@@ -262,3 +296,64 @@ def test_a_url_the_user_gives_is_checked_before_the_family_is_detected():
     assert url_refusal("http://169.254.169.254/latest/").startswith("169.254.169.254 is a link-local address")
     probe = detect("http://0x7f.0.0.1:9/", agent="nianbao-test", delay=0)
     assert probe.error == "not fetched: 0x7f.0.0.1 is an IP address written in an encoded form"
+
+
+class BrowserPortal(BaseHTTPRequestHandler):
+    """A portal whose rendered column opens WebSockets and registers a service worker."""
+
+    paths: list = []
+    COLUMN = """<html><head><title>政府信息公开</title></head><body><ul id="list"></ul><script>
+      for (const [path, host] of [["ws-allowed", "127.0.0.1"], ["ws-unspecified", "0.0.0.0"]]) {
+        try { new WebSocket(`ws://${host}:${location.port}/${path}`); } catch (e) {}
+      }
+      if (navigator.serviceWorker) navigator.serviceWorker.register("/sw.js").catch(() => {});
+    </script></body></html>"""
+
+    def do_GET(self):
+        BrowserPortal.paths.append(self.path)
+        port = self.server.server_port
+        body, kind = {
+            "/": ('<html><body><a href="/col/col1/index.html">政府信息公开</a></body></html>', "text/html"),
+            "/col/col1/index.html": (self.COLUMN, "text/html"),
+            "/sw.js": (f'fetch("http://0.0.0.0:{port}/from-service-worker");', "text/javascript"),
+        }.get(self.path.split("?")[0], (None, None))
+        if body is None:  # robots.txt, a WebSocket upgrade (not spoken here: seeing it is enough)
+            self.send_error(404)
+            return
+        data = body.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", f"{kind}; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.browser
+def test_the_browser_refuses_websockets_to_forbidden_addresses_and_runs_no_service_worker(tmp_path):
+    from crawler.browser import launch_options
+
+    from .test_crawl_end_to_end import crawl
+
+    if launch_options() is None:
+        pytest.skip("no chromium: neither playwright's nor /usr/bin/chromium is installed")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BrowserPortal)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    sites = tmp_path / "sites.toml"
+    sites.write_text(f'[sites.portal]\nfamily = "hanweb"\nbase_urls = ["http://127.0.0.1:{server.server_port}/"]\n'
+                     "render_js = true\n", encoding="utf-8")
+    try:
+        result = crawl(sites, tmp_path / "data", "portal")
+    finally:
+        server.shutdown()
+        server.server_close()
+    served = [p.split("?")[0] for p in BrowserPortal.paths]
+    assert "/col/col1/index.html" in served
+    # The page's WebSocket to its own (internal, configured) site goes out; the one to 0.0.0.0
+    # (which reaches this machine's ports) is closed before it connects.
+    assert "/ws-allowed" in served and "/ws-unspecified" not in served
+    assert "browser WebSocket refused: 0.0.0.0 is an unspecified address" in result.stderr
+    # Service workers are blocked: the worker's script is never fetched, nor what it would fetch.
+    assert "/sw.js" not in served and "/from-service-worker" not in served

@@ -151,6 +151,43 @@ def test_a_worker_killed_mid_report_loses_nothing_and_the_report_is_written_once
         assert archive.db.execute("SELECT count(*) FROM reports").fetchone()[0] == len(keys) - 1
 
 
+def test_workers_read_each_file_under_the_limits_and_record_one_past_them_as_locally(cluster, tmp_path):
+    """A hostile page (lxml takes a minute of CPU on its attributes) and a table needing 600 MB
+    once parsed: stopped on the worker at their limits, recorded as ``parse_errors`` rows exactly
+    as ``parse`` records them in one process, while the other report loads."""
+    from archive.reparse import sources
+    from parsers.sandbox import Limits
+    from tests.test_parse_limits import slow_html
+
+    row = "<tr>" + "<td>1</td>" * 20 + "</tr>"
+    hostile = {"slow": slow_html(200_000), "huge": f"<html><body><table>{row * 60_000}</table></body></html>".encode()}
+    # One limit at a time, so that neither waits on the other: a short time limit for the slow
+    # page; for the table a memory limit, with all the time a loaded machine may need to reach it.
+    runs = [(["slow"], Limits(time_limit=2, memory_limit=0)),
+            (["huge", "good"], Limits(time_limit=60, memory_limit=150 * 2**20))]
+    errors = {}
+    for where in ("cluster", "local"):
+        failed, loaded = {}, []
+        with Archive(tmp_path / where) as archive:
+            for name, body in hostile.items():
+                archive.record_fetch(url=f"http://127.0.0.1/{name}.html", status=200, body=body, role="report_page",
+                                     report_key=name)
+            archive.record_fetch(url="http://127.0.0.1/good.txt", status=200, body=SEED_FILES[0].read_bytes(),
+                                 role="attachment", report_key="good")
+            address = cluster.scheduler_address if where == "cluster" else None
+            for keys, limits in runs:
+                summary = parse_reports(archive, keys, cluster=address, limits=limits)
+                failed.update(summary.failed)
+                loaded += summary.loaded
+            assert loaded == ["good"]
+            assert failed == {"slow": "stopped: took longer than the 2 s time limit",
+                              "huge": "stopped: needed more than the 150 MB memory limit"}
+            errors[where] = [{k: v for k, v in row.items() if k != "failed_at"}
+                             for row in archive.db.query("SELECT * FROM parse_errors ORDER BY report_key")]
+            assert not any(is_pending(archive, key, sources(archive, key)) for key in hostile)
+    assert errors["cluster"] == errors["local"] and len(errors["cluster"]) == 2
+
+
 def test_workers_read_the_originals_from_s3(cluster, s3, tmp_path, expected):
     store = S3Store("s3://originals/nianbao", endpoint_url=s3)
     store.fs.mkdir("originals")

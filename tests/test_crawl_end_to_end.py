@@ -307,3 +307,29 @@ def test_probe_years_tries_annual_report_years_no_page_links(portal, tmp_path):
     # 2020 is linked nowhere (the replica has 2021-2023): probed for each body, an empty page each.
     probes = [r for r in rows if "fbtime=2020" in r["url"]]
     assert len(probes) == 4 and all(r["role"] == "list" and r["report_key"] is None for r in probes)
+
+
+def test_a_portal_fault_is_one_line_in_the_crawl_output_and_a_failed_fetch_in_the_archive(tmp_path):
+    """Connections reset by the portal: robots.txt (Scrapy logs that with a traceback) and a
+    report page. Each is one line on stderr, the page's failure a fetch row, and the crawl goes on."""
+    with ReplicaPortal(seed=0, bodies_per_site=1, years=(2023,)) as portal:
+        wendeng = portal.sites["wendeng"].base_url
+        report = next(e["report_url"] for e in portal.expected_reports  # a report under one URL only
+                      if e["urls"] == [e["report_url"]] and e["report_url"].startswith(wendeng + "/art/"))
+        # times: more resets than Twisted's own retry of a request on a reused connection
+        portal.set_fault("reset", paths=["/robots.txt", urlsplit(report).path], times=5)
+        sites = write_registry(portal, tmp_path / "sites.toml")
+        result = crawl(sites, tmp_path / "data", "wendeng", "-s", "RETRY_TIMES=0")
+    assert "Traceback" not in result.stderr and "\n  File " not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if "] ERROR: " in line]
+    assert any(f"ERROR: Error downloading <GET {wendeng}/>" in line and "ConnectionLost" in line
+               and line.endswith("(DownloadFailedError)") for line in errors), errors
+    assert any(f"ERROR: Gave up retrying <GET {report}> (failed 1 times)" in line for line in errors), errors
+    rows = fetches(tmp_path / "data")
+    (failed,) = [r for r in rows if r["error"]]
+    assert failed["url"] == report and failed["role"] == "report_page" and failed["sha256"] is None
+    assert failed["error"].startswith("DownloadFailedError: ") and "ConnectionLost" in failed["error"]
+    assert any(r["role"] == "report_page" and r["sha256"] for r in rows)  # the other reports were fetched
+    db = sqlite3.connect(tmp_path / "data" / "nianbao.db")
+    assert db.execute("SELECT status FROM crawl_runs").fetchone() == ("partial",)
+    db.close()

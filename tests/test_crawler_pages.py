@@ -1,7 +1,11 @@
 """crawler/pages.py: what every family reads the same way — report titles and the traps
 around them, and what a page's own titles say."""
 
-from crawler import pages
+from pathlib import Path
+
+from crawler import hanweb, pages
+
+FAMILIES = Path(__file__).parent / "fixtures" / "families"
 
 
 def test_report_titles_old_and_new():
@@ -45,3 +49,24 @@ def test_page_headings_show_a_companion_whose_list_title_does_not():
     headings = pages.page_headings(doc)
     assert headings == ["一图读懂｜X局2023年政府信息公开工作年度报告", "X局2023年政府信息公开工作年度报告"]
     assert [pages.title_kind(h) for h in headings] == ["companion", "report"]
+
+
+def test_report_key_is_the_same_for_every_copy_of_a_report_whatever_the_family():
+    title = "威海市文登区商务局2022年政府信息公开工作年度报告"
+    hanweb_table = '<td>索 引 号：</td><td>11371003004381261X/2023-00012</td>'
+    one = pages.report_key_for_article("wendeng", hanweb_table, title, "http://a/art/2023/1/16/art_1_2.html")
+    two = pages.report_key_for_article("wendeng", hanweb_table, title, "http://a/art/2023/1/16/art_9_3.html")
+    assert one == two == "wendeng:11371003004381261X:2022"
+    trs = (FAMILIES / "trs_article.htm").read_text(encoding="utf-8")
+    ucap = (FAMILIES / "ucap_article.shtml").read_text(encoding="utf-8")
+    assert pages.report_key_for_article("t", trs, "某县财政局2022年政府信息公开工作年度报告", "http://t/x.htm") == (
+        "t:11370602MB2850152E:2022")
+    assert pages.report_key_for_article("u", ucap, "某区民政局2022年政府信息公开工作年度报告", "http://u/y.shtml") == (
+        "u:11370202MB1517740M:2022")
+    old = '<meta name="contentsource" content="威海市文登区发展和改革局">'
+    assert pages.report_key_for_article("wendeng", old, "发改局2020年度政府信息公开工作报告", "http://a/x") == (
+        "wendeng:威海市文登区发展和改革局:2020")
+    # neither a 索引号 nor a publishing body: the URL path is the key
+    assert pages.report_key_for_article("g", "<p>正文</p>", "2021年政府信息公开工作年度报告", "http://g/a/b.html?id=7") == (
+        "g:/a/b.html?id=7")
+    assert not hasattr(hanweb, "report_key_for_article")  # moved here, no alias left in the Hanweb reader

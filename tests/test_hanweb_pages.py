@@ -148,16 +148,6 @@ def test_article_attachments_content_images_and_flipbooks():
     assert article.flipbooks == ["http://180.76.149.248:88/book/2022dzs/shangwu/"]
 
 
-def test_report_key_is_the_same_for_every_copy_of_an_article():
-    title = "威海市文登区商务局2022年政府信息公开工作年度报告"
-    one = hanweb.report_key_for_article("wendeng", ARTICLE, title, "http://a/art/2023/1/16/art_1_2.html")
-    two = hanweb.report_key_for_article("wendeng", ARTICLE, title, "http://a/art/2023/1/16/art_9_3.html")
-    assert one == two == "wendeng:11371003004381261X:2022"
-    old = '<meta name="contentsource" content="威海市文登区发展和改革局">'
-    assert hanweb.report_key_for_article("wendeng", old, "发改局2020年度政府信息公开工作报告", "http://a/x") == (
-        "wendeng:威海市文登区发展和改革局:2020")
-
-
 def test_flipbook_root_pages_and_images():
     root = "http://180.76.149.248:88/book/2022dzs/bangongshi/"
     assert pages.flipbook_root(root + "files/basic-html/page9.html") == root
@@ -251,3 +241,15 @@ def test_jsearch_form_query_and_results():
     assert page.records == [pages.Record("http://www.wendeng.gov.cn/art/2026/1/19/art_1_2.html",
                                          "X局2025年度报告", date(2026, 1, 20))]
     assert hanweb.jsearch_form("<form action='/search'></form>", "http://x/") is None
+
+
+def test_a_lists_own_url_with_another_query_is_not_another_list():
+    column = "http://www.rushan.gov.cn/col/col95684/index.html"
+    calendar = column + "?date=2024-01"
+    assert hanweb.same_list_other_query(column + "?date=2024-02", calendar)          # a calendar's next month
+    assert hanweb.same_list_other_query(column + "?uid=1&pageNum=2", column)          # jpage's static pager
+    assert not hanweb.same_list_other_query(calendar, "http://www.rushan.gov.cn/")    # the calendar from home
+    assert not hanweb.same_list_other_query(column, column)
+    assert not hanweb.same_list_other_query(                                          # a body's unit page
+        column + "?vc_xxgkarea=11371083004381261X&number=A01", column)
+    assert not hanweb.same_list_other_query("http://www.rushan.gov.cn/col/col1/index.html?date=2024-02", calendar)

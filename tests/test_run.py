@@ -132,13 +132,16 @@ def test_an_unreachable_portal_fails_the_run(tmp_path):
 
 
 def test_demo_without_serving_loads_the_replica(tmp_path):
-    demo = nianbao("demo", "--data-dir", str(tmp_path), "--no-serve", "--replica-port", "8791",
+    # --replica-port 0: free ports the system picks, so suites running at once do not collide.
+    demo = nianbao("demo", "--data-dir", str(tmp_path), "--no-serve", "--replica-port", "0",
                    "--bodies-per-site", "1")
     assert demo.returncode == 0, demo.stderr[-2000:]
     status, (new, *_rest) = summary(demo)
     assert status == "ok" and new > 0
     conn = sqlite3.connect(tmp_path / "demo" / "nianbao.db")
     assert conn.execute("select count(*) from reports").fetchone()[0] == new
-    assert (tmp_path / "demo" / "replica-sites.toml").is_file()
+    registry = (tmp_path / "demo" / "replica-sites.toml").read_text(encoding="utf-8")
+    ports = {int(p) for p in re.findall(r"http://127\.0\.0\.\d+:(\d+)/", registry)}
+    assert ports and 8780 not in ports and 0 not in ports
     # The demo's archive is DATA_DIR/demo: it says the exact command that serves it.
     assert f"nianbao serve --data-dir {tmp_path / 'demo'}" in demo.stdout

@@ -43,7 +43,7 @@ from scrapy.utils.request import request_from_dict
 
 from .. import pages
 from ..archive_access import archive_for, recorded_urls
-from ..addresses import host_refusal, site_is_internal
+from ..addresses import BROWSER_CONTEXT, INTERNAL_OK_META, host_refusal, site_is_internal
 from ..browser import enable_playwright, launch_options
 from ..items import ATTACHMENT, DOCUMENT_ROLES, FLIPBOOK_PAGE, IMAGE, LIST, REPORT_PAGE, FetchItem
 from ..journal import FP_META, JOBDIR_SETTING, JobJournal
@@ -222,6 +222,11 @@ class FamilySpider(scrapy.Spider):
         if self.browser:
             for key, value in self.browser_meta(url, role, site).items():
                 meta.setdefault(key, value)
+        if meta.get("playwright"):
+            # The page's WebSockets pass the address rules too, and its context runs no service worker.
+            meta.update({"playwright_page_init_callback": "crawler.addresses.route_web_sockets",
+                         INTERNAL_OK_META: site_is_internal(site),
+                         "playwright_context_kwargs": dict(BROWSER_CONTEXT)})
         kwargs = dict(callback=callback, errback=self.failed, meta=meta, headers=headers,
                       priority=PRIORITY[role])
         if formdata is not None:
@@ -329,8 +334,6 @@ class FamilySpider(scrapy.Spider):
     def parse_article_page(self, response):
         """A report page: refused when it is a companion, notice or other trap, else its files
         followed under the report's key."""
-        from ..hanweb import report_key_for_article
-
         site = self.site_for(response)
         item = self.fetch_item(response)
         page = self.readable(response)
@@ -346,7 +349,8 @@ class FamilySpider(scrapy.Spider):
         if not article.has_content and not article.attachments:
             logger.warning("report page with neither text nor files: %s", url)
             self.crawler.stats.inc_value("nianbao/empty_reports")
-        key = report_key_for_article(site.name, text, article.title or response.meta.get("list_title", ""), url)
+        title = article.title or response.meta.get("list_title", "")
+        key = pages.report_key_for_article(site.name, text, title, url)
         yield from self.report_files(pages.Article(article.title, article.attachments, [], []), site, key)
         item.report_key = key
         yield item

@@ -24,7 +24,6 @@ from __future__ import annotations
 from datetime import date
 
 from .. import generic, pages, ucap
-from ..hanweb import report_key_for_article
 from ..items import LIST, REPORT_PAGE
 from ..registry import Site
 from .base import FIRST_REPORT_YEAR, FamilySpider
@@ -70,7 +69,7 @@ class GenericSpider(FamilySpider):
         kind = self.report_kind(response, *titles)
         if kind == "report" and generic.report_evidence(text, links, candidate=item.role == REPORT_PAGE):
             title = generic.report_title(titles) or response.meta.get("list_title", "")
-            key = report_key_for_article(site.name, text, title, url)
+            key = pages.report_key_for_article(site.name, text, title, url)
             files = [pages.Link(link.url, pages.attachment_name(link.url, link.text) or "")
                      for link in links if generic.is_file(link.url)]
             article = pages.Article(title, files, generic.scans(text, url), generic.flipbooks(links))

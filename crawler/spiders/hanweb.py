@@ -7,6 +7,7 @@ Discovery, from the home page (or the site's start URLs):
 * navigation links whose text names 信息公开 or a 年报 column, and xxgk unit
   pages (links carrying ``vc_xxgkarea``, ``<select>`` options, tree iframes), are
   walked as lists; links built by scripts with a visible URL template count too;
+  a list's own URL with another query (a calendar's next month, a static pager) is not;
 * a list page's jpage datastore gives its first records, the data proxy the
   rest (group by group, until totalrecord or an empty recordset);
 * an xxgk unit shell is a body (recorded in the archive's ``bodies``): its
@@ -104,13 +105,13 @@ class HanwebSpider(FamilySpider):
             if site.owns(src) and "/module/xxgk/" in urlsplit(src).path:
                 yield self.request(src, self.parse_list, LIST, site)
         for link in pages.page_links(doc, url):
-            yield from self.follow_link(link, site)
+            yield from self.follow_link(link, site, url)
         scripted = hanweb.scripted_links(text, url, doc)
         if scripted.empty_selects:
             self.bad_input("select_without_options", url, f"{scripted.empty_selects} <select> list(s) "
                                                           "opening URLs offer no option")
         for link in scripted.links:
-            yield from self.follow_link(link, site)
+            yield from self.follow_link(link, site, url)
         yield from self.jsearch_requests(text, url, site)
 
         if not records and hanweb.needs_browser(text) and not response.meta.get("playwright"):
@@ -154,7 +155,7 @@ class HanwebSpider(FamilySpider):
         elif len(rendered) >= config.per_page * config.group_size:
             yield from self.proxy_group(config, column_url, 2, site, None)
 
-    def follow_link(self, link: pages.Link, site: Site):
+    def follow_link(self, link: pages.Link, site: Site, page_url: str):
         if not site.owns(link.url):
             return
         if hanweb.annual_report_params(link.url):
@@ -167,7 +168,9 @@ class HanwebSpider(FamilySpider):
             if self.report_title(link.text, link.url):
                 yield self.request(link.url, self.parse_report, REPORT_PAGE, site, meta={"list_title": link.text})
         elif hanweb.xxgk_areas(link.url) or pages.is_xxgk_link(link.text) or pages.is_report_column(link.text):
-            if "/module/" not in path:  # module endpoints are not pages (search.jsp needs its form)
+            # Module endpoints are not pages (search.jsp needs its form); a list's own URL with
+            # another query is a calendar or a static pager (the data proxy pages lists).
+            if "/module/" not in path and not hanweb.same_list_other_query(link.url, page_url):
                 yield self.request(link.url, self.parse_list, LIST, site, meta={"link_text": link.text})
 
     def follow_record(self, record: pages.Record, site: Site):
@@ -386,7 +389,7 @@ class HanwebSpider(FamilySpider):
             if kind not in ("report", "unknown"):
                 yield self.not_a_report(item, response, kind)
                 return
-            key = hanweb.report_key_for_article(site.name, text, article.title, url)
+            key = pages.report_key_for_article(site.name, text, article.title, url)
         yield from self.report_files(article, site, key)
         item.report_key = key
         yield item
