@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .document import Cell, Paragraph, Table
 
@@ -53,17 +53,21 @@ _PARAGRAPH_START = re.compile(
 
 
 def join_words(boxes: list[Box]) -> str:
-    """One line's boxes, left to right: CJK joins without spaces, Latin words keep one."""
+    """One line's boxes, left to right: CJK joins without spaces, Latin words
+    keep one, and so do texts a column's gap apart."""
     text = ""
     previous: Box | None = None
     for box in sorted(boxes, key=lambda b: b.x0):
+        gap = box.x0 - previous.x1 if previous is not None else 0.0
         if (
             previous is not None
             and text
             and box.text
-            and _ASCII_WORD.match(text[-1])
-            and _ASCII_WORD.match(box.text[0])
-            and box.x0 - previous.x1 > 0.15 * min(box.height, previous.height)
+            and (
+                (_ASCII_WORD.match(text[-1]) and _ASCII_WORD.match(box.text[0]) and gap > 0.15 * min(box.height, previous.height))
+                # a column gap (a table row printed without rules: '行政许可   5')
+                or gap > 1.5 * max(box.height, previous.height)
+            )
         ):
             text += " "
         text += box.text
@@ -222,34 +226,346 @@ def segments(line: list[Box], gap: float) -> list[Box]:
 
 
 def is_table_line(parts: list[Box]) -> bool:
-    """An unruled table row: a label then several numbers."""
+    """A line of an unruled table's row: several parts, two or more of them numbers."""
     return len(parts) >= 3 and sum(1 for p in parts if _NUMBER.match(p.text)) >= 2
 
 
-def table_from_columns(rows: list[list[Box]]) -> Table:
-    """An unruled table from its segmented lines: numbers go to the column whose
-    centre is nearest (columns found from every row's numbers); the text before
-    the first number is the row label."""
-    centres = [p.cx for parts in rows for p in parts if _NUMBER.match(p.text)]
-    height = max((p.height for parts in rows for p in parts), default=10.0)
-    columns = _cluster(centres, 1.5 * height)
-    table_rows: list[list[Cell]] = []
-    for r, parts in enumerate(rows):
-        label = [p for p in parts if not _NUMBER.match(p.text) and (not columns or p.cx < columns[0] - height)]
-        values: list[Box | None] = [None] * len(columns)
-        for p in parts:
-            if p not in label:
-                k = _nearest(p.cx, columns)
-                values[k] = p if values[k] is None else Box(
-                    values[k].x0, p.top, p.x1, p.bottom, values[k].text + p.text, p.confidence
-                )
-        cells = [Cell(join_words(label), r, 0)]
-        cells += [
-            Cell(v.text if v else "", r, k + 1, confidence=v.confidence if v else None)
-            for k, v in enumerate(values)
-        ]
-        table_rows.append(cells)
-    return Table(table_rows)
+# A label with a value printed flush against it: '2.没有现成信息需要另行制作3'.
+_FLUSH_NUMBER = re.compile(r"^(.*[^\x00-\x7f])([0-9０-９]+)$")
+# A label's item number set apart from its words ('2.' | '没有现成信息'): not a value.
+_ITEM_NUMBER = re.compile(r"^\d{1,2}[.．、]$")
+# An opening bracket starts a new group name in a column of stacked characters.
+_OPENING = ("（", "(")
+_CLOSING = ("）", ")")
+
+
+@dataclass
+class Unruled:
+    """What the unruled reading made of a page's text: tables and the other
+    lines, each with its top, in reading order; and what it could not place."""
+
+    items: list[tuple[float, Table | list[Box]]]
+    warnings: list[str]
+
+
+def unruled_tables(words: list[Box], chars: list[Box] | None = None) -> Unruled:
+    """Tables printed without ruling lines, rebuilt from the text's own structure.
+
+    A table is a run of lines that carry two or more numbers, with the lines
+    between them that lie left of the first number column (wrapped labels,
+    characters of a merged column). Its cells: value columns where the
+    numbers line up across rows, one row band per line of numbers, the label
+    column left of the first number column, and narrow columns of single
+    stacked (or rotated) characters as merged cells spanning rows. ``chars``
+    (a text PDF's characters) place a value printed flush against its label
+    exactly; without them (OCR's text lines) it is split by character widths.
+    Other lines are returned as lines."""
+    lines = group_lines(words)
+    numbers = [_number_parts(line) for line in lines]
+    runs = _table_runs(lines, numbers)
+    items: list[tuple[float, Table | list[Box]]] = []
+    warnings: list[str] = []
+    taken: set[int] = set()
+    for first, last in runs:
+        run = lines[first : last + 1]
+        boxes = [b for line in run for b in line]
+        if chars is not None:
+            top, bottom = min(b.top for b in boxes), max(b.bottom for b in boxes)
+            inside = [c for c in chars if top <= c.cy <= bottom]
+            boxes = inside or boxes
+        bands = [_extent(parts) for parts in numbers[first : last + 1] if len(parts) >= 2]
+        items.append((run[0][0].top, _table(boxes, bands, warnings)))
+        taken.update(range(first, last + 1))
+    items += [(line[0].top, line) for k, line in enumerate(lines) if k not in taken]
+    items.sort(key=lambda item: item[0])
+    return Unruled(items, warnings)
+
+
+def _number_parts(line: list[Box]) -> list[Box]:
+    """The numbers of a line that makes an unruled table row, else none."""
+    # the usual height: a word of characters stacked in a merged column is taller
+    height = sorted(b.height for b in line)[len(line) // 2]
+    parts = segments(line, gap=1.5 * height)
+    return [p for p in parts if _NUMBER.match(p.text)] if is_table_line(parts) else []
+
+
+def _extent(boxes: list[Box]) -> Box:
+    return Box(min(b.x0 for b in boxes), min(b.top for b in boxes), max(b.x1 for b in boxes), max(b.bottom for b in boxes), "")
+
+
+def _table_runs(lines: list[list[Box]], numbers: list[list[Box]]) -> list[tuple[int, int]]:
+    """(first, last) line of each table: lines of numbers, and the lines left of
+    their first number column between and right around them (a label's head
+    above its values, its tail below)."""
+    runs: list[tuple[int, int]] = []
+    i = 0
+    while i < len(lines):
+        if not numbers[i]:
+            i += 1
+            continue
+        height = max(b.height for b in lines[i])
+        left = min(p.x0 for p in numbers[i])
+
+        first = i
+        while (
+            first - 1 > (runs[-1][1] if runs else -1)
+            and not numbers[first - 1]
+            and _left_of(lines[first - 1], left, height)
+            and _gap(lines[first - 1], lines[first]) <= 1.5 * height
+        ):
+            first -= 1
+        last, k = i, i + 1
+        while k < len(lines) and _gap(lines[k - 1], lines[k]) <= 2.5 * height:
+            if numbers[k]:
+                left = min(left, min(p.x0 for p in numbers[k]))
+                last = k
+            elif not _left_of(lines[k], left, height):
+                break
+            k += 1
+        # the tail of the last row's label, right below it
+        while (
+            last + 1 < len(lines)
+            and not numbers[last + 1]
+            and _left_of(lines[last + 1], left, height)
+            and _gap(lines[last], lines[last + 1]) <= 1.5 * height
+        ):
+            last += 1
+        if sum(1 for parts in numbers[first : last + 1] if parts) >= 2:
+            runs.append((first, last))
+        i = max(last, i) + 1
+    return runs
+
+
+def _left_of(line: list[Box], left: float, height: float) -> bool:
+    return max(b.x1 for b in line) <= left + 0.5 * height
+
+
+def _gap(upper: list[Box], lower: list[Box]) -> float:
+    return min(b.top for b in lower) - max(b.bottom for b in upper)
+
+
+def _table_segments(line: list[Box], gap: float) -> list[Box]:
+    """A table line's boxes merged into cell texts: a gap, a change of
+    direction, or a number right after a label's last character ends one."""
+    out: list[Box] = []
+    for box in line:
+        last = out[-1] if out else None
+        if (
+            last is not None
+            and -0.2 * box.height <= box.x0 - last.x1 < gap  # not one stacked below the other
+            and box.rotation == last.rotation
+            and not (_FLUSH_NUMBER.match(last.text + box.text[:1]) and not _FLUSH_NUMBER.match(last.text))
+        ):
+            out[-1] = Box(
+                last.x0, min(last.top, box.top), box.x1, max(last.bottom, box.bottom), join_words([last, box]),
+                min((s for s in (last.confidence, box.confidence) if s is not None), default=None), last.rotation,
+            )
+        else:
+            out.append(box)
+    return [piece for box in out for piece in split_flush_number(box)]
+
+
+def split_flush_number(box: Box) -> list[Box]:
+    """A label and the number printed flush against it, as two boxes: OCR reads
+    them as one line ('2.没有现成信息需要另行制作3'); the cut is placed by
+    character widths (a CJK character is about twice a digit's width)."""
+    match = _FLUSH_NUMBER.match(box.text)
+    if not match:
+        return [box]
+    label = match.group(1)
+    widths = [1.0 if ord(ch) > 0x2E7F else 0.55 for ch in box.text]
+    at = box.x0 + (box.x1 - box.x0) * sum(widths[: len(label)]) / sum(widths)
+    return [replace(box, x1=at, text=label), replace(box, x0=at, text=match.group(2))]
+
+
+def _table(boxes: list[Box], bands: list[Box], warnings: list[str]) -> Table:
+    """One unruled table from its boxes and the row bands of its lines of numbers."""
+    height = sorted(b.height for b in boxes)[len(boxes) // 2]
+    pieces = [p for line in _text_rows(boxes, height) for p in _table_segments(line, 0.5 * height)]
+    bands.sort(key=lambda band: band.cy)
+
+    def band_of(box: Box) -> int | None:
+        k = min(range(len(bands)), key=lambda k: abs(bands[k].cy - box.cy))
+        return k if bands[k].top - 0.3 * height <= box.cy <= bands[k].bottom + 0.3 * height else None
+
+    numbers = [
+        p for p in pieces
+        if p.rotation == 0 and _NUMBER.match(p.text) and not _ITEM_NUMBER.match(p.text) and band_of(p) is not None
+    ]
+    is_number = {id(p) for p in numbers}
+    columns = _cluster([p.cx for p in numbers], 1.5 * height)
+    first_left = min(p.x0 for p in numbers if _nearest(p.cx, columns) == 0)
+    label_zone = [p for p in pieces if id(p) not in is_number and p.cx < first_left]
+    in_label_zone = {id(p) for p in label_zone}
+    merged = _merged_cells(label_zone, height)
+    in_merged = {id(p) for cell in merged for p in cell}
+    labels = [p for p in label_zone if id(p) not in in_merged]
+    header, label_rows, footer = _label_rows(_text_rows(labels, height), bands, height)
+
+    values: dict[tuple[int, int], list[Box]] = {}
+    for p in pieces:
+        if id(p) in is_number or (id(p) not in in_label_zone and p.rotation == 0):
+            row = band_of(p)
+            if row is None:
+                warnings.append(f"unruled table: {p.text!r} lies between rows; left out")
+                continue
+            values.setdefault((row, _nearest(p.cx, columns)), []).append(p)
+    merged_columns = _cluster([_extent(cell).cx for cell in merged], height)
+    offset = len(merged_columns) + 1
+    grid: list[list[Cell | None]] = [[None] * (offset + len(columns)) for _ in bands]
+    for cell_boxes, (first, last) in _merged_spans(merged, bands):
+        column = _nearest(_extent(cell_boxes).cx, merged_columns)
+        cell = Cell(cell_text(cell_boxes), first, column, last - first + 1, 1, _confidence(cell_boxes))
+        for r in range(first, last + 1):
+            grid[r][column] = grid[r][column] or cell
+    for r in range(len(bands)):
+        grid[r][offset - 1] = Cell(cell_text(label_rows[r]), r, offset - 1, confidence=_confidence(label_rows[r]))
+        for c in range(len(columns)):
+            found = sorted(values.get((r, c), []), key=lambda b: b.x0)
+            if len(found) > 1:
+                warnings.append(f"unruled table: {' '.join(b.text for b in found)!r} read in one cell")
+            text = " ".join(b.text for b in found)
+            grid[r][offset + c] = Cell(text, r, offset + c, confidence=_confidence(found))
+    rows = [[cell for cell in line if cell is not None] for line in grid]
+    # text above the first row or below the last that no row takes: a row of its own
+    if header:
+        for cell in {id(cell): cell for line in rows for cell in line}.values():
+            cell.row += 1
+        rows.insert(0, [Cell(cell_text(header), 0, 0)])
+    if footer:
+        rows.append([Cell(cell_text(footer), len(rows), 0)])
+    return Table(rows)
+
+
+def _text_rows(boxes: list[Box], height: float) -> list[list[Box]]:
+    """Boxes in lines by their middles, top to bottom, each left to right. Unlike
+    ``group_lines`` a line does not grow: characters stacked in a narrow
+    column beside two lines of a label do not make those lines one."""
+    lines: list[list[Box]] = []
+    for box in sorted(boxes, key=lambda b: b.cy):
+        if lines and box.cy - lines[-1][0].cy <= 0.4 * height:
+            lines[-1].append(box)
+        else:
+            lines.append([box])
+    return [sorted(line, key=lambda b: b.x0) for line in lines]
+
+
+def _confidence(boxes: list[Box]) -> float | None:
+    return min((b.confidence for b in boxes if b.confidence is not None), default=None)
+
+
+def _merged_cells(pieces: list[Box], height: float) -> list[list[Box]]:
+    """Columns of single stacked characters, or of rotated text, left of the
+    numbers: each vertical run of them is one merged cell (a new run also
+    starts where a bracketed name opens after one has closed). A run of one
+    or two characters is a merged cell's part only when label text follows
+    it on its line (a page break leaves '三' of 三、本年度办理结果 alone)."""
+    candidates = [p for p in pieces if p.rotation in (90, 270) or len(p.text.strip()) == 1]
+    chosen = {id(p) for p in candidates}
+    anchored = {
+        id(p)
+        for p in candidates
+        if any(id(q) not in chosen and q.x0 >= p.x1 and q.top <= p.cy <= q.bottom for q in pieces)
+    }
+    cells: list[list[Box]] = []
+    for x in _cluster([p.cx for p in candidates], 0.6 * height):
+        column = sorted((p for p in candidates if abs(p.cx - x) <= 0.6 * height), key=lambda p: p.top)
+        if sum(1 for p in column if p.rotation == 270) * 2 > len(column):
+            column.reverse()  # text running bottom to top: its first character is the lowest
+        run: list[Box] = []
+        for p in column:
+            text = "".join(b.text for b in run)
+            if run and (
+                max(p.top - run[-1].bottom, run[-1].top - p.bottom) > 1.5 * height
+                or (p.text.startswith(_OPENING) and any(c in text for c in _CLOSING))
+            ):
+                cells.append(run)
+                run = []
+            run.append(p)
+        cells.append(run)
+    return [run for run in cells if len(run) >= 3 or any(id(p) in anchored or p.rotation for p in run)]
+
+
+def _merged_spans(cells: list[list[Box]], bands: list[Box]) -> list[tuple[list[Box], tuple[int, int]]]:
+    """Each merged cell's first and last row. Its text is centred in the rows
+    it spans, so the span reaches as far above its text as below it, up to
+    halfway to the next merged cell of its column."""
+    out = []
+    ordered = sorted(cells, key=lambda cell: (round(_extent(cell).cx), _extent(cell).top))
+    for k, cell in enumerate(ordered):
+        box = _extent(cell)
+        below = next((_extent(c).top for c in ordered[k + 1 :] if abs(_extent(c).cx - box.cx) < box.x1 - box.x0), None)
+        above = next((_extent(c).bottom for c in reversed(ordered[:k]) if abs(_extent(c).cx - box.cx) < box.x1 - box.x0), None)
+        lower = (box.bottom + below) / 2 if below is not None else box.bottom
+        upper = (box.top + above) / 2 if above is not None else box.top
+        top = min(upper, box.top - (lower - box.bottom)) if above is None else upper
+        bottom = max(lower, box.bottom + (box.top - upper)) if below is None else lower
+        rows = [r for r, band in enumerate(bands) if top <= band.cy <= bottom]
+        if not rows:
+            rows = [min(range(len(bands)), key=lambda r: abs(bands[r].cy - box.cy))]
+        out.append((cell, (rows[0], rows[-1])))
+    return out
+
+
+def _label_rows(lines: list[list[Box]], bands: list[Box], height: float) -> tuple[list[Box], list[list[Box]], list[Box]]:
+    """The label lines of each row band, and the lines above the first row and
+    below the last that belong to none (a header's last line, a label cut
+    by the page break). A label printed beside its values is that row's; a
+    line with no values beside it belongs above or below: the lines of a
+    row are centred on its values (or start on them, when the text is set
+    at the top of its cell), so each row takes the run of lines whose middle
+    is nearest its band; a numbered line ('2.', '（三）', '一、') starts a
+    label; a tie goes to the row above (a tail that names nothing is dropped
+    by the template reader, a head is not)."""
+    m, n = len(bands), len(lines)
+    boxes = [_extent(line) for line in lines]
+    fixed = []
+    for box in boxes:
+        inside = [r for r, band in enumerate(bands) if band.top - 0.2 * height <= box.cy <= band.bottom + 0.2 * height]
+        fixed.append(inside[0] if inside else None)
+    numbered = [bool(_PARAGRAPH_START.match(join_words(line))) for line in lines]
+    # lines before the first row that no row needs: a header's last line
+    head = 0
+    while head < n and fixed[head] is None and boxes[head].bottom < bands[0].top:
+        head += 1
+    most = 6  # lines of one label
+    inf = float("inf")
+    # cost[j][i]: lines up to i given to the header and the first j rows
+    cost = [[inf] * (n + 1) for _ in range(m + 1)]
+    choice = [[0] * (n + 1) for _ in range(m + 1)]
+    for i in range(head + 1):
+        cost[0][i] = 0.3 * height * i
+    for j in range(1, m + 1):
+        band = bands[j - 1]
+        for i in range(n + 1):
+            for k in range(i, max(-1, i - most - 1), -1):  # row j-1 takes lines k..i-1
+                if k < i and (fixed[k] not in (None, j - 1) or (k < i - 1 and numbered[k + 1])):
+                    break
+                if cost[j - 1][k] == inf:
+                    continue
+                if k < i:
+                    top, bottom = min(b.top for b in boxes[k:i]), max(b.bottom for b in boxes[k:i])
+                    c = abs((top + bottom) / 2 - band.cy) + 1e-3 * j * (i - k)
+                else:
+                    c = 2.0 * height
+                if cost[j - 1][k] + c < cost[j][i]:
+                    cost[j][i], choice[j][i] = cost[j - 1][k] + c, k
+    # lines after the last row that it does not need: the start of a label cut by the page break
+    end = min(
+        (i for i in range(n + 1) if all(fixed[k] is None and boxes[k].top > bands[-1].bottom for k in range(i, n))),
+        key=lambda i: cost[m][i] + 0.3 * height * (n - i),
+    )
+    rows: list[list[Box]] = [[] for _ in range(m)]
+    if cost[m][end] == inf:  # fixed lines out of order: each line to its nearest row
+        for line, box in zip(lines, boxes):
+            rows[min(range(m), key=lambda r: abs(bands[r].cy - box.cy))] += line
+        return [], rows, []
+    i = end
+    for j in range(m, 0, -1):
+        k = choice[j][i]
+        rows[j - 1] = [b for line in lines[k:i] for b in line]
+        i = k
+    return [b for line in lines[:i] for b in line], rows, [b for line in lines[end:] for b in line]
 
 
 def cells_from_grid(xs: list[float], ys: list[float], has_vertical, has_horizontal) -> list[Rect]:

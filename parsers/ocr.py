@@ -23,7 +23,7 @@ from pathlib import Path
 from . import limits
 from .document import Block, Document, Image, Table
 from .errors import MissingTool, ParseError
-from .layout import Box, Rect, cells_from_grid, group_lines, is_table_line, paragraphs_from_lines, segments, table_from_cells, table_from_columns
+from .layout import Box, Rect, cells_from_grid, group_lines, paragraphs_from_lines, table_from_cells, unruled_tables
 
 # Below this the recogniser is often wrong about a digit; the value stays, a warning names it.
 LOW_CONFIDENCE = 0.80
@@ -591,34 +591,21 @@ def _prose_bands(ink, tables) -> list[tuple[int, int]]:
 
 
 def _text_blocks(boxes: list[Box]) -> list[tuple[float, Block]]:
-    """Boxes outside ruled tables: unruled number tables, then paragraphs."""
+    """Boxes outside ruled tables: unruled tables (``layout.unruled_tables``), then paragraphs."""
     out: list[tuple[float, Block]] = []
     lines = group_lines(boxes)
     if not lines:
         return out
     left = min(line[0].x0 for line in lines)
     right = max(line[-1].x1 for line in lines)
-    run: list[list[Box]] = []
     prose: list[list[Box]] = []
-
-    def flush():
-        if len(run) >= 2:
-            out.append((run[0][0].top, table_from_columns(run)))
-        else:
-            prose.extend(run)
-        run.clear()
-
-    for line in lines:
-        parts = segments(line, gap=1.5 * max(b.height for b in line))
-        if is_table_line(parts):
-            if prose:
-                out.extend((p_top, p) for p_top, p in _paragraphs(prose, left, right))
-                prose.clear()
-            run.append(parts)
-        else:
-            flush()
-            prose.append(line)
-    flush()
+    for top, block in unruled_tables(boxes).items:
+        if isinstance(block, list):
+            prose.append(block)
+            continue
+        out.extend(_paragraphs(prose, left, right))
+        prose.clear()
+        out.append((top, block))
     out.extend(_paragraphs(prose, left, right))
     return out
 

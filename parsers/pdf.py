@@ -26,12 +26,9 @@ from .layout import (
     cell_text,
     cells_from_grid,
     cluster,
-    group_lines,
-    is_table_line,
     paragraphs_from_lines,
-    segments,
     table_from_cells,
-    table_from_columns,
+    unruled_tables,
 )
 from .pdfium_page import PageGeometry, Rules, page_geometry, table_regions
 
@@ -166,6 +163,8 @@ def _read_page(page: PageGeometry, number: int) -> tuple[list[_Item], bool]:
             continue
         rules = Rules(horizontal)
         rects = cells_from_grid(xs, ys, Rules(vertical).covers, rules.covers)
+        if len(rects) < 2:
+            continue  # only a box drawn round the text: its table is read as unruled
         bbox = (xs[0], ys[0], xs[-1], ys[-1])
         open_top = [r for r in rects if r[1] == ys[0] and not rules.covers(ys[0], r[0], r[2])]
         open_bottom = [r for r in rects if r[3] == ys[-1] and not rules.covers(ys[-1], r[0], r[2])]
@@ -181,33 +180,19 @@ def _read_page(page: PageGeometry, number: int) -> tuple[list[_Item], bool]:
             items.append(_Item(rect[1], _Picture(rect, number)))
             regions.append(rect)
     rest = [w for w in words if not any(_inside(w, r) for r in regions)]
-    items += _text_items(rest)
+    chars = [c for c in page.chars if not any(_inside(c, r) for r in regions)] if page.chars else None
+    items += _text_items(rest, chars)
     items.sort(key=lambda item: item.top)
     return items, False
 
 
-def _text_items(words: list[Box]) -> list[_Item]:
-    """Lines outside ruled tables: runs of label-and-numbers lines become an
-    unruled table, the others stay lines (paragraphs are made after page joins)."""
-    items: list[_Item] = []
-    run: list[list[Box]] = []
-
-    def flush_run():
-        if len(run) >= 2:
-            items.append(_Item(run[0][0].top, table_from_columns(run)))
-        else:
-            items.extend(_Item(parts[0].top, None, [parts]) for parts in run)
-        run.clear()
-
-    for line in group_lines(words):
-        height = max(b.height for b in line)
-        parts = segments(line, gap=1.5 * height)
-        if is_table_line(parts):
-            run.append(parts)
-            continue
-        flush_run()
-        items.append(_Item(line[0].top, None, [line]))
-    flush_run()
+def _text_items(words: list[Box], chars: list[Box] | None = None) -> list[_Item]:
+    """Words outside ruled tables: unruled tables (``layout.unruled_tables``)
+    and lines (paragraphs are made after page joins)."""
+    found = unruled_tables(words, chars)
+    items = [
+        _Item(top, None, [block]) if isinstance(block, list) else _Item(top, block) for top, block in found.items
+    ]
     return items
 
 
