@@ -266,16 +266,19 @@ def unruled_tables(words: list[Box], chars: list[Box] | None = None) -> Unruled:
     items: list[tuple[float, Table | list[Box]]] = []
     warnings: list[str] = []
     taken: set[int] = set()
-    for first, last in runs:
-        run = lines[first : last + 1]
+    for header, first, last in runs:
+        run = lines[header : last + 1]
         boxes = [b for line in run for b in line]
         if chars is not None:
             top, bottom = min(b.top for b in boxes), max(b.bottom for b in boxes)
             inside = [c for c in chars if top <= c.cy <= bottom]
             boxes = inside or boxes
-        bands = [_extent(parts) for parts in numbers[first : last + 1] if len(parts) >= 2]
-        items.append((run[0][0].top, _table(boxes, bands, warnings)))
-        taken.update(range(first, last + 1))
+        body_top = min(b.top for b in lines[first])
+        bands = [_extent(parts) for parts in numbers[first : last + 1] if parts]
+        heads = [b for b in boxes if b.cy < body_top]
+        table = _table([b for b in boxes if b.cy >= body_top], bands, warnings, heads)
+        items.append((run[0][0].top, table))
+        taken.update(range(header, last + 1))
     items += [(line[0].top, line) for k, line in enumerate(lines) if k not in taken]
     items.sort(key=lambda item: item[0])
     return Unruled(items, warnings)
@@ -293,27 +296,41 @@ def _extent(boxes: list[Box]) -> Box:
     return Box(min(b.x0 for b in boxes), min(b.top for b in boxes), max(b.x1 for b in boxes), max(b.bottom for b in boxes), "")
 
 
-def _table_runs(lines: list[list[Box]], numbers: list[list[Box]]) -> list[tuple[int, int]]:
-    """(first, last) line of each table: lines of numbers, and the lines left of
-    their first number column between and right around them (a label's head
-    above its values, its tail below)."""
-    runs: list[tuple[int, int]] = []
+def _table_runs(lines: list[list[Box]], numbers: list[list[Box]]) -> list[tuple[int, int, int]]:
+    """(header, first, last) line of each table: its header lines from
+    ``header``; from ``first``, lines of numbers and the lines left of their
+    first number column between and right around them (a label's head above
+    its values, its tail below)."""
+    runs: list[tuple[int, int, int]] = []
     i = 0
     while i < len(lines):
         if not numbers[i]:
             i += 1
             continue
-        height = max(b.height for b in lines[i])
+        height = sorted(b.height for b in lines[i])[len(lines[i]) // 2]
         left = min(p.x0 for p in numbers[i])
 
         first = i
         while (
-            first - 1 > (runs[-1][1] if runs else -1)
+            first - 1 > (runs[-1][2] if runs else -1)
             and not numbers[first - 1]
             and _left_of(lines[first - 1], left, height)
+            # a label's head is wrapped: it fills its column up to the numbers (a heading does not)
+            and max(b.x1 for b in lines[first - 1]) >= left - 2.5 * height
             and _gap(lines[first - 1], lines[first]) <= 1.5 * height
         ):
             first -= 1
+        # the header rows above: lines with no numbers and no sentence, over the number
+        # columns or split into cells; a numbered heading ends them
+        header = first
+        while (
+            header - 1 > (runs[-1][2] if runs else -1)
+            and first - header < MAX_HEADER_LINES
+            and not numbers[header - 1]
+            and _is_header_line(lines[header - 1], left, height)
+            and _gap(lines[header - 1], lines[header]) <= 1.5 * height
+        ):
+            header -= 1
         last, k = i, i + 1
         while k < len(lines) and _gap(lines[k - 1], lines[k]) <= 2.5 * height:
             if numbers[k]:
@@ -327,13 +344,24 @@ def _table_runs(lines: list[list[Box]], numbers: list[list[Box]]) -> list[tuple[
             last + 1 < len(lines)
             and not numbers[last + 1]
             and _left_of(lines[last + 1], left, height)
+            and not _PARAGRAPH_START.match(join_words(lines[last + 1]))  # the next heading
             and _gap(lines[last], lines[last + 1]) <= 1.5 * height
         ):
             last += 1
-        if sum(1 for parts in numbers[first : last + 1] if parts) >= 2:
-            runs.append((first, last))
+        runs.append((header, first, last))
         i = max(last, i) + 1
     return runs
+
+
+MAX_HEADER_LINES = 8
+
+
+def _is_header_line(line: list[Box], left: float, height: float) -> bool:
+    text = join_words(line)
+    if _PARAGRAPH_START.match(text) or "。" in text:
+        return False
+    parts = segments(line, gap=1.5 * height)
+    return len(parts) >= 2 or parts[0].x0 >= left - 0.5 * height
 
 
 def _left_of(line: list[Box], left: float, height: float) -> bool:
@@ -378,8 +406,9 @@ def split_flush_number(box: Box) -> list[Box]:
     return [replace(box, x1=at, text=label), replace(box, x0=at, text=match.group(2))]
 
 
-def _table(boxes: list[Box], bands: list[Box], warnings: list[str]) -> Table:
-    """One unruled table from its boxes and the row bands of its lines of numbers."""
+def _table(boxes: list[Box], bands: list[Box], warnings: list[str], heads: list[Box]) -> Table:
+    """One unruled table from its boxes, the row bands of its lines of numbers
+    and the boxes of its header lines."""
     height = sorted(b.height for b in boxes)[len(boxes) // 2]
     pieces = [p for line in _text_rows(boxes, height) for p in _table_segments(line, 0.5 * height)]
     bands.sort(key=lambda band: band.cy)
@@ -428,13 +457,43 @@ def _table(boxes: list[Box], bands: list[Box], warnings: list[str]) -> Table:
             grid[r][offset + c] = Cell(text, r, offset + c, confidence=_confidence(found))
     rows = [[cell for cell in line if cell is not None] for line in grid]
     # text above the first row or below the last that no row takes: a row of its own
-    if header:
-        for cell in {id(cell): cell for line in rows for cell in line}.values():
-            cell.row += 1
-        rows.insert(0, [Cell(cell_text(header), 0, 0)])
+    top_rows = _header_rows(heads, height, columns, first_left, offset) + ([[header]] if header else [])
+    for cell in {id(cell): cell for line in rows for cell in line}.values():
+        cell.row += len(top_rows)
+    for r, texts in enumerate(top_rows):
+        rows.insert(r, [Cell(cell_text(boxes), r, c) for c, boxes in enumerate(texts)])
     if footer:
         rows.append([Cell(cell_text(footer), len(rows), 0)])
     return Table(rows)
+
+
+def _header_rows(
+    heads: list[Box], height: float, columns: list[float], first_left: float, offset: int
+) -> list[list[list[Box]]]:
+    """Header lines as rows of cells (each cell's boxes), by the column each
+    piece sits over: the label column left of the first number column, else
+    the nearest number column. A line of one piece over the number columns but
+    over none of them (centred across the table) is a title row of its own (第二十条第（一）项); the other lines make one header
+    row, a cell's lines joined top to bottom (a header wrapped in its cell,
+    '本年收费金额（单位：' above the others and '万元）' below them)."""
+    if not heads:
+        return []
+    rows: list[dict[int, list[Box]]] = []
+    title = False
+    for line in _text_rows(heads, height):
+        pieces = _table_segments(line, 1.0 * height)
+        centre = pieces[0].cx
+        if len(pieces) == 1 and centre >= first_left and min(abs(centre - c) for c in columns) > 1.5 * height:
+            rows.append({offset - 1: pieces})
+            title = True
+            continue
+        if not rows or title:
+            rows.append({})
+            title = False
+        for piece in pieces:
+            column = offset - 1 if piece.cx < first_left else offset + _nearest(piece.cx, columns)
+            rows[-1].setdefault(column, []).append(piece)
+    return [[row[c] for c in sorted(row)] for row in rows]
 
 
 def _text_rows(boxes: list[Box], height: float) -> list[list[Box]]:
