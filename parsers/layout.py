@@ -288,7 +288,7 @@ def _number_parts(line: list[Box]) -> list[Box]:
     """The numbers of a line that makes an unruled table row, else none."""
     # the usual height: a word of characters stacked in a merged column is taller
     height = sorted(b.height for b in line)[len(line) // 2]
-    parts = segments(line, gap=1.5 * height)
+    parts = [piece for part in segments(line, gap=1.5 * height) for piece in split_flush_number(part)]
     return [p for p in parts if _NUMBER.match(p.text)] if is_table_line(parts) else []
 
 
@@ -361,6 +361,8 @@ def _is_header_line(line: list[Box], left: float, height: float) -> bool:
     if _PARAGRAPH_START.match(text) or "。" in text:
         return False
     parts = segments(line, gap=1.5 * height)
+    if any(_NUMBER.match(p.text) for p in parts):
+        return False  # a number above a table's rows is no header: never read it as a cell
     return len(parts) >= 2 or parts[0].x0 >= left - 0.5 * height
 
 
