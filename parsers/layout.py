@@ -274,9 +274,8 @@ def unruled_tables(words: list[Box], chars: list[Box] | None = None) -> Unruled:
             inside = [c for c in chars if top <= c.cy <= bottom]
             boxes = inside or boxes
         body_top = min(b.top for b in lines[first])
-        bands = [_extent(parts) for parts in numbers[first : last + 1] if parts]
         heads = [b for b in boxes if b.cy < body_top]
-        table = _table([b for b in boxes if b.cy >= body_top], bands, warnings, heads)
+        table = _table([b for b in boxes if b.cy >= body_top], warnings, heads)
         items.append((run[0][0].top, table))
         taken.update(range(header, last + 1))
     items += [(line[0].top, line) for k, line in enumerate(lines) if k not in taken]
@@ -310,14 +309,15 @@ def _table_runs(lines: list[list[Box]], numbers: list[list[Box]]) -> list[tuple[
         height = sorted(b.height for b in lines[i])[len(lines[i]) // 2]
         left = min(p.x0 for p in numbers[i])
 
+        labels = [b for b in lines[i] if b.x1 <= left]
+        label_right = max((b.x1 for b in labels), default=left)
         first = i
         while (
             first - 1 > (runs[-1][2] if runs else -1)
             and not numbers[first - 1]
             and _left_of(lines[first - 1], left, height)
-            # a label's head is wrapped: it fills its column up to the numbers (a heading does not)
-            and max(b.x1 for b in lines[first - 1]) >= left - 2.5 * height
             and _gap(lines[first - 1], lines[first]) <= 1.5 * height
+            and _is_label_head(lines[first - 1], lines[first], left, label_right, height)
         ):
             first -= 1
         # the header rows above: lines with no numbers and no sentence, over the number
@@ -356,6 +356,14 @@ def _table_runs(lines: list[list[Box]], numbers: list[list[Box]]) -> list[tuple[
 MAX_HEADER_LINES = 8
 
 
+def _is_label_head(line: list[Box], below: list[Box], left: float, label_right: float, height: float) -> bool:
+    """A label's head is wrapped: it fills its column up to the numbers, or (a
+    first value lost by OCR) up to the labels' right edge with no gap below
+    it; a heading above the table does neither."""
+    right = max(b.x1 for b in line)
+    return right >= left - 2.5 * height or (right >= label_right - 1.5 * height and _gap(line, below) <= 0.3 * height)
+
+
 def _is_header_line(line: list[Box], left: float, height: float) -> bool:
     text = join_words(line)
     if _PARAGRAPH_START.match(text) or "。" in text:
@@ -380,9 +388,12 @@ def _table_segments(line: list[Box], gap: float) -> list[Box]:
     out: list[Box] = []
     for box in line:
         last = out[-1] if out else None
+        # characters (a text PDF's) join across a narrow gap; OCR's lines of text
+        # are already joined where they touch, and one close to another is its own
+        reach = gap if len(box.text) == 1 else 0.15 * gap
         if (
             last is not None
-            and -0.2 * box.height <= box.x0 - last.x1 < gap  # not one stacked below the other
+            and -0.2 * box.height <= box.x0 - last.x1 < reach  # not one stacked below the other
             and box.rotation == last.rotation
             and not (_FLUSH_NUMBER.match(last.text + box.text[:1]) and not _FLUSH_NUMBER.match(last.text))
         ):
@@ -408,25 +419,26 @@ def split_flush_number(box: Box) -> list[Box]:
     return [replace(box, x1=at, text=label), replace(box, x0=at, text=match.group(2))]
 
 
-def _table(boxes: list[Box], bands: list[Box], warnings: list[str], heads: list[Box]) -> Table:
-    """One unruled table from its boxes, the row bands of its lines of numbers
-    and the boxes of its header lines."""
+def _table(boxes: list[Box], warnings: list[str], heads: list[Box]) -> Table:
+    """One unruled table from its boxes and the boxes of its header lines."""
     height = sorted(b.height for b in boxes)[len(boxes) // 2]
+    boxes = [piece for box in boxes for piece in _stacked_pieces(box, height)]
     pieces = [p for line in _text_rows(boxes, height) for p in _table_segments(line, 0.5 * height)]
-    bands.sort(key=lambda band: band.cy)
+    # row bands: lines of two or more numbers (a table of one line: that line)
+    found = [p for p in pieces if p.rotation == 0 and _NUMBER.match(p.text) and not _ITEM_NUMBER.match(p.text)]
+    lines = _text_rows(found, height, tolerance=0.6)
+    bands = [_extent(line) for line in lines if len(line) >= 2] or [_extent(line) for line in lines]
 
     def band_of(box: Box) -> int | None:
         k = min(range(len(bands)), key=lambda k: abs(bands[k].cy - box.cy))
         return k if bands[k].top - 0.3 * height <= box.cy <= bands[k].bottom + 0.3 * height else None
 
-    numbers = [
-        p for p in pieces
-        if p.rotation == 0 and _NUMBER.match(p.text) and not _ITEM_NUMBER.match(p.text) and band_of(p) is not None
-    ]
+    numbers = [p for p in found if band_of(p) is not None]
     is_number = {id(p) for p in numbers}
     columns = _cluster([p.cx for p in numbers], 1.5 * height)
     first_left = min(p.x0 for p in numbers if _nearest(p.cx, columns) == 0)
-    label_zone = [p for p in pieces if id(p) not in is_number and p.cx < first_left]
+    label_zone = _split_column_starts([p for p in pieces if id(p) not in is_number and p.cx < first_left], height)
+    pieces = [p for p in pieces if id(p) in is_number or p.cx >= first_left] + label_zone
     in_label_zone = {id(p) for p in label_zone}
     merged = _merged_cells(label_zone, height)
     in_merged = {id(p) for cell in merged for p in cell}
@@ -498,17 +510,47 @@ def _header_rows(
     return [[row[c] for c in sorted(row)] for row in rows]
 
 
-def _text_rows(boxes: list[Box], height: float) -> list[list[Box]]:
-    """Boxes in lines by their middles, top to bottom, each left to right. Unlike
-    ``group_lines`` a line does not grow: characters stacked in a narrow
-    column beside two lines of a label do not make those lines one."""
+def _text_rows(boxes: list[Box], height: float, tolerance: float = 0.4) -> list[list[Box]]:
+    """Boxes in lines by their middles (within ``tolerance`` heights of the
+    line's first), top to bottom, each left to right. Unlike ``group_lines``
+    a line does not grow: characters stacked in a narrow column beside two
+    lines of a label do not make those lines one."""
     lines: list[list[Box]] = []
     for box in sorted(boxes, key=lambda b: b.cy):
-        if lines and box.cy - lines[-1][0].cy <= 0.4 * height:
+        if lines and box.cy - lines[-1][0].cy <= tolerance * height:
             lines[-1].append(box)
         else:
             lines.append([box])
     return [sorted(line, key=lambda b: b.x0) for line in lines]
+
+
+def _stacked_pieces(box: Box, height: float) -> list[Box]:
+    """OCR reads characters stacked down a narrow column as one tall box
+    ('予处理'): one box per character, top to bottom."""
+    text = box.text.strip()
+    if box.rotation or len(text) < 2 or box.bottom - box.top < 1.6 * height or box.x1 - box.x0 > 1.6 * height:
+        return [box]
+    step = (box.bottom - box.top) / len(text)
+    return [replace(box, top=box.top + k * step, bottom=box.top + (k + 1) * step, text=ch) for k, ch in enumerate(text)]
+
+
+def _split_column_starts(pieces: list[Box], height: float) -> list[Box]:
+    """OCR joins a merged column's character to the label beside it when they
+    nearly touch ('不5.属于三类内部'): a piece whose first character sits on a
+    column of single characters is cut there (by character widths)."""
+    singles = [p for p in pieces if len(p.text.strip()) == 1]
+    out = []
+    for p in pieces:
+        text = p.text
+        if len(text) > 1 and singles and not text[0].isdigit():
+            widths = [1.0 if ord(ch) > 0x2E7F else 0.55 for ch in text]
+            cut = p.x0 + (p.x1 - p.x0) * widths[0] / sum(widths)
+            # stacked characters right above or below it, in line with its first one
+            if any(abs(s.cx - (p.x0 + cut) / 2) <= 0.5 * height and abs(s.cy - p.cy) <= 2 * height for s in singles):
+                out += [replace(p, x1=cut, text=text[0]), replace(p, x0=cut, text=text[1:])]
+                continue
+        out.append(p)
+    return out
 
 
 def _confidence(boxes: list[Box]) -> float | None:
@@ -582,7 +624,8 @@ def _label_rows(lines: list[list[Box]], bands: list[Box], height: float) -> tupl
     boxes = [_extent(line) for line in lines]
     fixed = []
     for box in boxes:
-        inside = [r for r, band in enumerate(bands) if band.top - 0.2 * height <= box.cy <= band.bottom + 0.2 * height]
+        # beside the values: level with their middle (a skewed scan makes a band taller than a line)
+        inside = [r for r, band in enumerate(bands) if abs(band.cy - box.cy) <= 0.35 * height]
         fixed.append(inside[0] if inside else None)
     numbered = [bool(_PARAGRAPH_START.match(join_words(line))) for line in lines]
     # lines before the first row that no row needs: a header's last line
@@ -600,13 +643,14 @@ def _label_rows(lines: list[list[Box]], bands: list[Box], height: float) -> tupl
         band = bands[j - 1]
         for i in range(n + 1):
             for k in range(i, max(-1, i - most - 1), -1):  # row j-1 takes lines k..i-1
-                if k < i and (fixed[k] not in (None, j - 1) or (k < i - 1 and numbered[k + 1])):
+                if k < i and fixed[k] not in (None, j - 1):
                     break
                 if cost[j - 1][k] == inf:
                     continue
                 if k < i:
                     top, bottom = min(b.top for b in boxes[k:i]), max(b.bottom for b in boxes[k:i])
                     c = abs((top + bottom) / 2 - band.cy) + 1e-3 * j * (i - k)
+                    c += height * sum(numbered[k + 1 : i])  # a numbered line starts a label
                 else:
                     c = 2.0 * height
                 if cost[j - 1][k] + c < cost[j][i]:

@@ -6,9 +6,10 @@ download it, which must never happen at run time (the crawler hosts have no
 route out). Tables are rebuilt from the picture's ruling lines: the cell
 rectangles (merged cells included) come from the drawn lines, and the text
 boxes are placed into them (``parsers.layout.table_from_cells``); a table
-printed without lines falls back to columns found from the numbers'
-positions. Every cell keeps the recogniser's confidence, and a number read
-with low confidence is named in the warnings (its value is still the one read).
+printed without lines is rebuilt from the text's own structure
+(``parsers.layout.unruled_tables``, as for text PDFs). Every cell keeps the
+recogniser's confidence, and a number read with low confidence is named in
+the warnings (its value is still the one read).
 """
 
 from __future__ import annotations

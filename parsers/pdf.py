@@ -4,7 +4,8 @@ Per page (``parsers.pdfium_page``): ruled tables are rebuilt from the drawn
 lines, so a merged cell is the one rectangle whose inner lines are missing
 and spans come from geometry; words inside a cell are that cell's text (a
 number wrapped in a narrow cell joins again); words outside tables become lines,
-lines become paragraphs; unruled tables are found from word positions.
+lines become paragraphs; tables without rules are rebuilt from the text's
+own structure (``layout.unruled_tables``).
 Across pages: running headers, footers and page numbers are dropped, and a
 table that ends a page and resumes at the top of the next is joined into
 one (a repeated header row is dropped). A page with no text layer is
