@@ -403,7 +403,25 @@ def _table_segments(line: list[Box], gap: float) -> list[Box]:
             )
         else:
             out.append(box)
-    return [piece for box in out for piece in split_flush_number(box)]
+    return [piece for box in out for flush in split_flush_number(box) for piece in _split_numbers(flush)]
+
+
+_NUMBERS = re.compile(r"^\d+(\s+\d+)+$")
+
+
+def _split_numbers(box: Box) -> list[Box]:
+    """OCR's one box over several value cells ('0 3', or '03' as wide as two
+    cells): a box per number, placed by character widths; digits run
+    together are apart only when the box is far wider than they are."""
+    text = box.text.strip()
+    if _NUMBERS.match(text):
+        words = text.split()
+    elif text.isdigit() and len(text) > 1 and box.x1 - box.x0 > 2.5 * 0.55 * box.height * len(text):
+        words = list(text)
+    else:
+        return [box]
+    step = (box.x1 - box.x0) / len(words)
+    return [replace(box, x0=box.x0 + k * step, x1=box.x0 + (k + 1) * step, text=w) for k, w in enumerate(words)]
 
 
 def split_flush_number(box: Box) -> list[Box]:
@@ -422,7 +440,6 @@ def split_flush_number(box: Box) -> list[Box]:
 def _table(boxes: list[Box], warnings: list[str], heads: list[Box]) -> Table:
     """One unruled table from its boxes and the boxes of its header lines."""
     height = sorted(b.height for b in boxes)[len(boxes) // 2]
-    boxes = [piece for box in boxes for piece in _stacked_pieces(box, height)]
     pieces = [p for line in _text_rows(boxes, height) for p in _table_segments(line, 0.5 * height)]
     # row bands: lines of two or more numbers (a table of one line: that line)
     found = [p for p in pieces if p.rotation == 0 and _NUMBER.match(p.text) and not _ITEM_NUMBER.match(p.text)]
@@ -524,14 +541,10 @@ def _text_rows(boxes: list[Box], height: float, tolerance: float = 0.4) -> list[
     return [sorted(line, key=lambda b: b.x0) for line in lines]
 
 
-def _stacked_pieces(box: Box, height: float) -> list[Box]:
-    """OCR reads characters stacked down a narrow column as one tall box
-    ('予处理'): one box per character, top to bottom."""
-    text = box.text.strip()
-    if box.rotation or len(text) < 2 or box.bottom - box.top < 1.6 * height or box.x1 - box.x0 > 1.6 * height:
-        return [box]
-    step = (box.bottom - box.top) / len(text)
-    return [replace(box, top=box.top + k * step, bottom=box.top + (k + 1) * step, text=ch) for k, ch in enumerate(text)]
+def _runs_down(box: Box, height: float) -> bool:
+    """A box taller than two lines and narrower than two characters: OCR's
+    reading of characters stacked (or text rotated) down a narrow column."""
+    return box.bottom - box.top >= 2 * height and box.x1 - box.x0 <= 1.6 * height and len(box.text.strip()) >= 2
 
 
 def _split_column_starts(pieces: list[Box], height: float) -> list[Box]:
@@ -563,7 +576,7 @@ def _merged_cells(pieces: list[Box], height: float) -> list[list[Box]]:
     starts where a bracketed name opens after one has closed). A run of one
     or two characters is a merged cell's part only when label text follows
     it on its line (a page break leaves '三' of 三、本年度办理结果 alone)."""
-    candidates = [p for p in pieces if p.rotation in (90, 270) or len(p.text.strip()) == 1]
+    candidates = [p for p in pieces if p.rotation in (90, 270) or len(p.text.strip()) == 1 or _runs_down(p, height)]
     chosen = {id(p) for p in candidates}
     anchored = {
         id(p)
@@ -586,7 +599,10 @@ def _merged_cells(pieces: list[Box], height: float) -> list[list[Box]]:
                 run = []
             run.append(p)
         cells.append(run)
-    return [run for run in cells if len(run) >= 3 or any(id(p) in anchored or p.rotation for p in run)]
+    return [
+        run for run in cells
+        if len(run) >= 3 or any(id(p) in anchored or p.rotation or _runs_down(p, height) for p in run)
+    ]
 
 
 def _merged_spans(cells: list[list[Box]], bands: list[Box]) -> list[tuple[list[Box], tuple[int, int]]]:
