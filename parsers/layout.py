@@ -4,8 +4,10 @@ A PDF page gives words with coordinates; OCR gives text boxes with
 coordinates. Both are turned into the same blocks here: boxes inside a
 ruled table's cell rectangles become that ``Table``'s cells (merged cells
 are one rectangle covering several grid columns/rows), the rest become
-lines, and lines become paragraphs. Coordinates grow rightwards and
-downwards (PDF points or image pixels, as long as one call uses one unit).
+lines, and lines become paragraphs; a table printed without ruling lines
+is rebuilt from the text's own structure (``unruled_tables``). Coordinates
+grow rightwards and downwards (PDF points or image pixels, as long as one
+call uses one unit).
 """
 
 from __future__ import annotations

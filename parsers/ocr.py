@@ -397,7 +397,7 @@ def read_image(image, warnings: list[str], name: str = "image") -> list[Block]:
     for box in found.text:
         bands.setdefault(sum(1 for top in tops if top < box.top), []).append(box)
     for band in bands.values():
-        placed += _text_blocks(band)
+        placed += _text_blocks(band, warnings, name)
     placed.sort(key=lambda pair: pair[0])
     blocks = [block for _, block in placed]
     warnings.append(ocr_note(name, found.angle))
@@ -591,8 +591,9 @@ def _prose_bands(ink, tables) -> list[tuple[int, int]]:
     return [(max(a - 10, 0), min(b + 10, ink.shape[0])) for a, b in bands]
 
 
-def _text_blocks(boxes: list[Box]) -> list[tuple[float, Block]]:
-    """Boxes outside ruled tables: unruled tables (``layout.unruled_tables``), then paragraphs."""
+def _text_blocks(boxes: list[Box], warnings: list[str], name: str) -> list[tuple[float, Block]]:
+    """Boxes outside ruled tables: unruled tables (``layout.unruled_tables``; what
+    they could not place goes to ``warnings``), then paragraphs."""
     out: list[tuple[float, Block]] = []
     lines = group_lines(boxes)
     if not lines:
@@ -600,7 +601,9 @@ def _text_blocks(boxes: list[Box]) -> list[tuple[float, Block]]:
     left = min(line[0].x0 for line in lines)
     right = max(line[-1].x1 for line in lines)
     prose: list[list[Box]] = []
-    for top, block in unruled_tables(boxes).items:
+    found = unruled_tables(boxes)
+    warnings.extend(f"{name}: {note}" for note in found.warnings)
+    for top, block in found.items:
         if isinstance(block, list):
             prose.append(block)
             continue

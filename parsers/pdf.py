@@ -104,7 +104,7 @@ def read_pdf(data: bytes, *, filename=None, content_type=None, base_dir=None) ->
                 per_page.append([])
                 heights.append(842.0)
                 continue
-            items, needs_ocr = _read_page(geometry, number)
+            items, needs_ocr = _read_page(geometry, number, doc.warnings)
             per_page.append(items)
             heights.append(geometry.height)
             if needs_ocr:
@@ -144,8 +144,9 @@ def unreadable_text(words: list[Box]) -> bool:
     return len(chars) >= 20 and bad > 0.3 * len(chars)
 
 
-def _read_page(page: PageGeometry, number: int) -> tuple[list[_Item], bool]:
-    """One page's items (tables, text lines, pictures to OCR) and whether the whole page needs OCR."""
+def _read_page(page: PageGeometry, number: int, warnings: list[str] | None = None) -> tuple[list[_Item], bool]:
+    """One page's items (tables, text lines, pictures to OCR) and whether the
+    whole page needs OCR; what an unruled table could not place goes to ``warnings``."""
     words = page.words
     if not words:
         # A scan, or text drawn as outlines; a blank page needs no OCR.
@@ -182,15 +183,17 @@ def _read_page(page: PageGeometry, number: int) -> tuple[list[_Item], bool]:
             regions.append(rect)
     rest = [w for w in words if not any(_inside(w, r) for r in regions)]
     chars = [c for c in page.chars if not any(_inside(c, r) for r in regions)] if page.chars else None
-    items += _text_items(rest, chars)
+    items += _text_items(rest, chars, warnings, f"page {number + 1}")
     items.sort(key=lambda item: item.top)
     return items, False
 
 
-def _text_items(words: list[Box], chars: list[Box] | None = None) -> list[_Item]:
+def _text_items(words: list[Box], chars: list[Box] | None, warnings: list[str] | None, name: str) -> list[_Item]:
     """Words outside ruled tables: unruled tables (``layout.unruled_tables``)
     and lines (paragraphs are made after page joins)."""
     found = unruled_tables(words, chars)
+    if warnings is not None:
+        warnings.extend(f"{name}: {note}" for note in found.warnings)
     items = [
         _Item(top, None, [block]) if isinstance(block, list) else _Item(top, block) for top, block in found.items
     ]
@@ -375,7 +378,7 @@ def _ocr_pages(
             items, offset = _ScannedItems(), 0.0
             for part in parts:
                 found = ocr.layout(part, name)
-                items += _scanned_page(found, number, scale, offset)
+                items += _scanned_page(found, number, scale, offset, doc.warnings)
                 items.angle = items.angle if abs(items.angle) > abs(found.angle) else found.angle
                 offset += part.height / scale
             # two pages on one sheet: the right one is read below the left one
@@ -395,7 +398,7 @@ class _ScannedItems(list):
     angle: float = 0.0
 
 
-def _scanned_page(found, number: int, scale: float, offset: float = 0.0) -> list[_Item]:
+def _scanned_page(found, number: int, scale: float, offset: float = 0.0, warnings: list[str] | None = None) -> list[_Item]:
     """OCR geometry (pixels) to the same items as a text page (points, moved
     down by ``offset``), so that scanned pages get the same table joins,
     header removal and paragraphs."""
@@ -416,7 +419,7 @@ def _scanned_page(found, number: int, scale: float, offset: float = 0.0) -> list
         open_bottom = [rect(r) for r in getattr(found_rects, "open_bottom", [])]
         table = _PageTable(rects, [scaled(b) for b in boxes], bbox, number, open_top, open_bottom)
         items.append(_Item(bbox[1], table))
-    items += _text_items([scaled(b) for b in found.text])
+    items += _text_items([scaled(b) for b in found.text], None, warnings, f"page {number + 1}")
     items.sort(key=lambda item: item.top)
     return items
 
