@@ -236,6 +236,8 @@ def is_table_line(parts: list[Box]) -> bool:
 _FLUSH_NUMBER = re.compile(r"^(.*[^\x00-\x7f])([0-9０-９]+)$")
 # A label's item number set apart from its words ('2.' | '没有现成信息'): not a value.
 _ITEM_NUMBER = re.compile(r"^\d{1,2}[.．、]$")
+# Header lines read above an unruled table at most.
+MAX_HEADER_LINES = 8
 # An opening bracket starts a new group name in a column of stacked characters.
 _OPENING = ("（", "(")
 _CLOSING = ("）", ")")
@@ -353,9 +355,6 @@ def _table_runs(lines: list[list[Box]], numbers: list[list[Box]]) -> list[tuple[
         runs.append((header, first, last))
         i = max(last, i) + 1
     return runs
-
-
-MAX_HEADER_LINES = 8
 
 
 def _is_label_head(line: list[Box], below: list[Box], left: float, label_right: float, height: float) -> bool:
@@ -483,11 +482,11 @@ def _table(boxes: list[Box], warnings: list[str], heads: list[Box]) -> Table:
     for r in range(len(bands)):
         grid[r][offset - 1] = Cell(cell_text(label_rows[r]), r, offset - 1, confidence=_confidence(label_rows[r]))
         for c in range(len(columns)):
-            found = sorted(values.get((r, c), []), key=lambda b: b.x0)
-            if len(found) > 1:
-                warnings.append(f"unruled table: {' '.join(b.text for b in found)!r} read in one cell")
-            text = " ".join(b.text for b in found)
-            grid[r][offset + c] = Cell(text, r, offset + c, confidence=_confidence(found))
+            placed = sorted(values.get((r, c), []), key=lambda b: b.x0)
+            if len(placed) > 1:
+                warnings.append(f"unruled table: {' '.join(b.text for b in placed)!r} read in one cell")
+            text = " ".join(b.text for b in placed)
+            grid[r][offset + c] = Cell(text, r, offset + c, confidence=_confidence(placed))
     rows = [[cell for cell in line if cell is not None] for line in grid]
     # text above the first row or below the last that no row takes: a row of its own
     top_rows = _header_rows(heads, height, columns, first_left, offset) + ([[header]] if header else [])
@@ -505,10 +504,11 @@ def _header_rows(
 ) -> list[list[list[Box]]]:
     """Header lines as rows of cells (each cell's boxes), by the column each
     piece sits over: the label column left of the first number column, else
-    the nearest number column. A line of one piece over the number columns but
-    over none of them (centred across the table) is a title row of its own (第二十条第（一）项); the other lines make one header
-    row, a cell's lines joined top to bottom (a header wrapped in its cell,
-    '本年收费金额（单位：' above the others and '万元）' below them)."""
+    the nearest number column. A line of one piece over the number columns
+    but over none of them (centred across the table: 第二十条第（一）项) is a
+    title row of its own; the other lines make one header row, a cell's lines
+    joined top to bottom (a header wrapped in its cell, '本年收费金额（单位：'
+    above the others and '万元）' below them)."""
     if not heads:
         return []
     rows: list[dict[int, list[Box]]] = []
