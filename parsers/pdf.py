@@ -441,10 +441,11 @@ def render_page(data: bytes, number: int, dpi: int = limits.OCR_DPI):
         pdf.close()
 
 
-def blocks_from_pages(pages: list[PageGeometry]) -> list:
+def blocks_from_pages(pages: list[PageGeometry], warnings: list[str] | None = None) -> list:
     """Blocks of pages that carry their text with positions (an OFD's, in points):
     the same tables, lines, paragraphs, page joins and running-line removal as a
-    text PDF; pages without text give nothing here (their readers say why)."""
-    per_page = [_read_page(page, number)[0] for number, page in enumerate(pages)]
+    text PDF; pages without text give nothing here (their readers say why).
+    What an unruled table could not place goes to ``warnings``."""
+    per_page = [_read_page(page, number, warnings)[0] for number, page in enumerate(pages)]
     _drop_running_lines(per_page, [page.height for page in pages])
     return _assemble(per_page)
