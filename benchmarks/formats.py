@@ -23,6 +23,9 @@ cell accuracy per format over the accuracy corpus (``tests/corpus.py``).
   producer (LibreOffice, Chromium) and for their degraded scans (100–150 dpi,
   ±2°, JPEG, a page turned 90/180/270°, two pages to a sheet).
   Targets: >= 99.5% text PDFs, >= 98% scans.
+* Unruled layouts: the same reports with their tables printed without
+  borders, with only the rules between rows, or with only the outer box
+  (``layouts.samples(..., rules="none")``), read from the text's own structure.
 """
 
 from __future__ import annotations
@@ -103,11 +106,12 @@ def accuracy(docs: int, workdir: Path) -> dict[str, tuple[int, int, float]]:
     return out
 
 
-def layouts_accuracy(docs: int, scans: bool = True) -> dict[str, tuple[int, int, float]]:
-    """(cells exact, cells, seconds per document read) per producer, text and scan."""
+def layouts_accuracy(docs: int, scans: bool = True, rules: str = "all") -> dict[str, tuple[int, int, float]]:
+    """(cells exact, cells, seconds per document read) per producer, text and scan;
+    ``rules="none"``: the unruled corpus (no borders, only horizontal rules, only the outer box)."""
     out = {}
     for producer in layouts.PRODUCERS:
-        texts = layouts.samples(producer, docs, seed=300)
+        texts = layouts.samples(producer, docs, seed=300, rules=rules)
         rng = random.Random(300)
         kinds = {"text PDF": texts}
         if scans:
@@ -173,14 +177,16 @@ def main() -> None:
 
 
 def print_layouts(docs: int) -> None:
-    for name, (correct, total, seconds) in layouts_accuracy(docs).items():
-        share = correct / total if total else 0.0
-        target = 0.98 if name.endswith("scan") else 0.995
-        verdict = "ok" if share >= target else "BELOW TARGET"
-        print(
-            f"real-world layouts {name:22s} {correct}/{total} cells = {share:.2%} "
-            f"(target {target:.1%}, {verdict}; {seconds:.2f} s/doc read)"
-        )
+    for rules, title in (("all", "real-world layouts"), ("none", "unruled layouts")):
+        for name, (correct, total, seconds) in layouts_accuracy(docs, rules=rules).items():
+            share = correct / total if total else 0.0
+            target = 0.98 if name.endswith("scan") else 0.995
+            verdict = "ok" if share >= target else "BELOW TARGET"
+            print(
+                f"{title} {name:22s} {correct}/{total} cells = {share:.2%} "
+                f"(target {target:.1%}, {verdict}; {seconds:.2f} s/doc read)",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

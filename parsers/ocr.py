@@ -6,9 +6,10 @@ download it, which must never happen at run time (the crawler hosts have no
 route out). Tables are rebuilt from the picture's ruling lines: the cell
 rectangles (merged cells included) come from the drawn lines, and the text
 boxes are placed into them (``parsers.layout.table_from_cells``); a table
-printed without lines falls back to columns found from the numbers'
-positions. Every cell keeps the recogniser's confidence, and a number read
-with low confidence is named in the warnings (its value is still the one read).
+printed without lines is rebuilt from the text's own structure
+(``parsers.layout.unruled_tables``, as for text PDFs). Every cell keeps the
+recogniser's confidence, and a number read with low confidence is named in
+the warnings (its value is still the one read).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 from . import limits
 from .document import Block, Document, Image, Table
 from .errors import MissingTool, ParseError
-from .layout import Box, Rect, cells_from_grid, group_lines, is_table_line, paragraphs_from_lines, segments, table_from_cells, table_from_columns
+from .layout import Box, Rect, cells_from_grid, group_lines, paragraphs_from_lines, table_from_cells, unruled_tables
 
 # Below this the recogniser is often wrong about a digit; the value stays, a warning names it.
 LOW_CONFIDENCE = 0.80
@@ -396,7 +397,7 @@ def read_image(image, warnings: list[str], name: str = "image") -> list[Block]:
     for box in found.text:
         bands.setdefault(sum(1 for top in tops if top < box.top), []).append(box)
     for band in bands.values():
-        placed += _text_blocks(band)
+        placed += _text_blocks(band, warnings, name)
     placed.sort(key=lambda pair: pair[0])
     blocks = [block for _, block in placed]
     warnings.append(ocr_note(name, found.angle))
@@ -590,35 +591,25 @@ def _prose_bands(ink, tables) -> list[tuple[int, int]]:
     return [(max(a - 10, 0), min(b + 10, ink.shape[0])) for a, b in bands]
 
 
-def _text_blocks(boxes: list[Box]) -> list[tuple[float, Block]]:
-    """Boxes outside ruled tables: unruled number tables, then paragraphs."""
+def _text_blocks(boxes: list[Box], warnings: list[str], name: str) -> list[tuple[float, Block]]:
+    """Boxes outside ruled tables: unruled tables (``layout.unruled_tables``; what
+    they could not place goes to ``warnings``), then paragraphs."""
     out: list[tuple[float, Block]] = []
     lines = group_lines(boxes)
     if not lines:
         return out
     left = min(line[0].x0 for line in lines)
     right = max(line[-1].x1 for line in lines)
-    run: list[list[Box]] = []
     prose: list[list[Box]] = []
-
-    def flush():
-        if len(run) >= 2:
-            out.append((run[0][0].top, table_from_columns(run)))
-        else:
-            prose.extend(run)
-        run.clear()
-
-    for line in lines:
-        parts = segments(line, gap=1.5 * max(b.height for b in line))
-        if is_table_line(parts):
-            if prose:
-                out.extend((p_top, p) for p_top, p in _paragraphs(prose, left, right))
-                prose.clear()
-            run.append(parts)
-        else:
-            flush()
-            prose.append(line)
-    flush()
+    found = unruled_tables(boxes)
+    warnings.extend(f"{name}: {note}" for note in found.warnings)
+    for top, block in found.items:
+        if isinstance(block, list):
+            prose.append(block)
+            continue
+        out.extend(_paragraphs(prose, left, right))
+        prose.clear()
+        out.append((top, block))
     out.extend(_paragraphs(prose, left, right))
     return out
 

@@ -4,7 +4,8 @@ Per page (``parsers.pdfium_page``): ruled tables are rebuilt from the drawn
 lines, so a merged cell is the one rectangle whose inner lines are missing
 and spans come from geometry; words inside a cell are that cell's text (a
 number wrapped in a narrow cell joins again); words outside tables become lines,
-lines become paragraphs; unruled tables are found from word positions.
+lines become paragraphs; tables without rules are rebuilt from the text's
+own structure (``layout.unruled_tables``).
 Across pages: running headers, footers and page numbers are dropped, and a
 table that ends a page and resumes at the top of the next is joined into
 one (a repeated header row is dropped). A page with no text layer is
@@ -26,12 +27,9 @@ from .layout import (
     cell_text,
     cells_from_grid,
     cluster,
-    group_lines,
-    is_table_line,
     paragraphs_from_lines,
-    segments,
     table_from_cells,
-    table_from_columns,
+    unruled_tables,
 )
 from .pdfium_page import PageGeometry, Rules, page_geometry, table_regions
 
@@ -106,7 +104,7 @@ def read_pdf(data: bytes, *, filename=None, content_type=None, base_dir=None) ->
                 per_page.append([])
                 heights.append(842.0)
                 continue
-            items, needs_ocr = _read_page(geometry, number)
+            items, needs_ocr = _read_page(geometry, number, doc.warnings)
             per_page.append(items)
             heights.append(geometry.height)
             if needs_ocr:
@@ -146,8 +144,9 @@ def unreadable_text(words: list[Box]) -> bool:
     return len(chars) >= 20 and bad > 0.3 * len(chars)
 
 
-def _read_page(page: PageGeometry, number: int) -> tuple[list[_Item], bool]:
-    """One page's items (tables, text lines, pictures to OCR) and whether the whole page needs OCR."""
+def _read_page(page: PageGeometry, number: int, warnings: list[str] | None = None) -> tuple[list[_Item], bool]:
+    """One page's items (tables, text lines, pictures to OCR) and whether the
+    whole page needs OCR; what an unruled table could not place goes to ``warnings``."""
     words = page.words
     if not words:
         # A scan, or text drawn as outlines; a blank page needs no OCR.
@@ -166,6 +165,8 @@ def _read_page(page: PageGeometry, number: int) -> tuple[list[_Item], bool]:
             continue
         rules = Rules(horizontal)
         rects = cells_from_grid(xs, ys, Rules(vertical).covers, rules.covers)
+        if len(rects) < 2:
+            continue  # only a box drawn round the text: its table is read as unruled
         bbox = (xs[0], ys[0], xs[-1], ys[-1])
         open_top = [r for r in rects if r[1] == ys[0] and not rules.covers(ys[0], r[0], r[2])]
         open_bottom = [r for r in rects if r[3] == ys[-1] and not rules.covers(ys[-1], r[0], r[2])]
@@ -181,33 +182,21 @@ def _read_page(page: PageGeometry, number: int) -> tuple[list[_Item], bool]:
             items.append(_Item(rect[1], _Picture(rect, number)))
             regions.append(rect)
     rest = [w for w in words if not any(_inside(w, r) for r in regions)]
-    items += _text_items(rest)
+    chars = [c for c in page.chars if not any(_inside(c, r) for r in regions)] if page.chars else None
+    items += _text_items(rest, chars, warnings, f"page {number + 1}")
     items.sort(key=lambda item: item.top)
     return items, False
 
 
-def _text_items(words: list[Box]) -> list[_Item]:
-    """Lines outside ruled tables: runs of label-and-numbers lines become an
-    unruled table, the others stay lines (paragraphs are made after page joins)."""
-    items: list[_Item] = []
-    run: list[list[Box]] = []
-
-    def flush_run():
-        if len(run) >= 2:
-            items.append(_Item(run[0][0].top, table_from_columns(run)))
-        else:
-            items.extend(_Item(parts[0].top, None, [parts]) for parts in run)
-        run.clear()
-
-    for line in group_lines(words):
-        height = max(b.height for b in line)
-        parts = segments(line, gap=1.5 * height)
-        if is_table_line(parts):
-            run.append(parts)
-            continue
-        flush_run()
-        items.append(_Item(line[0].top, None, [line]))
-    flush_run()
+def _text_items(words: list[Box], chars: list[Box] | None, warnings: list[str] | None, name: str) -> list[_Item]:
+    """Words outside ruled tables: unruled tables (``layout.unruled_tables``)
+    and lines (paragraphs are made after page joins)."""
+    found = unruled_tables(words, chars)
+    if warnings is not None:
+        warnings.extend(f"{name}: {note}" for note in found.warnings)
+    items = [
+        _Item(top, None, [block]) if isinstance(block, list) else _Item(top, block) for top, block in found.items
+    ]
     return items
 
 
@@ -389,7 +378,7 @@ def _ocr_pages(
             items, offset = _ScannedItems(), 0.0
             for part in parts:
                 found = ocr.layout(part, name)
-                items += _scanned_page(found, number, scale, offset)
+                items += _scanned_page(found, number, scale, offset, doc.warnings)
                 items.angle = items.angle if abs(items.angle) > abs(found.angle) else found.angle
                 offset += part.height / scale
             # two pages on one sheet: the right one is read below the left one
@@ -409,7 +398,7 @@ class _ScannedItems(list):
     angle: float = 0.0
 
 
-def _scanned_page(found, number: int, scale: float, offset: float = 0.0) -> list[_Item]:
+def _scanned_page(found, number: int, scale: float, offset: float = 0.0, warnings: list[str] | None = None) -> list[_Item]:
     """OCR geometry (pixels) to the same items as a text page (points, moved
     down by ``offset``), so that scanned pages get the same table joins,
     header removal and paragraphs."""
@@ -430,7 +419,7 @@ def _scanned_page(found, number: int, scale: float, offset: float = 0.0) -> list
         open_bottom = [rect(r) for r in getattr(found_rects, "open_bottom", [])]
         table = _PageTable(rects, [scaled(b) for b in boxes], bbox, number, open_top, open_bottom)
         items.append(_Item(bbox[1], table))
-    items += _text_items([scaled(b) for b in found.text])
+    items += _text_items([scaled(b) for b in found.text], None, warnings, f"page {number + 1}")
     items.sort(key=lambda item: item.top)
     return items
 
@@ -452,10 +441,11 @@ def render_page(data: bytes, number: int, dpi: int = limits.OCR_DPI):
         pdf.close()
 
 
-def blocks_from_pages(pages: list[PageGeometry]) -> list:
+def blocks_from_pages(pages: list[PageGeometry], warnings: list[str] | None = None) -> list:
     """Blocks of pages that carry their text with positions (an OFD's, in points):
     the same tables, lines, paragraphs, page joins and running-line removal as a
-    text PDF; pages without text give nothing here (their readers say why)."""
-    per_page = [_read_page(page, number)[0] for number, page in enumerate(pages)]
+    text PDF; pages without text give nothing here (their readers say why).
+    What an unruled table could not place goes to ``warnings``."""
+    per_page = [_read_page(page, number, warnings)[0] for number, page in enumerate(pages)]
     _drop_running_lines(per_page, [page.height for page in pages])
     return _assemble(per_page)

@@ -38,6 +38,10 @@ from .corpus import Sample, records
 
 PRODUCERS = ("libreoffice", "chromium")
 DIRECTIONS = ("stacked", "rotated", "rotated_tb")
+# Which borders the tables print: every cell's ("all"), none (a WPS table with
+# its borders removed, an HTML table printed without borders), only the rules
+# between rows ("horizontal"), or only the table's outer box ("outer").
+RULES = ("all", "none", "horizontal", "outer")
 HEADER_VARIANTS = {"本年增/减": "本年增/减量"}
 # Section 三's grid: two narrow merged-label columns, the row-label column,
 # seven value columns (centimetres).
@@ -51,10 +55,20 @@ class Layout:
 
     direction: str = "stacked"  # how the merged group cells print their text
     header_variants: bool = True
+    rules: str = "all"  # which borders are drawn (RULES)
 
 
-def layout_for(k: int) -> Layout:
-    return Layout(direction=DIRECTIONS[k % len(DIRECTIONS)])
+def layout_for(k: int, rules: str = "all") -> Layout:
+    return Layout(direction=DIRECTIONS[k % len(DIRECTIONS)], rules=rules)
+
+
+# DOCX table borders (w:tblBorders) per RULES: which edges are drawn.
+_DOCX_BORDERS = {
+    "all": ("top", "left", "bottom", "right", "insideH", "insideV"),
+    "none": (),
+    "horizontal": ("top", "bottom", "insideH"),
+    "outer": ("top", "left", "bottom", "right"),
+}
 
 
 def _vertical(text: str) -> str:
@@ -141,6 +155,12 @@ def render_docx(record: dict, layout: Layout) -> bytes:
         for side in ("left", "right"):
             margins.append(OxmlElement(f"w:{side}", {qn("w:w"): "0", qn("w:type"): "dxa"}))
         table._tbl.tblPr.append(margins)
+        borders = OxmlElement("w:tblBorders")
+        for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+            drawn = edge in _DOCX_BORDERS[layout.rules]
+            attributes = {qn("w:val"): "single", qn("w:sz"): "4", qn("w:color"): "000000"} if drawn else {qn("w:val"): "nil"}
+            borders.append(OxmlElement(f"w:{edge}", attributes))
+        table._tbl.tblPr.append(borders)
         for c, width in enumerate(widths):
             table.columns[c].width = Cm(width)
             for row in table.rows:
@@ -191,6 +211,9 @@ td.label {{ text-align: right; }}
 td.value {{ text-align: left; }}
 td.rotated {{ writing-mode: sideways-lr; }}
 td.rotated_tb {{ writing-mode: vertical-rl; }}
+table.rules-none td, table.rules-outer td {{ border: none; }}
+table.rules-horizontal td {{ border-left: none; border-right: none; }}
+table.rules-outer {{ border: 0.75pt solid #000; }}
 </style></head><body>
 {body}
 </body></html>"""
@@ -209,7 +232,7 @@ def render_html(record: dict, layout: Layout) -> str:
         by_row: dict[int, list] = {}
         for p, cell in cells:
             by_row.setdefault(cell.row, []).append((p, cell))
-        out = [f'<table style="width:{sum(widths):.2f}cm"><colgroup>']
+        out = [f'<table class="rules-{layout.rules}" style="width:{sum(widths):.2f}cm"><colgroup>']
         out += [f'<col style="width:{w:.2f}cm">' for w in widths]
         out.append("</colgroup>")
         for r in range(len(rows)):
@@ -301,26 +324,36 @@ def scan_pdf(pdf: bytes, rng: random.Random, **options) -> bytes:
 # --- the corpus ---------------------------------------------------------------------
 
 
-def samples(producer: str, count: int, *, seed: int = 0, scan: bool = False) -> list[Sample]:
-    """``count`` reports laid out by ``layout_for(k)`` and printed by ``producer``;
-    as scans (``scanned``) when ``scan``."""
+def samples(producer: str, count: int, *, seed: int = 0, scan: bool = False, rules: str = "all") -> list[Sample]:
+    """``count`` reports laid out by ``layout_for(k, rules)`` and printed by
+    ``producer``; as scans (``scanned``) when ``scan``. With ``rules`` other
+    than "all" the k-th report cycles through the unruled kinds from ``rules``
+    on (none, horizontal, outer), so a handful of reports covers each."""
     if producer not in PRODUCERS:
         raise ValueError(f"unknown producer {producer!r}")
     chosen = records(count, seed)
     out = []
 
+    def layout_of(k):
+        if rules == "all":
+            return layout_for(k)
+        unruled = RULES[1:]
+        # k // 3 shifts the cycle so that directions and rules pair differently
+        return layout_for(k, unruled[(unruled.index(rules) + k + k // len(DIRECTIONS)) % len(unruled)])
+
     def add(k, record, pdf):
-        layout = layout_for(k)
-        name = f"{producer}-{layout.direction}-{k}"
+        layout = layout_of(k)
+        rules_name = "" if layout.rules == "all" else f"-{layout.rules}"
+        name = f"{producer}-{layout.direction}{rules_name}-{k}"
         out.append(Sample(name, f"layouts_{producer}", pdf, record, filename=f"{name}.pdf", extra={"layout": layout}))
 
     if producer == "libreoffice":
         for k, record in enumerate(chosen):
-            add(k, record, libreoffice_pdf(record, layout_for(k)))
+            add(k, record, libreoffice_pdf(record, layout_of(k)))
     else:
         with Chromium() as browser:
             for k, record in enumerate(chosen):
-                add(k, record, browser.pdf(render_html(record, layout_for(k))))
+                add(k, record, browser.pdf(render_html(record, layout_of(k))))
     if scan:
         rng = random.Random(seed)
         out = [scanned(sample, k, rng) for k, sample in enumerate(out)]

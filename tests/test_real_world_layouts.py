@@ -264,6 +264,17 @@ def chromium_samples():
     return layouts.samples("chromium", 3, seed=7)
 
 
+@pytest.fixture(scope="module")
+def unruled_libreoffice_samples():
+    # no borders, only the rules between rows, only the outer box
+    return layouts.samples("libreoffice", 3, seed=7, rules="none")
+
+
+@pytest.fixture(scope="module")
+def unruled_chromium_samples():
+    return layouts.samples("chromium", 3, seed=7, rules="none")
+
+
 def _extracted_text(pdf: bytes) -> str:
     import pdfplumber
 
@@ -318,3 +329,23 @@ def test_degraded_scans_of_both_producers_read_at_98_percent(libreoffice_samples
     assert correct / total >= 0.98
     assert any("read after turning it" in n for n in notes)
     assert any("two pages side by side" in n for n in notes)
+
+
+@pytest.mark.slow
+@needs_soffice
+def test_unruled_libreoffice_pdfs_show_the_interleaving_and_read_exactly(unruled_libreoffice_samples):
+    assert {sample.extra["layout"].rules for sample in unruled_libreoffice_samples} == {"none", "horizontal", "outer"}
+    for sample in unruled_libreoffice_samples:
+        _shows_the_problem(_extracted_text(sample.data))
+        ok, total, misses = corpus.score(sample.record, corpus.read(sample))
+        assert ok == total, (sample.name, misses)
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@needs_chromium
+def test_unruled_chromium_pdfs_show_the_interleaving_and_read_exactly(unruled_chromium_samples):
+    for sample in unruled_chromium_samples:
+        _shows_the_problem(_extracted_text(sample.data))
+        ok, total, misses = corpus.score(sample.record, corpus.read(sample))
+        assert ok == total, (sample.name, misses)
