@@ -17,7 +17,7 @@ import functools
 import io
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import limits
@@ -345,6 +345,8 @@ class Layout:
     tables: list[tuple[list[Rect], list[Box]]]
     text: list[Box]
     angle: float
+    # what was re-read or left out in number cells (warnings)
+    notes: list[str] = field(default_factory=list)
 
 
 def layout(image, name: str = "image") -> Layout:
@@ -373,15 +375,29 @@ def layout(image, name: str = "image") -> Layout:
             Box(b.x0, b.top + top, b.x1, b.bottom + top, b.text, b.confidence)
             for b in recognise(np.stack([band] * 3, axis=-1))
         ]
-    # Cells are read with the ruling lines erased: a digit printed flush
-    # against a border is then cropped whole, and no border is read as a 1.
+    clean_gray, clean_ink = _erase_rules(gray, ink, char)
+    cells = _read_cells(clean_gray, clean_ink, tables, char, gray)
+    notes = _recheck_numbers(clean_gray, tables, cells, name)
+    return Layout(list(zip(tables, cells)), text, angle, notes)
+
+
+def _erase_rules(gray, ink, char: float):
+    """The page (grey and ink) with ruling lines and scan specks erased, for
+    reading cells: a digit printed flush against a border is then cropped
+    whole, no border is read as a 1, and no speck as a stop. (The lines are
+    erased with a pixel around them: a slanted line's jagged edge left
+    standing reads as strokes.)"""
+    import cv2
+    import numpy as np
+
     horizontal, vertical = rule_masks(ink, char)
     lines = cv2.dilate(horizontal | vertical, np.ones((3, 3), np.uint8)) > 0
     clean_gray = gray.copy()
     clean_gray[lines] = 255
-    clean_ink = np.where(lines, 0, ink).astype(np.uint8)
-    cells = _read_cells(clean_gray, clean_ink, tables, char, gray)
-    return Layout(list(zip(tables, cells)), text, angle)
+    # specks: dark to Otsu but too small to be kept as ink by _ink
+    _, raw = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    clean_gray[(raw > 0) & (ink == 0)] = 255
+    return clean_gray, np.where(lines, 0, ink).astype(np.uint8)
 
 
 def read_image(image, warnings: list[str], name: str = "image") -> list[Block]:
@@ -400,6 +416,7 @@ def read_image(image, warnings: list[str], name: str = "image") -> list[Block]:
     placed.sort(key=lambda pair: pair[0])
     blocks = [block for _, block in placed]
     warnings.append(ocr_note(name, found.angle))
+    warnings.extend(found.notes)
     warnings.extend(review_cells(blocks, name))
     return blocks
 
@@ -537,6 +554,75 @@ def _read_cells(gray, ink, tables, char: float = 20.0, original=None) -> list[li
             box.text, box.confidence = text, min(scores)
             found[t].append(box)
     return found
+
+
+def _as_number(text: str) -> str | None:
+    """The digits a number cell's reading stands for (letters read for
+    digits, specks read as dots), or None when it is not a number."""
+    if not _NUMBER_WITH_LOOKALIKES.match(text):
+        return None
+    digits = _STRAY_DOTS.sub("", text.strip().translate(_DIGIT_LOOKALIKES))
+    return digits if re.fullmatch(r"\d+", digits) else None
+
+
+def _recheck_numbers(gray, tables, cells: list[list[Box]], name: str) -> list[str]:
+    """Second looks at cells of number columns (columns of a table where
+    most cells read as a number): a cell whose reading is not a number, or
+    a number read with low confidence, is read again on a crop cut tight
+    to its ink (the padding around a digit touching an erased border is
+    what makes a 0 read as ``p``); and a speck read as a line of its own
+    below or above a number (``0`` / ``’``) is left out. A re-read number
+    replaces only a reading that was no number at all; where the two
+    readings are different numbers the first stands (a speck read as a 5
+    must not make a number). Every case is named with both readings, and
+    a replaced value's confidence stays below LOW_CONFIDENCE so it is named
+    again among the unsure ones."""
+    import numpy as np
+
+    notes: list[str] = []
+    retry: list[tuple[Box, object]] = []
+    for rects, boxes in zip(tables, cells):
+        by_rect: dict[tuple, list[Box]] = {}
+        for box in boxes:
+            cx, cy = (box.x0 + box.x1) / 2, (box.top + box.bottom) / 2
+            rect = next((r for r in rects if r[0] <= cx <= r[2] and r[1] <= cy <= r[3]), None)
+            if rect is not None:
+                by_rect.setdefault(tuple(rect), []).append(box)
+        columns: dict[tuple, list[list[Box]]] = {}
+        for rect, held in by_rect.items():
+            columns.setdefault((round(rect[0]), round(rect[2])), []).append(held)
+        for held_cells in columns.values():
+            numbers = sum(1 for held in held_cells if len(held) == 1 and _as_number(held[0].text) is not None)
+            if len(held_cells) < 3 or numbers < 0.6 * len(held_cells):
+                continue
+            for held in held_cells:
+                read = [b for b in held if _as_number(b.text) is not None]
+                if len(held) > 1 and len(read) == 1:
+                    for speck in held:
+                        if speck is not read[0] and not re.search(r"[\d\u4e00-\u9fff]", speck.text) and len(speck.text) <= 3:
+                            notes.append(f"{name}: OCR read {speck.text!r} beside the number {read[0].text!r}; left out as a speck")
+                            boxes.remove(speck)
+                    continue
+                if len(held) == 1 and (not read or read[0].confidence < LOW_CONFIDENCE):
+                    retry.append((held[0], gray))
+    if retry:
+        crops = []
+        for box, image in retry:
+            crop = image[int(box.top) : int(box.bottom) + 1, int(box.x0) : int(box.x1) + 1]
+            crops.append(_rgb(np.pad(crop, 3, constant_values=255)))
+        result = engine().recognize_txt(crops)
+        for (box, _), text, score in zip(retry, result.txts, result.scores):
+            digits, first = _as_number(text.strip()), _as_number(box.text)
+            if digits is None or first == digits:
+                continue  # nothing better, or the same number again
+            said = f"{name}: OCR read {box.text!r} ({box.confidence:.2f}) in a number cell and {text.strip()!r} ({float(score):.2f}) on a tighter crop"
+            if first is not None:
+                # two readings, two numbers: the first stands, both are named
+                notes.append(f"{said}; kept {first!r}")
+                continue
+            notes.append(f"{said}; took {digits!r}")
+            box.text, box.confidence = digits, min(float(score), LOW_CONFIDENCE - 0.01)
+    return notes
 
 
 _BORDER_STROKE = re.compile(r"^[|1lI丨\[\]]")
