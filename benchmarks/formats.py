@@ -117,8 +117,8 @@ def layouts_accuracy(
     docs: int, scans: bool = True, *, seed: int = LAYOUT_SEED, texts_too: bool = True, harsh: tuple[str, ...] = ()
 ) -> dict[str, tuple[int, int, float]]:
     """(cells exact, cells, seconds per document read) per producer, text and
-    scan; with ``harsh``, a scan line per harsh degradation (``docs`` // 3
-    documents each, at least 2)."""
+    scan; with ``harsh``, a scan line per harsh degradation (``docs`` // 6
+    documents each, at least 1)."""
     out = {}
     for producer in layouts.PRODUCERS:
         texts = layouts.samples(producer, docs, seed=seed)
@@ -127,7 +127,7 @@ def layouts_accuracy(
         if scans:
             kinds["scan"] = [layouts.scanned(sample, k, rng) for k, sample in enumerate(texts)]
         for kind in harsh:
-            chosen = texts[: max(2, docs // 3)]
+            chosen = texts[: max(1, docs // 6)]
             kinds[f"scan {kind}"] = [layouts.scanned(sample, k, rng, kind) for k, sample in enumerate(chosen)]
         for kind, chosen in kinds.items():
             correct = total = 0

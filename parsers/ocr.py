@@ -129,7 +129,8 @@ def upright(image, name: str = "image") -> tuple[object, int, list[str]]:
 def _orientation(gray) -> int:
     """Degrees (counter-clockwise) that make the page's text upright: sample
     lines of text are recognised in each of the four orientations and the
-    one the recogniser is surest of wins (upright first: most pages stop there)."""
+    one the recogniser is surest of wins (upright first; the first
+    orientation whose lines read long and sure stops the search)."""
     import cv2
     import numpy as np
 
@@ -149,9 +150,10 @@ def _orientation(gray) -> int:
         result = engine().recognize_txt(crops)
         readings = [(len(t.strip()), float(s)) for t, s in zip(result.txts, result.scores)]
         scores[turn] = sum(n * score for n, score in readings)
-        upright_enough = len(crops) >= 6 and all(n >= 4 and score >= 0.8 for n, score in readings[:6])
-        if turn == 0 and upright_enough:
-            return 0
+        # Long lines read with confidence happen only upright: stop there
+        # (most pages at the first try, a turned one without trying the rest).
+        if len(crops) >= 6 and all(n >= 4 and score >= 0.8 for n, score in readings[:6]):
+            return turn
     return max(scores, key=scores.get) if scores else 0
 
 
@@ -500,6 +502,7 @@ def _read_cells(gray, ink, tables, char: float = 20.0, original=None) -> list[li
     import numpy as np
 
     crops, where = [], []
+    bordered: dict[int, object] = {}
     for t, rects in enumerate(tables):
         for x0, top, x1, bottom in rects:
             x0, top, x1, bottom = int(x0) + 2, int(top) + 2, int(x1) - 1, int(bottom) - 1
@@ -521,9 +524,9 @@ def _read_cells(gray, ink, tables, char: float = 20.0, original=None) -> list[li
                     if left <= 0.5 * char and original is not None:
                         # ink flush against the left border: a digit's stroke may
                         # lie on the erased line; read it with the border too
+                        # (later, and only if the plain reading holds no digit)
                         reach = max(0, x0 - int(0.25 * char))
-                        crops.append(_rgb(original[max(top + a - pad, 0) : top + b + pad, reach : x0 + right + pad]))
-                        where.append((t, box, "with border"))
+                        bordered[id(box)] = original[max(top + a - pad, 0) : top + b + pad, reach : x0 + right + pad]
                     continue
                 crops += [_rgb(np.rot90(crop, -1)), _rgb(np.rot90(crop, 1))]
                 where += [(t, box, "270"), (t, box, "90")]
@@ -544,6 +547,7 @@ def _read_cells(gray, ink, tables, char: float = 20.0, original=None) -> list[li
         texts, scores = readings.setdefault(id(box), {}).setdefault(way, ([], []))
         texts.append(text.strip())
         scores.append(float(score))
+    _read_with_border(bordered, readings, bands)
     for key, ways in readings.items():
         t, box = bands[key]
         if "with border" in ways:
@@ -567,16 +571,15 @@ def _as_number(text: str) -> str | None:
 
 def _recheck_numbers(gray, tables, cells: list[list[Box]], name: str) -> list[str]:
     """Second looks at cells of number columns (columns of a table where
-    most cells read as a number): a cell whose reading is not a number, or
-    a number read with low confidence, is read again on a crop cut tight
-    to its ink (the padding around a digit touching an erased border is
+    most cells read as a number): a cell whose reading is not a number is
+    read again on a crop cut tight to its ink (the padding around a digit touching an erased border is
     what makes a 0 read as ``p``); and a speck read as a line of its own
-    below or above a number (``0`` / ``’``) is left out. A re-read number
-    replaces only a reading that was no number at all; where the two
-    readings are different numbers the first stands (a speck read as a 5
-    must not make a number). Every case is named with both readings, and
-    a replaced value's confidence stays below LOW_CONFIDENCE so it is named
-    again among the unsure ones."""
+    below or above a number (``0`` / ``’``) is left out. A number read
+    first is never re-read: a second reading that differs could only
+    replace one guess by another (a speck read as a 5 must not make a
+    number). Every choice is named with both readings, and a re-read
+    value's confidence stays below LOW_CONFIDENCE so it is named again
+    among the unsure ones."""
     import numpy as np
 
     notes: list[str] = []
@@ -603,7 +606,7 @@ def _recheck_numbers(gray, tables, cells: list[list[Box]], name: str) -> list[st
                             notes.append(f"{name}: OCR read {speck.text!r} beside the number {read[0].text!r}; left out as a speck")
                             boxes.remove(speck)
                     continue
-                if len(held) == 1 and (not read or read[0].confidence < LOW_CONFIDENCE):
+                if len(held) == 1 and not read:
                     retry.append((held[0], gray))
     if retry:
         crops = []
@@ -612,17 +615,27 @@ def _recheck_numbers(gray, tables, cells: list[list[Box]], name: str) -> list[st
             crops.append(_rgb(np.pad(crop, 3, constant_values=255)))
         result = engine().recognize_txt(crops)
         for (box, _), text, score in zip(retry, result.txts, result.scores):
-            digits, first = _as_number(text.strip()), _as_number(box.text)
-            if digits is None or first == digits:
-                continue  # nothing better, or the same number again
-            said = f"{name}: OCR read {box.text!r} ({box.confidence:.2f}) in a number cell and {text.strip()!r} ({float(score):.2f}) on a tighter crop"
-            if first is not None:
-                # two readings, two numbers: the first stands, both are named
-                notes.append(f"{said}; kept {first!r}")
+            digits = _as_number(text.strip())
+            if digits is None:
                 continue
-            notes.append(f"{said}; took {digits!r}")
+            notes.append(
+                f"{name}: OCR read {box.text!r} ({box.confidence:.2f}) in a number cell and {text.strip()!r} "
+                f"({float(score):.2f}) on a tighter crop; took {digits!r}"
+            )
             box.text, box.confidence = digits, min(float(score), LOW_CONFIDENCE - 0.01)
     return notes
+
+
+def _read_with_border(bordered: dict, readings: dict, bands: dict) -> None:
+    """Read with their left border the lines flush against it whose plain
+    reading holds no digit (most read as a number at once and need no
+    second crop), adding that reading to the band's ways."""
+    wanted = [key for key in bordered if key in readings and not any(ch.isdigit() for ch in "".join(readings[key]["upright"][0]))]
+    if not wanted:
+        return
+    result = engine().recognize_txt([_rgb(bordered[key]) for key in wanted])
+    for key, text, score in zip(wanted, result.txts, result.scores):
+        readings[key]["with border"] = ([text.strip()], [float(score)])
 
 
 _BORDER_STROKE = re.compile(r"^[|1lI丨\[\]]")
