@@ -595,7 +595,7 @@ def _recheck_numbers(gray, tables, cells: list[list[Box]], name: str) -> list[st
         for rect, held in by_rect.items():
             columns.setdefault((round(rect[0]), round(rect[2])), []).append(held)
         for held_cells in columns.values():
-            numbers = sum(1 for held in held_cells if len(held) == 1 and _as_number(held[0].text) is not None)
+            numbers = sum(1 for held in held_cells if any(_as_number(b.text) is not None for b in held))
             if len(held_cells) < 3 or numbers < 0.6 * len(held_cells):
                 continue
             for held in held_cells:
