@@ -105,18 +105,42 @@ def deskew(gray):
     return straight, float(best)
 
 
+def flatten(gray):
+    """The page with its lighting evened out and faint print darkened: the
+    grey divided by the paper's own brightness around it (the brightest
+    pixels of a window wider than any character), so a gutter's shadow or
+    a lid left open becomes white paper, not one block of ink to a global
+    threshold; then print lighter than a mid grey (toner running out) is
+    stretched to black."""
+    import cv2
+    import numpy as np
+
+    height, width = gray.shape
+    small = cv2.resize(gray, (max(1, width // 8), max(1, height // 8)), interpolation=cv2.INTER_AREA)
+    paper = cv2.dilate(small, np.ones((7, 7), np.uint8))
+    paper = cv2.resize(cv2.blur(paper, (5, 5)), (width, height), interpolation=cv2.INTER_LINEAR)
+    flat = np.clip(gray.astype(np.float32) * 255.0 / np.maximum(paper, 1), 0, 255)
+    threshold, _ = cv2.threshold(flat.astype(np.uint8), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    ink = flat[flat < threshold]
+    if ink.size:
+        dark = float(np.median(ink))
+        if dark > 80:  # faint print: its typical ink becomes black
+            flat = np.clip((flat - dark) * 255.0 / max(255.0 - dark, 1.0), 0, 255)
+    return flat.astype(np.uint8)
+
+
 def upright(image, name: str = "image") -> tuple[object, int, list[str]]:
     """A scanned page turned upright (a page fed sideways or upside down has
     no /Rotate entry to say so) and split where it holds two pages side by
     side: (the upright images, left to right; degrees turned; notes)."""
     import numpy as np
 
-    gray = np.asarray(image.convert("L"))
+    gray = flatten(np.asarray(image.convert("L")))
     notes = []
     turn = _orientation(gray)
     if turn:
         image = image.rotate(turn, expand=True)
-        gray = np.asarray(image.convert("L"))
+        gray = np.rot90(gray, turn // 90)
         notes.append(f"{name}: scanned turned; read after turning it {turn} degrees counter-clockwise")
     pages = [image]
     gutter = _gutter(gray)
@@ -359,8 +383,7 @@ def layout(image, name: str = "image") -> Layout:
     if image.width * image.height > limits.OCR_MAX_PIXELS:
         factor = (limits.OCR_MAX_PIXELS / (image.width * image.height)) ** 0.5
         image = image.resize((int(image.width * factor), int(image.height * factor)))
-    gray = np.asarray(image.convert("L"))
-    gray, angle = deskew(gray)
+    gray, angle = deskew(flatten(np.asarray(image.convert("L"))))
     ink, char = _ink(gray)
     tables = ruled_tables(gray, ink, char)
     # Prose is detected with the tables blanked out: a band of prose beside a
