@@ -119,14 +119,14 @@ def flatten(gray):
     small = cv2.resize(gray, (max(1, width // 8), max(1, height // 8)), interpolation=cv2.INTER_AREA)
     paper = cv2.dilate(small, np.ones((7, 7), np.uint8))
     paper = cv2.resize(cv2.blur(paper, (5, 5)), (width, height), interpolation=cv2.INTER_LINEAR)
-    flat = np.clip(gray.astype(np.float32) * 255.0 / np.maximum(paper, 1), 0, 255)
-    threshold, _ = cv2.threshold(flat.astype(np.uint8), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    ink = flat[flat < threshold]
+    flat = np.clip(gray.astype(np.float32) * 255.0 / np.maximum(paper, 1), 0, 255).astype(np.uint8)
+    threshold, _ = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    ink = flat[flat <= threshold]
     if ink.size:
         dark = float(np.median(ink))
         if dark > 80:  # faint print: its typical ink becomes black
-            flat = np.clip((flat - dark) * 255.0 / max(255.0 - dark, 1.0), 0, 255)
-    return flat.astype(np.uint8)
+            flat = np.clip((flat.astype(np.float32) - dark) * 255.0 / max(255.0 - dark, 1.0), 0, 255).astype(np.uint8)
+    return flat
 
 
 def upright(image, name: str = "image") -> tuple[object, int, list[str]]:
