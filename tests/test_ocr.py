@@ -80,23 +80,23 @@ def ruled_column(texts: list[str], labels: list[str]):
     return np.asarray(picture), rects, boxes
 
 
-def test_a_shadowed_edge_and_faint_print_are_evened_out_before_thresholding():
+def test_a_shadowed_edge_is_evened_out_before_thresholding_and_an_even_page_left_alone():
     import cv2
     import numpy as np
 
     page = np.full((800, 600), 245, np.float32)
-    page[100:700:40, 50:550] = 60  # lines of print
+    for top in range(100, 700, 40):
+        page[top : top + 4, 50:550] = 60  # lines of print
     shade = np.ones(600, np.float32)
     shade[:120] = np.linspace(0.4, 1.0, 120)  # a gutter's shadow fading in from the left
     dark = (page * shade).astype(np.uint8)
     _, before = cv2.threshold(dark, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     _, after = cv2.threshold(ocr.flatten(dark), 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    paper = np.ones_like(after, bool)
-    paper[100:700:40, 50:550] = False
+    paper = page > 100
     assert before[paper].mean() > 0.05  # the shadow was taken for ink
     assert after[paper].sum() == 0 and after[~paper].all()  # now only the print is
-    faint = np.where(page < 100, 170, 245).astype(np.uint8)  # toner running out
-    assert ocr.flatten(faint)[~paper].max() < 40 and ocr.flatten(faint)[paper].min() > 200
+    even = page.astype(np.uint8)
+    assert ocr.flatten(even) is even
 
 
 def test_a_number_cell_read_as_a_letter_is_read_again_tight_and_named():
