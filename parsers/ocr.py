@@ -18,7 +18,7 @@ import functools
 import io
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import limits
@@ -106,18 +106,43 @@ def deskew(gray):
     return straight, float(best)
 
 
+# A page whose paper is this many grey levels darker in places than
+# elsewhere is lit unevenly (a gutter's shadow); evenly lit scans are left
+# exactly as they are (dividing them too cost cells on 100 dpi scans).
+UNEVEN_LIGHT = 50
+
+
+def flatten(gray):
+    """The page with its lighting evened out when it is uneven: the grey
+    divided by the paper's own brightness around it (the brightest pixels
+    of a window wider than any character), so a gutter's shadow or a lid
+    left open becomes white paper, not one block of ink to a global
+    threshold. An evenly lit page is returned as it is."""
+    import cv2
+    import numpy as np
+
+    height, width = gray.shape
+    small = cv2.resize(gray, (max(1, width // 8), max(1, height // 8)), interpolation=cv2.INTER_AREA)
+    paper = cv2.blur(cv2.dilate(small, np.ones((7, 7), np.uint8)), (5, 5))
+    low, high = np.percentile(paper, (2, 98))
+    if high - low < UNEVEN_LIGHT:
+        return gray
+    paper = cv2.resize(paper, (width, height), interpolation=cv2.INTER_LINEAR)
+    return np.clip(gray.astype(np.float32) * 255.0 / np.maximum(paper, 1), 0, 255).astype(np.uint8)
+
+
 def upright(image, name: str = "image") -> tuple[object, int, list[str]]:
     """A scanned page turned upright (a page fed sideways or upside down has
     no /Rotate entry to say so) and split where it holds two pages side by
     side: (the upright images, left to right; degrees turned; notes)."""
     import numpy as np
 
-    gray = np.asarray(image.convert("L"))
+    gray = flatten(np.asarray(image.convert("L")))
     notes = []
     turn = _orientation(gray)
     if turn:
         image = image.rotate(turn, expand=True)
-        gray = np.asarray(image.convert("L"))
+        gray = np.rot90(gray, turn // 90)
         notes.append(f"{name}: scanned turned; read after turning it {turn} degrees counter-clockwise")
     pages = [image]
     gutter = _gutter(gray)
@@ -130,7 +155,8 @@ def upright(image, name: str = "image") -> tuple[object, int, list[str]]:
 def _orientation(gray) -> int:
     """Degrees (counter-clockwise) that make the page's text upright: sample
     lines of text are recognised in each of the four orientations and the
-    one the recogniser is surest of wins (upright first: most pages stop there)."""
+    one the recogniser is surest of wins (upright first; the first
+    orientation whose lines read long and sure stops the search)."""
     import cv2
     import numpy as np
 
@@ -150,9 +176,10 @@ def _orientation(gray) -> int:
         result = engine().recognize_txt(crops)
         readings = [(len(t.strip()), float(s)) for t, s in zip(result.txts, result.scores)]
         scores[turn] = sum(n * score for n, score in readings)
-        upright_enough = len(crops) >= 6 and all(n >= 4 and score >= 0.8 for n, score in readings[:6])
-        if turn == 0 and upright_enough:
-            return 0
+        # Long lines read with confidence happen only upright: stop there
+        # (most pages at the first try, a turned one without trying the rest).
+        if len(crops) >= 6 and all(n >= 4 and score >= 0.8 for n, score in readings[:6]):
+            return turn
     return max(scores, key=scores.get) if scores else 0
 
 
@@ -346,6 +373,8 @@ class Layout:
     tables: list[tuple[list[Rect], list[Box]]]
     text: list[Box]
     angle: float
+    # what was re-read or left out in number cells (warnings)
+    notes: list[str] = field(default_factory=list)
 
 
 def layout(image, name: str = "image") -> Layout:
@@ -356,8 +385,7 @@ def layout(image, name: str = "image") -> Layout:
     if image.width * image.height > limits.OCR_MAX_PIXELS:
         factor = (limits.OCR_MAX_PIXELS / (image.width * image.height)) ** 0.5
         image = image.resize((int(image.width * factor), int(image.height * factor)))
-    gray = np.asarray(image.convert("L"))
-    gray, angle = deskew(gray)
+    gray, angle = deskew(flatten(np.asarray(image.convert("L"))))
     ink, char = _ink(gray)
     tables = ruled_tables(gray, ink, char)
     # Prose is detected with the tables blanked out: a band of prose beside a
@@ -374,15 +402,29 @@ def layout(image, name: str = "image") -> Layout:
             Box(b.x0, b.top + top, b.x1, b.bottom + top, b.text, b.confidence)
             for b in recognise(np.stack([band] * 3, axis=-1))
         ]
-    # Cells are read with the ruling lines erased: a digit printed flush
-    # against a border is then cropped whole, and no border is read as a 1.
+    clean_gray, clean_ink = _erase_rules(gray, ink, char)
+    cells = _read_cells(clean_gray, clean_ink, tables, char, gray)
+    notes = _recheck_numbers(clean_gray, tables, cells, name)
+    return Layout(list(zip(tables, cells)), text, angle, notes)
+
+
+def _erase_rules(gray, ink, char: float):
+    """The page (grey and ink) with ruling lines and scan specks erased, for
+    reading cells: a digit printed flush against a border is then cropped
+    whole, no border is read as a 1, and no speck as a stop. (The lines are
+    erased with a pixel around them: a slanted line's jagged edge left
+    standing reads as strokes.)"""
+    import cv2
+    import numpy as np
+
     horizontal, vertical = rule_masks(ink, char)
     lines = cv2.dilate(horizontal | vertical, np.ones((3, 3), np.uint8)) > 0
     clean_gray = gray.copy()
     clean_gray[lines] = 255
-    clean_ink = np.where(lines, 0, ink).astype(np.uint8)
-    cells = _read_cells(clean_gray, clean_ink, tables, char, gray)
-    return Layout(list(zip(tables, cells)), text, angle)
+    # specks: dark to Otsu but too small to be kept as ink by _ink
+    _, raw = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    clean_gray[(raw > 0) & (ink == 0)] = 255
+    return clean_gray, np.where(lines, 0, ink).astype(np.uint8)
 
 
 def read_image(image, warnings: list[str], name: str = "image") -> list[Block]:
@@ -401,6 +443,7 @@ def read_image(image, warnings: list[str], name: str = "image") -> list[Block]:
     placed.sort(key=lambda pair: pair[0])
     blocks = [block for _, block in placed]
     warnings.append(ocr_note(name, found.angle))
+    warnings.extend(found.notes)
     warnings.extend(review_cells(blocks, name))
     return blocks
 
@@ -484,6 +527,7 @@ def _read_cells(gray, ink, tables, char: float = 20.0, original=None) -> list[li
     import numpy as np
 
     crops, where = [], []
+    bordered: dict[int, object] = {}
     for t, rects in enumerate(tables):
         for x0, top, x1, bottom in rects:
             x0, top, x1, bottom = int(x0) + 2, int(top) + 2, int(x1) - 1, int(bottom) - 1
@@ -505,9 +549,9 @@ def _read_cells(gray, ink, tables, char: float = 20.0, original=None) -> list[li
                     if left <= 0.5 * char and original is not None:
                         # ink flush against the left border: a digit's stroke may
                         # lie on the erased line; read it with the border too
+                        # (later, and only if the plain reading holds no digit)
                         reach = max(0, x0 - int(0.25 * char))
-                        crops.append(_rgb(original[max(top + a - pad, 0) : top + b + pad, reach : x0 + right + pad]))
-                        where.append((t, box, "with border"))
+                        bordered[id(box)] = original[max(top + a - pad, 0) : top + b + pad, reach : x0 + right + pad]
                     continue
                 crops += [_rgb(np.rot90(crop, -1)), _rgb(np.rot90(crop, 1))]
                 where += [(t, box, "270"), (t, box, "90")]
@@ -528,6 +572,7 @@ def _read_cells(gray, ink, tables, char: float = 20.0, original=None) -> list[li
         texts, scores = readings.setdefault(id(box), {}).setdefault(way, ([], []))
         texts.append(text.strip())
         scores.append(float(score))
+    _read_with_border(bordered, readings, bands)
     for key, ways in readings.items():
         t, box = bands[key]
         if "with border" in ways:
@@ -538,6 +583,84 @@ def _read_cells(gray, ink, tables, char: float = 20.0, original=None) -> list[li
             box.text, box.confidence = text, min(scores)
             found[t].append(box)
     return found
+
+
+def _as_number(text: str) -> str | None:
+    """The digits a number cell's reading stands for (letters read for
+    digits, specks read as dots), or None when it is not a number."""
+    if not _NUMBER_WITH_LOOKALIKES.match(text):
+        return None
+    digits = _STRAY_DOTS.sub("", text.strip().translate(_DIGIT_LOOKALIKES))
+    return digits if re.fullmatch(r"\d+", digits) else None
+
+
+def _recheck_numbers(gray, tables, cells: list[list[Box]], name: str) -> list[str]:
+    """Second looks at cells of number columns (columns of a table where
+    most cells read as a number): a cell whose reading is not a number is
+    read again on a crop cut tight to its ink (the padding around a digit touching an erased border is
+    what makes a 0 read as ``p``); and a speck read as a line of its own
+    below or above a number (``0`` / ``’``) is left out. A number read
+    first is never re-read: a second reading that differs could only
+    replace one guess by another (a speck read as a 5 must not make a
+    number). Every choice is named with both readings, and a re-read
+    value's confidence stays below LOW_CONFIDENCE so it is named again
+    among the unsure ones."""
+    import numpy as np
+
+    notes: list[str] = []
+    retry: list[tuple[Box, object]] = []
+    for rects, boxes in zip(tables, cells):
+        by_rect: dict[tuple, list[Box]] = {}
+        for box in boxes:
+            cx, cy = (box.x0 + box.x1) / 2, (box.top + box.bottom) / 2
+            rect = next((r for r in rects if r[0] <= cx <= r[2] and r[1] <= cy <= r[3]), None)
+            if rect is not None:
+                by_rect.setdefault(tuple(rect), []).append(box)
+        columns: dict[tuple, list[list[Box]]] = {}
+        for rect, held in by_rect.items():
+            columns.setdefault((round(rect[0]), round(rect[2])), []).append(held)
+        for held_cells in columns.values():
+            numbers = sum(1 for held in held_cells if any(_as_number(b.text) is not None for b in held))
+            if len(held_cells) < 3 or numbers < 0.6 * len(held_cells):
+                continue
+            for held in held_cells:
+                read = [b for b in held if _as_number(b.text) is not None]
+                if len(held) > 1 and len(read) == 1:
+                    for speck in held:
+                        if speck is not read[0] and not re.search(r"[\d\u4e00-\u9fff]", speck.text) and len(speck.text) <= 3:
+                            notes.append(f"{name}: OCR read {speck.text!r} beside the number {read[0].text!r}; left out as a speck")
+                            boxes.remove(speck)
+                    continue
+                if len(held) == 1 and not read:
+                    retry.append((held[0], gray))
+    if retry:
+        crops = []
+        for box, image in retry:
+            crop = image[int(box.top) : int(box.bottom) + 1, int(box.x0) : int(box.x1) + 1]
+            crops.append(_rgb(np.pad(crop, 3, constant_values=255)))
+        result = engine().recognize_txt(crops)
+        for (box, _), text, score in zip(retry, result.txts, result.scores):
+            digits = _as_number(text.strip())
+            if digits is None:
+                continue
+            notes.append(
+                f"{name}: OCR read {box.text!r} ({box.confidence:.2f}) in a number cell and {text.strip()!r} "
+                f"({float(score):.2f}) on a tighter crop; took {digits!r}"
+            )
+            box.text, box.confidence = digits, min(float(score), LOW_CONFIDENCE - 0.01)
+    return notes
+
+
+def _read_with_border(bordered: dict, readings: dict, bands: dict) -> None:
+    """Read with their left border the lines flush against it whose plain
+    reading holds no digit (most read as a number at once and need no
+    second crop), adding that reading to the band's ways."""
+    wanted = [key for key in bordered if key in readings and not any(ch.isdigit() for ch in "".join(readings[key]["upright"][0]))]
+    if not wanted:
+        return
+    result = engine().recognize_txt([_rgb(bordered[key]) for key in wanted])
+    for key, text, score in zip(wanted, result.txts, result.scores):
+        readings[key]["with border"] = ([text.strip()], [float(score)])
 
 
 _BORDER_STROKE = re.compile(r"^[|1lI丨\[\]]")

@@ -378,6 +378,7 @@ def _ocr_pages(
             items, offset = _ScannedItems(), 0.0
             for part in parts:
                 found = ocr.layout(part, name)
+                doc.warnings += found.notes
                 items += _scanned_page(found, number, scale, offset, doc.warnings)
                 items.angle = items.angle if abs(items.angle) > abs(found.angle) else found.angle
                 offset += part.height / scale

@@ -280,17 +280,60 @@ class Chromium:
 # --- scans --------------------------------------------------------------------------
 
 
-def scan_pages(pdf: bytes, rng: random.Random, *, turned_page: int | None = 0, two_up: bool = False):
+# Harsher than the corpus: what worn scanners and fax machines give. Used for
+# the held-out line of benchmarks.formats, never for tuning.
+HARSH = ("fax", "salt_pepper", "shadow", "faint")
+
+
+def harsh(page, rng: random.Random, kind: str):
+    """One harsh degradation of a greyscale page image (before ``degrade``,
+    except fax, which replaces it): ``fax`` 96 dpi thresholded to black and
+    white, ``salt_pepper`` 0.4 % of pixels flipped black or white, ``shadow``
+    a dark band fading in from one edge (a book's gutter, a lid left open),
+    ``faint`` grey text (toner running out)."""
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.asarray(page.convert("L")).astype(np.float32)
+    noise = np.random.default_rng(rng.randrange(2**32))
+    if kind == "fax":
+        pixels = np.where(pixels + noise.normal(0, 25, pixels.shape) < 150, 0, 255)
+    elif kind == "salt_pepper":
+        flips = noise.random(pixels.shape)
+        pixels[flips < 0.002] = 0
+        pixels[flips > 0.998] = 255
+    elif kind == "shadow":
+        width = pixels.shape[1]
+        band = int(rng.uniform(0.08, 0.15) * width)
+        ramp = np.ones(width, np.float32)
+        ramp[:band] = np.linspace(rng.uniform(0.35, 0.55), 1.0, band)
+        pixels = pixels * (ramp if rng.random() < 0.5 else ramp[::-1])
+    elif kind == "faint":
+        pixels = 255 - (255 - pixels) * rng.uniform(0.35, 0.5)
+    else:
+        raise ValueError(f"unknown degradation {kind!r}")
+    return Image.fromarray(np.clip(pixels, 0, 255).astype("uint8"))
+
+
+def scan_pages(
+    pdf: bytes,
+    rng: random.Random,
+    *,
+    turned_page: int | None = 0,
+    two_up: bool = False,
+    harshness: str | None = None,
+):
     """The PDF's pages as a real scanner gives them: 100–150 dpi, skewed up
     to ±2°, JPEG artefacts; page ``turned_page`` turned by 90/180/270° (the
-    image itself, no /Rotate); with ``two_up`` pairs of pages side by side."""
+    image itself, no /Rotate); with ``two_up`` pairs of pages side by side;
+    with ``harshness`` (one of HARSH) worse still."""
     import pypdfium2 as pdfium
     from PIL import Image
 
     from .corpus import degrade
 
     document = pdfium.PdfDocument(pdf)
-    dpi = rng.choice((100, 120, 150))
+    dpi = 96 if harshness == "fax" else rng.choice((100, 120, 150))
     pages = [document[i].render(scale=dpi / 72).to_pil().convert("L") for i in range(len(document))]
     document.close()
     if two_up:
@@ -307,7 +350,10 @@ def scan_pages(pdf: bytes, rng: random.Random, *, turned_page: int | None = 0, t
         pages = sheets
     out = []
     for k, page in enumerate(pages):
-        page = degrade(page, rng, max_angle=2.0)
+        if harshness == "fax":
+            page = harsh(page.rotate(rng.uniform(-2.0, 2.0), fillcolor=255), rng, harshness).convert("RGB")
+        else:
+            page = degrade(harsh(page, rng, harshness) if harshness else page, rng, max_angle=2.0)
         if turned_page is not None and k == turned_page % len(pages):
             page = page.rotate(rng.choice((90, 180, 270)), expand=True)
         out.append(page)
@@ -360,9 +406,9 @@ def samples(producer: str, count: int, *, seed: int = 0, scan: bool = False, rul
     return out
 
 
-def scanned(sample: Sample, k: int, rng: random.Random) -> Sample:
+def scanned(sample: Sample, k: int, rng: random.Random, harshness: str | None = None) -> Sample:
     """The k-th sample scanned: page k (of its pages, cyclically) turned, and
-    every other document two pages to a sheet."""
-    data = scan_pdf(sample.data, rng, turned_page=k, two_up=k % 2 == 1)
-    name = f"{sample.name}-scan"
+    every other document two pages to a sheet; ``harshness`` as in ``harsh``."""
+    data = scan_pdf(sample.data, rng, turned_page=k, two_up=k % 2 == 1, harshness=harshness)
+    name = f"{sample.name}-scan" + (f"-{harshness}" if harshness else "")
     return Sample(name, f"{sample.format}_scan", data, sample.record, filename=f"{name}.pdf", extra=sample.extra)

@@ -58,6 +58,65 @@ def test_letters_read_in_a_number_cell_are_taken_as_digits_and_named():
     ]
 
 
+def ruled_column(texts: list[str], labels: list[str]):
+    """A two-column ruled table picture (labels, numbers) in grey, its cell
+    rectangles, and a Box per drawn text as if recognition had read it."""
+    import numpy as np
+    from PIL import Image as PILImage, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(corpus.FONT, 28)
+    height = 50 * len(texts)
+    picture = PILImage.new("L", (420, height + 20), 255)
+    draw = ImageDraw.Draw(picture)
+    rects, boxes = [], []
+    for k, (label, text) in enumerate(zip(labels, texts)):
+        top = 10 + 50 * k
+        for x0, x1, drawn in ((10, 300, label), (300, 410, text)):
+            rects.append((x0, top, x1, top + 50))
+            draw.rectangle((x0, top, x1, top + 50), outline=0, width=2)
+            draw.text((x0 + 12, top + 8), drawn, font=font, fill=0)
+            left, upper, right, lower = draw.textbbox((x0 + 12, top + 8), drawn, font=font)
+            boxes.append(ocr.Box(left, upper, right, lower, drawn, 0.95))
+    return np.asarray(picture), rects, boxes
+
+
+def test_a_shadowed_edge_is_evened_out_before_thresholding_and_an_even_page_left_alone():
+    import cv2
+    import numpy as np
+
+    page = np.full((800, 600), 245, np.float32)
+    for top in range(100, 700, 40):
+        page[top : top + 4, 50:550] = 60  # lines of print
+    shade = np.ones(600, np.float32)
+    shade[:120] = np.linspace(0.4, 1.0, 120)  # a gutter's shadow fading in from the left
+    dark = (page * shade).astype(np.uint8)
+    _, before = cv2.threshold(dark, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    _, after = cv2.threshold(ocr.flatten(dark), 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    paper = page > 100
+    assert before[paper].mean() > 0.05  # the shadow was taken for ink
+    assert after[paper].sum() == 0 and after[~paper].all()  # now only the print is
+    even = page.astype(np.uint8)
+    assert ocr.flatten(even) is even
+
+
+def test_a_number_cell_read_as_a_letter_is_read_again_tight_and_named():
+    labels = ["1.属于国家秘密", "2.其他法律行政法规禁止公开", "3.危及安全稳定", "4.保护第三方合法权益"]
+    gray, rects, boxes = ruled_column(["12", "3", "0", "0"], labels)
+    numbers = [b for b in boxes if b.x0 > 300]
+    numbers[2].text = "5"  # a number read first stands, even where the picture says otherwise
+    numbers[3].text, numbers[3].confidence = "p", 0.66  # what a 0 touching its border read as
+    speck = ocr.Box(numbers[1].x0, numbers[1].bottom + 2, numbers[1].x0 + 4, numbers[1].bottom + 6, "’", 0.3)
+    boxes.append(speck)
+    notes = ocr._recheck_numbers(gray, [rects], [boxes], "scan")
+    assert [b.text for b in numbers] == ["12", "3", "5", "0"]
+    assert numbers[3].confidence < ocr.LOW_CONFIDENCE  # named again among the unsure values
+    assert speck not in boxes
+    assert [b.text for b in boxes if b.x0 < 300] == labels  # a column of labels is not a number column
+    assert notes[0] == "scan: OCR read '’' beside the number '3'; left out as a speck"
+    assert notes[1].startswith("scan: OCR read 'p' (0.66) in a number cell and '0' (")
+    assert notes[1].endswith("on a tighter crop; took '0'") and len(notes) == 2
+
+
 @pytest.mark.slow
 def test_every_cell_of_a_table_picture_is_read_with_its_spans():
     record = random_record(5)

@@ -210,6 +210,24 @@ def test_two_pages_on_one_sheet_are_split_at_the_gutter():
     assert _gutter(sheet[:, :900]) is None  # a single page
 
 
+def test_harsh_scan_degradations_do_what_they_say():
+    import numpy as np
+    from PIL import Image
+
+    page = np.full((400, 300), 255, np.uint8)
+    page[100:300:20, 40:260] = 30  # lines of dark "text"
+    image = Image.fromarray(page)
+    look = {kind: np.asarray(layouts.harsh(image, random.Random(3), kind)) for kind in layouts.HARSH}
+    assert set(np.unique(look["fax"])) <= {0, 255}  # black and white only
+    flipped = (look["salt_pepper"] != page).mean()
+    assert 0.001 < flipped < 0.01
+    edges = look["shadow"][:, :10].mean(), look["shadow"][:, -10:].mean()
+    assert min(edges) < 0.6 * 255 and max(edges) > 250  # one edge in shadow, the other not
+    assert look["faint"].min() > 120 and look["faint"][100, 100] < 255  # grey text, still there
+    with pytest.raises(ValueError):
+        layouts.harsh(image, random.Random(3), "coffee")
+
+
 def test_a_digit_on_the_border_is_read_with_the_border_less_its_stroke():
     from parsers.ocr import LOW_CONFIDENCE, _border_reading
 
