@@ -1,0 +1,119 @@
+"""Datasette plugin: facet counts the loader kept, instead of counting a million rows per page.
+
+The table pages of ``reports``, ``checks`` and ``report_totals`` name their default facets
+as ``- counted: year`` (metadata.yml). This facet type answers as Datasette's column facet
+does (same results, same links, ``type`` "column"), reading ``facet_counts``
+(``archive.db.refresh_counts``, rebuilt after every load) when the page shows a set the
+loader counted: the whole table, or the rows of one value of one filter column
+(``?year=2022``). Any other page (two filters, ``_where``, ``_search``, a later page of
+``_next``) is counted by SQLite, as the column facet counts it.
+
+The kept counts are trusted only when the set's own number of rows, kept with them,
+equals the page's row count (from the inspect data or ``count(*)``): counts of an
+archive changed since, or a value written otherwise (``year=2022.0``), are counted afresh.
+"""
+
+from __future__ import annotations
+
+import re
+
+from datasette import hookimpl
+from datasette.facets import ColumnFacet
+from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
+
+# The one filter clause Datasette writes for ?column=value (or ?column__exact=value).
+_ONE_FILTER = re.compile(r"^(?:\[(?P<bracketed>[^\]]+)\]|(?P<plain>\w+)) = :p0$")
+
+
+class CountedFacet(ColumnFacet):
+    """A column facet whose counts come from ``facet_counts`` when the loader kept them."""
+
+    type = "counted"
+
+    def counted_set(self) -> tuple[str, str | None] | None:
+        """(filter column or '', filter value) of this page's rows, if they are a set the loader counts."""
+        head = f"from {escape_sqlite(self.table)} "
+        if not self.table or head not in self.sql:
+            return None
+        where = self.sql.split(head, 1)[1].strip()
+        if not where:
+            return ("", None) if not self.params else None
+        match = _ONE_FILTER.match(where.removeprefix("where ").strip())
+        if not where.startswith("where ") or not match or set(self.params) != {"p0"}:
+            return None
+        return match.group("bracketed") or match.group("plain"), str(self.params["p0"])
+
+    async def kept_counts(self, column: str, limit: int) -> list[dict] | None:
+        """The facet's rows ``{value, count}`` from ``facet_counts``, or None when they cannot be trusted."""
+        found = self.counted_set()
+        row_count = await self.get_row_count() if found else None
+        if found is None or row_count is None:
+            return None
+        filter_column, filter_value = found
+        db = self.ds.get_database(self.database)
+        if not await db.table_exists("facet_counts"):
+            return None
+        where = "table_name = :table and filter_column = :filter and filter_value is :value"
+        params = {"table": self.table, "filter": filter_column, "value": filter_value, "column": column}
+        size = (await db.execute(f"select count from facet_counts where {where} and facet_column = ''",
+                                 params)).first()
+        if size is None or size[0] != row_count:
+            return None
+        rows = await db.execute(
+            f"select value, count from facet_counts where {where} and facet_column = :column "
+            f"and value is not null order by count desc, value limit {int(limit)}", params)
+        return [{"value": row["value"], "count": row["count"]} for row in rows]
+
+    async def facet_results(self):
+        results, timed_out = [], []
+        qs_pairs = self.get_querystring_pairs()
+        facet_size = self.get_facet_size()
+        for source_and_config in self.get_configs():
+            config = source_and_config["config"]
+            column = config.get("column") or config["simple"]
+            rows = await self.kept_counts(column, facet_size + 1)
+            if rows is None:
+                rows = await self.counted_by_sqlite(column, facet_size + 1)
+            if rows is None:
+                timed_out.append(column)
+                continue
+            values = []
+            for row in rows[:facet_size]:
+                column_qs = f"{column}__exact" if column.startswith("_") else column
+                selected = (column_qs, str(row["value"])) in qs_pairs
+                toggle = (path_with_removed_args(self.request, {column_qs: str(row["value"])}) if selected
+                          else path_with_added_args(self.request, {column_qs: row["value"]}))
+                values.append({
+                    "value": row["value"], "label": row["value"], "count": row["count"],
+                    "toggle_url": self.ds.absolute_url(self.request, self.ds.urls.path(toggle)),
+                    "selected": selected,
+                })
+            results.append({
+                "name": column,
+                # Shown and linked as Datasette's own column facet.
+                "type": "column",
+                "hideable": source_and_config["source"] != "metadata",
+                "toggle_url": self.ds.urls.path(path_with_removed_args(self.request, {"_facet": column})),
+                "results": values,
+                "truncated": len(rows) > facet_size,
+            })
+        return results, timed_out
+
+    async def counted_by_sqlite(self, column: str, limit: int) -> list[dict] | None:
+        """What Datasette's column facet runs, within the facet time limit (None when it ran out)."""
+        from datasette.database import QueryInterrupted
+
+        col = escape_sqlite(column)
+        sql = (f"select {col} as value, count(*) as count from ({self.sql}) where {col} is not null "
+               f"group by {col} order by count desc, value limit {int(limit)}")
+        try:
+            rows = await self.ds.execute(self.database, sql, self.params, truncate=False,
+                                         custom_time_limit=self.ds.setting("facet_time_limit_ms"))
+        except QueryInterrupted:
+            return None
+        return [{"value": row["value"], "count": row["count"]} for row in rows]
+
+
+@hookimpl
+def register_facet_classes():
+    return [CountedFacet]
