@@ -74,6 +74,8 @@ def assert_counts_follow_the_rows(data_dir) -> None:
             "select 省_province, 市_city, 年度_year, count(行政复议_reviews), sum(行政复议_reviews), "
             "sum(复议纠正_reviews_corrected), sum(行政诉讼_lawsuits), sum(诉讼纠正_lawsuits_corrected) "
             "from report_totals group by 1, 2, 3"))
+        assert set(conn.execute("select * from organization_names")) == set(conn.execute(
+            "select 机关_organization, count(*) from report_totals group by 1"))
     finally:
         conn.close()
 
@@ -217,3 +219,15 @@ def test_reviews_corrected_by_region_sums_what_report_totals_hold(counted_archiv
            order by 省_province, 市, 年度_year""", {"province": province, "year": year})]
     conn.close()
     assert shown == expected and shown
+
+
+@pytest.mark.parametrize("part", ["文登", "人民政府", "西湖区财政局", "无此机关"])
+def test_body_across_years_finds_the_reports_whose_body_name_holds_the_text(counted_archive, part):
+    ds = build_datasette(counted_archive / "nianbao.db")
+    shown = [(row["机关_organization"], row["年度_year"], row["report_id"])
+             for row in query_rows(ds, "body_across_years", organization=part)]
+    conn = sqlite3.connect(counted_archive / "nianbao.db")
+    expected = list(conn.execute("select 机关_organization, 年度_year, report_id from report_totals "
+                                 "where instr(机关_organization, ?) > 0 order by 1, 2", [part]))
+    conn.close()
+    assert shown == expected and (shown or part == "无此机关")
