@@ -146,6 +146,29 @@ def test_a_malformed_search_gets_a_readable_message(ds, query):
 # --- comparison view ---------------------------------------------------------------------------
 
 
+def test_search_counts_up_to_its_cap_then_says_more_than(ds, sample_db, monkeypatch):
+    from archive.datasette import search
+
+    everything = get(ds, "/-/search.json?q=复议").json()
+    assert everything["more_than"] is None and everything["total"] > 3
+    all_found = found_reports(ds, "复议")[0]
+    monkeypatch.setattr(search, "MAX_COUNTED", 2)
+    capped = get(ds, "/-/search.json?q=复议").json()
+    assert capped["more_than"] == 2 and capped["total"] == 3  # counting stopped at the first 3 found
+    found = {report["report_id"] for report in capped["reports"]}
+    # The first found are the latest loaded (the highest ids), shown newest year first.
+    assert found == set(sorted(all_found)[-3:])
+    assert [r["year"] for r in capped["reports"]] == sorted((r["year"] for r in capped["reports"]), reverse=True)
+    assert sum(item["count"] for item in capped["facets"]["year"]) == 3
+    assert "超过 <strong>2</strong> 份报告" in get(ds, "/-/search?q=复议").text
+    # Two phrases: the second is looked for in the reports the first finds; counted the same way.
+    both = get(ds, "/-/search.json?q=复议 依申请公开").json()
+    assert both["more_than"] == 2 and both["total"] == 3
+    monkeypatch.setattr(search, "MAX_COUNTED", 10_000)
+    assert get(ds, "/-/search.json?q=复议 依申请公开").json()["total"] == len(
+        found_reports(ds, "复议 依申请公开")[0])
+
+
 def test_report_totals_has_one_row_per_current_report_with_the_printed_figures(ds, sample_db):
     rows = get(ds, "/nianbao/report_totals.json?_shape=objects&_size=max").json()["rows"]
     current = {r[0] for r in sample_db.execute("select id from reports where is_latest = 1")}

@@ -16,6 +16,8 @@ across it (公开 in 办公|开展), which is rarely the word meant.
 
 Several phrases (separated by spaces) must each occur somewhere in the same report, not
 necessarily in the same section. Results are current report versions, newest year first.
+Reports found are counted up to ``MAX_COUNTED`` (10,000); past it the page says "more than
+10,000" and its facets and pages cover the first 10,001 found (the latest loaded).
 
     >>> parse("依申请  \"保密审查\"")
     ['依申请', '保密审查']
@@ -111,21 +113,62 @@ class Filters:
         return {"year": self.year, "province": self.province, "body_type": self.body_type}
 
 
-def matched_reports_sql(phrases: list[str], filters: Filters) -> tuple[str, dict]:
-    """A ``matched`` CTE: current reports holding every phrase (in any of their sections), filters applied."""
-    parts = " INTERSECT ".join(f"SELECT report_id FROM ({phrase_sections_sql(p)})" for p in phrases)
+# The search page counts the reports found up to this many, then says "more than": a word in
+# every report of a million is then found in the time of 10,000, not of a million.
+MAX_COUNTED = 10_000
+
+
+def _holds_sql(phrase: str) -> str:
+    """A condition on report ``r``: one of its sections holds ``phrase``.
+
+    Three or more characters: read in the report's own sections (``instr``, as the trigram
+    index matches: a substring, ASCII case ignored), which costs a few sections per report
+    found, where the index would list every section of the archive holding the phrase.
+    Two: through the word index, as the first phrase (``phrase_sections_sql``)."""
+    if len(phrase) >= 3:
+        return ("exists (select 1 from sections s2 where s2.report_id = r.id and "
+                "instr(lower(coalesce(s2.title, '') || char(10) || coalesce(s2.text, '')), "
+                f"lower({_literal(phrase)})) > 0)")
+    return f"r.id in (select report_id from ({phrase_sections_sql(phrase)}))"
+
+
+def matched_reports_sql(phrases: list[str], filters: Filters, cap: int | None = None) -> tuple[str, dict]:
+    """A ``matched`` CTE: current reports holding every phrase (in any of their sections), filters
+    applied, at most ``cap + 1`` of them.
+
+    The reports are found from the index of the longest phrase (the fewest sections, as a
+    rule), latest sections first, each report once, and stop at ``cap + 1``: more than ``cap``
+    are not counted. The other phrases are looked for in the reports found (``_holds_sql``)."""
+    cap = MAX_COUNTED if cap is None else cap
+    first, *others = sorted(phrases, key=len, reverse=True)
+    sections, holding, latest_first = _sections_holding(first)
+    conditions = "".join(f" and {_holds_sql(p)}" for p in others)
+    # Flat, DISTINCT and LIMIT in one loop over the index: SQLite stops at the limit (a
+    # subquery of distinct report ids was materialized whole first: the whole index read).
     cte = (
-        "matched as materialized (select r.id as report_id, r.year, r.province, r.body_type from reports r "
-        f"where r.id in ({parts}) and r.is_latest = 1{filters.sql()})"
+        "matched as materialized (select distinct r.id as report_id, r.year, r.province, r.body_type "
+        f"from {sections} join reports r on r.id = s.report_id "
+        f"where {holding} and r.is_latest = 1{filters.sql()}{conditions} "
+        f"order by {latest_first} limit {int(cap) + 1})"
     )
     return cte, filters.params()
 
 
-def search_sql(phrases: list[str], filters: Filters, limit: int, offset: int) -> tuple[str, dict]:
+def _sections_holding(phrase: str) -> tuple[str, str, str]:
+    """(FROM, WHERE, ORDER BY latest first) of ``phrase_sections_sql``'s sections ``s``, to join on."""
+    sql = phrase_sections_sql(phrase)
+    sections, holding = sql.removeprefix("SELECT s.id, s.report_id FROM ").split(" WHERE ", 1)
+    return sections, holding, ("t.rowid desc" if " t JOIN " in sections else "s.id desc")
+
+
+def search_sql(phrases: list[str], filters: Filters, limit: int, offset: int,
+               cap: int | None = None) -> tuple[str, dict]:
     """Facet counts and one page of results in a single statement (the match is computed once).
 
-    Rows are ``(kind, value, count, report_id)``: kind 'total', a facet name, or 'hit'."""
-    cte, params = matched_reports_sql(phrases, filters)
+    Rows are ``(kind, value, count, report_id)``: kind 'total' (``cap + 1``: more than ``cap``,
+    default ``MAX_COUNTED``), a facet name, or 'hit'. Past ``cap`` the facets count and the pages
+    show the ``cap + 1`` reports found first (the latest loaded), newest year first."""
+    cte, params = matched_reports_sql(phrases, filters, cap)
     params.update(limit=limit, offset=offset)
     facets = " union all ".join(
         f"select * from (select '{facet}' as kind, {facet} as value, count(*) as n, null as report_id "

@@ -3,6 +3,7 @@
 * ``/-/search?q=…`` (and ``/-/search.json``): results per current report (title, body,
   year, the sections holding the phrases with a snippet of their original text, hits
   marked), facets year / province / body type, ``archive.datasette.search`` for the rules.
+  Reports are counted up to ``search.MAX_COUNTED``; past it ``more_than`` says so.
 * ``?_search=`` on the searchable table ``sections``, HTML, JSON or CSV: the sections holding
   every phrase, found as the search page finds them (an ASGI wrapper turns it into a
   ``_where`` over the indexes; the page still shows what was typed). A query with nothing
@@ -65,7 +66,7 @@ async def run_search(datasette, args) -> dict:
     except ValueError:
         page = 1
     result = {"q": query, "filters": filters.params(), "page": page, "page_size": PAGE_SIZE,
-              "total": 0, "facets": {}, "reports": [], "error": None}
+              "total": 0, "more_than": None, "facets": {}, "reports": [], "error": None}
     if not query.strip():
         return result
     try:
@@ -80,7 +81,11 @@ async def run_search(datasette, args) -> dict:
     ids = []
     for kind, value, count, report_id in rows:
         if kind == "total":
+            # Past search.MAX_COUNTED the count stops: "more than 10,000", and the facets and
+            # pages cover the first 10,001 found.
             result["total"] = count
+            if count > search.MAX_COUNTED:
+                result["more_than"] = search.MAX_COUNTED
         elif kind == "hit":
             ids.append(report_id)
         else:
