@@ -231,3 +231,11 @@ def test_body_across_years_finds_the_reports_whose_body_name_holds_the_text(coun
                                  "where instr(机关_organization, ?) > 0 order by 1, 2", [part]))
     conn.close()
     assert shown == expected and (shown or part == "无此机关")
+
+
+def test_a_counted_facet_on_a_column_the_loader_does_not_count_is_counted_by_sqlite(counted_archive):
+    ds = build_datasette(counted_archive / "nianbao.db")
+    shown = facets(ds, "/nianbao/reports.json?_facet_counted=region_code")["region_code"]
+    conn = sqlite3.connect(counted_archive / "nianbao.db")
+    assert shown == sqlite_facets(conn, "reports", ["region_code"])["region_code"] and shown
+    conn.close()

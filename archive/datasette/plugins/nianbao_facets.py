@@ -43,35 +43,45 @@ class CountedFacet(ColumnFacet):
             return None
         return match.group("bracketed") or match.group("plain"), str(self.params["p0"])
 
-    async def kept_counts(self, column: str, limit: int) -> list[dict] | None:
-        """The facet's rows ``{value, count}`` from ``facet_counts``, or None when they cannot be trusted."""
+    async def kept_counts(self, limit: int) -> dict[str, list[dict]] | None:
+        """Facet column -> its rows ``{value, count}`` (the first ``limit``) from ``facet_counts``,
+        or None when they cannot be trusted. One query for all the page's facets."""
         found = self.counted_set()
         row_count = await self.get_row_count() if found else None
         if found is None or row_count is None:
             return None
         filter_column, filter_value = found
-        db = self.ds.get_database(self.database)
-        if not await db.table_exists("facet_counts"):
+        try:
+            rows = await self.ds.get_database(self.database).execute(
+                # NULL (a facet does not show it) ranked last, kept so that a column whose every
+                # value is NULL is still known to be counted.
+                "select facet_column, value, count from (select facet_column, value, count, row_number() over "
+                "(partition by facet_column order by value is null, count desc, value) as n from facet_counts "
+                "where table_name = :table and filter_column = :filter and filter_value is :value) "
+                "where n <= :limit + 1",
+                {"table": self.table, "filter": filter_column, "value": filter_value, "limit": limit})
+        except Exception:  # an archive older than migration 13: no kept counts
             return None
-        where = "table_name = :table and filter_column = :filter and filter_value is :value"
-        params = {"table": self.table, "filter": filter_column, "value": filter_value, "column": column}
-        size = (await db.execute(f"select count from facet_counts where {where} and facet_column = ''",
-                                 params)).first()
-        if size is None or size[0] != row_count:
+        counts: dict[str, list[dict]] = {}
+        for row in rows:
+            values = counts.setdefault(row["facet_column"], [])
+            if row["value"] is not None or row["facet_column"] == "":
+                values.append({"value": row["value"], "count": row["count"]})
+        size = counts.pop("", None)
+        if not size or size[0]["count"] != row_count:
             return None
-        rows = await db.execute(
-            f"select value, count from facet_counts where {where} and facet_column = :column "
-            f"and value is not null order by count desc, value limit {int(limit)}", params)
-        return [{"value": row["value"], "count": row["count"]} for row in rows]
+        return {column: values[:limit] for column, values in counts.items()}
 
     async def facet_results(self):
         results, timed_out = [], []
         qs_pairs = self.get_querystring_pairs()
         facet_size = self.get_facet_size()
-        for source_and_config in self.get_configs():
+        configs = self.get_configs()
+        kept = await self.kept_counts(facet_size + 1) if configs else None
+        for source_and_config in configs:
             config = source_and_config["config"]
             column = config.get("column") or config["simple"]
-            rows = await self.kept_counts(column, facet_size + 1)
+            rows = kept.get(column) if kept is not None else None  # None: a column not counted
             if rows is None:
                 rows = await self.counted_by_sqlite(column, facet_size + 1)
             if rows is None:
