@@ -169,6 +169,30 @@ def test_search_counts_up_to_its_cap_then_says_more_than(ds, sample_db, monkeypa
         found_reports(ds, "复议 依申请公开")[0])
 
 
+@pytest.mark.parametrize("query", ["复议", "依申请公开", "复议 诉讼", "保密审查 依申请公开", "府信", "申请 公开"])
+def test_a_filtered_search_reading_the_reports_finds_what_reading_the_index_finds(ds, sample_db, query, monkeypatch):
+    from archive.datasette import search
+
+    year = sample_db.execute("select max(year) from reports").fetchone()[0]
+    province = sample_db.execute("select province from reports where province is not null limit 1").fetchone()[0]
+    for filters in (f"year={year}", f"province={province}", f"province={province}&year={year}"):
+        monkeypatch.setattr(search, "FEW_REPORTS", 10**9)  # read the filtered reports
+        from_reports = get(ds, f"/-/search.json?q={query}&{filters}").json()
+        monkeypatch.setattr(search, "FEW_REPORTS", -1)  # read the index, latest first
+        from_index = get(ds, f"/-/search.json?q={query}&{filters}").json()
+        assert from_reports["total"] == from_index["total"]
+        assert from_reports["facets"] == from_index["facets"]
+        assert [r["report_id"] for r in from_reports["reports"]] == [r["report_id"] for r in from_index["reports"]]
+        phrases = search.parse(query)
+        if min(map(len, phrases)) < 3:
+            continue  # a two-character word is found as jieba cut it, not as a substring
+        expected = holding(current_sections(sample_db), *phrases)
+        narrowed = {r for r, in sample_db.execute(
+            f"select id from reports where is_latest = 1 and (:y = '' or year = :y) and (:p = '' or province = :p)",
+            {"y": str(year) if "year" in filters else "", "p": province if "province" in filters else ""})}
+        assert from_reports["total"] == len(expected & narrowed)
+
+
 def test_report_totals_has_one_row_per_current_report_with_the_printed_figures(ds, sample_db):
     rows = get(ds, "/nianbao/report_totals.json?_shape=objects&_size=max").json()["rows"]
     current = {r[0] for r in sample_db.execute("select id from reports where is_latest = 1")}

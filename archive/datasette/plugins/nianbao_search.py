@@ -71,11 +71,13 @@ async def run_search(datasette, args) -> dict:
         return result
     try:
         phrases = search.parse(query)
-        sql, params = search.search_sql(phrases, filters, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     except search.QueryError as error:
         result["error"] = str(error)
         return result
     db = datasette.get_database(_database(datasette))
+    few = search.few_reports_sql(filters)
+    from_reports = few is not None and (await db.execute(*few)).first()[0] <= search.FEW_REPORTS
+    sql, params = search.search_sql(phrases, filters, PAGE_SIZE, (page - 1) * PAGE_SIZE, from_reports=from_reports)
     rows = (await db.execute(sql, params)).rows
     result["phrases"] = phrases
     ids = []
