@@ -77,11 +77,13 @@ def report_download(db_path: Path, workdir: Path, reports: int) -> None:
           f"{TARGET_BYTES_PER_REPORT:,} B/report target: {met}")
 
 
-def writer_rate(workdir: Path, count: int) -> float:
+def writer_rate(workdir: Path, count: int) -> tuple[float, float]:
     """Reports/s of ``nianbao parse``'s writer (readings as the workers hand them over, pickled)
     into the big archive, in batches of ``REPORTS_PER_COMMIT`` savepoints inside one outer
     transaction rolled back at the end, so the cached archive is left as built. The commits'
-    fsyncs are therefore not counted: the figure is the writing itself at this size."""
+    fsyncs are therefore not counted: the figure is the writing itself at this size. Also
+    returns the seconds of ``Archive.refresh_statistics`` after that load (report_totals, the
+    counts the publication reads, the planner's statistics), which every load adds once."""
     import pickle
 
     from archive import Archive
@@ -109,11 +111,15 @@ def writer_rate(workdir: Path, count: int) -> float:
             started = time.perf_counter()
             write_readings(archive, map(pickle.loads, readings), summary)
             seconds = time.perf_counter() - started
+            # What every load then adds once: report_totals, the kept counts, statistics.
+            started = time.perf_counter()
+            archive.refresh_statistics()
+            refresh = time.perf_counter() - started
         finally:
             conn.execute("ROLLBACK")
     if summary.failed or len(summary.loaded) != count:
         raise SystemExit(f"the writer refused reports: {list(summary.failed.items())[:3]}")
-    return count / seconds
+    return count / seconds, refresh
 
 
 def report_pages(db_path: Path, workdir: Path, requests: int) -> None:
@@ -166,9 +172,10 @@ def main() -> None:
     if not args.no_pages:
         report_pages(db_path, workdir, args.requests)
     if args.writer:
-        rate = writer_rate(workdir, args.writer)
+        rate, refresh = writer_rate(workdir, args.writer)
         print(f"load rate (nianbao parse's writer, {args.writer:,} more reports into this archive, "
-              f"commits' fsyncs not counted): {rate:,.0f} reports/s")
+              f"commits' fsyncs not counted): {rate:,.0f} reports/s; then Archive.refresh_statistics "
+              f"(report_totals, kept counts, statistics), once per load: {refresh:,.1f} s")
 
 
 if __name__ == "__main__":
