@@ -169,6 +169,18 @@ def test_pages_read_the_kept_counts_and_ignore_counts_of_another_state(counted_a
         true[0][0], true[0][1] + 1000)
 
     conn = sqlite3.connect(data_dir / "nianbao.db")
+    year_2021 = sqlite_facets(conn, "reports", ["province"], "where year = 2021")["province"]
+    totals_2020 = sqlite_facets(conn, "report_totals", ["省_province"], "where 年度_year = 2020")["省_province"]
+    with conn:  # the same within the sets of one year (?year=2021: the filter Datasette writes as "year" = :p0)
+        conn.execute("update facet_counts set count = count + 1000 where facet_column in ('province', '省_province') "
+                     "and filter_column != ''")
+    conn.close()
+    ds = build_datasette(data_dir / "nianbao.db")
+    assert facets(ds, "/nianbao/reports.json?year=2021")["province"][0] == (year_2021[0][0], year_2021[0][1] + 1000)
+    assert facets(ds, "/nianbao/report_totals.json?" + urllib.parse.urlencode({"年度_year": 2020}))["省_province"][0] == (
+        totals_2020[0][0], totals_2020[0][1] + 1000)
+
+    conn = sqlite3.connect(data_dir / "nianbao.db")
     with conn:  # counts of another number of rows (an archive loaded since): counted afresh
         conn.execute("update facet_counts set count = count + 1 where table_name = 'reports' "
                      "and filter_column = '' and facet_column = ''")

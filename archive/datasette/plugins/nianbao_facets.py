@@ -21,8 +21,9 @@ from datasette import hookimpl
 from datasette.facets import ColumnFacet
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 
-# The one filter clause Datasette writes for ?column=value (or ?column__exact=value).
-_ONE_FILTER = re.compile(r"^(?:\[(?P<bracketed>[^\]]+)\]|(?P<plain>\w+)) = :p0$")
+# The one filter clause Datasette writes for ?column=value (or ?column__exact=value): the
+# column quoted ("year") or bracketed ([年度_year]).
+_ONE_FILTER = re.compile(r'^(?:"(?P<quoted>[^"]+)"|\[(?P<bracketed>[^\]]+)\]|(?P<plain>\w+)) = :p0$')
 
 
 class CountedFacet(ColumnFacet):
@@ -41,7 +42,7 @@ class CountedFacet(ColumnFacet):
         match = _ONE_FILTER.match(where.removeprefix("where ").strip())
         if not where.startswith("where ") or not match or set(self.params) != {"p0"}:
             return None
-        return match.group("bracketed") or match.group("plain"), str(self.params["p0"])
+        return match.group("quoted") or match.group("bracketed") or match.group("plain"), str(self.params["p0"])
 
     async def kept_counts(self, limit: int) -> dict[str, list[dict]] | None:
         """Facet column -> its rows ``{value, count}`` (the first ``limit``) from ``facet_counts``,
