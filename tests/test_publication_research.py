@@ -193,6 +193,25 @@ def test_a_filtered_search_reading_the_reports_finds_what_reading_the_index_find
         assert from_reports["total"] == len(expected & narrowed)
 
 
+def test_the_rarest_phrase_leads_and_a_search_that_runs_too_long_says_so(ds, sample_db, monkeypatch):
+    from archive.datasette import search
+
+    # A phrase in no report, beside one in every report: counted first, it leads, so the
+    # reports read are those holding it (none), not every report.
+    rarity = {p: (sample_db.execute(search.rarity_sql(p)).fetchone()[0]) for p in ("依申请公开", "无此短语在报告中")}
+    assert rarity["无此短语在报告中"] == 0 < rarity["依申请公开"]
+    sql, _ = search.search_sql(["依申请公开", "无此短语在报告中"], search.Filters(), 20, 0, rarity=rarity)
+    assert "MATCH '\"无此短语在报告中\"'" in sql and "lower('依申请公开')" in sql
+    assert search.rarity_sql("府信") is None  # no index holds it: read last
+    assert get(ds, "/-/search.json?q=依申请公开 无此短语在报告中").json()["total"] == 0
+
+    endless = "with recursive n(i) as (select 1 union all select i + 1 from n) select 'total', null, count(*), null from n"
+    monkeypatch.setattr(search, "search_sql", lambda *args, **kwargs: (endless, {}))
+    monkeypatch.setattr(ds, "sql_time_limit_ms", 200)
+    response = get(ds, "/-/search.json?q=复议")
+    assert response.status_code == 400 and "took too long" in response.json()["error"]
+
+
 def test_report_totals_has_one_row_per_current_report_with_the_printed_figures(ds, sample_db):
     rows = get(ds, "/nianbao/report_totals.json?_shape=objects&_size=max").json()["rows"]
     current = {r[0] for r in sample_db.execute("select id from reports where is_latest = 1")}

@@ -143,24 +143,40 @@ def _holds_sql(phrase: str) -> str:
             f"lower({_literal(phrase)})) > 0)")
 
 
+def driving_order(phrases: list[str]) -> list[str]:
+    """Without counts (``rarity_sql``): the longest phrase first, as a rule the rarest."""
+    return sorted(phrases, key=len, reverse=True)
+
+
+def rarity_sql(phrase: str) -> str | None:
+    """``SELECT`` the number of sections holding ``phrase``, counted from its index up to
+    ``MAX_COUNTED + 1`` (milliseconds); None for a phrase no index holds (read, not counted)."""
+    if len(phrase) < 3 and words(phrase) != [phrase]:
+        return None
+    return f"select count(*) from ({phrase_sections_sql(phrase, ids_only=True)} limit {MAX_COUNTED + 1})"
+
+
 def matched_reports_sql(phrases: list[str], filters: Filters, cap: int | None = None, *,
-                        from_reports: bool = False) -> tuple[str, dict]:
+                        from_reports: bool = False, rarity: dict[str, int] | None = None) -> tuple[str, dict]:
     """A ``matched`` CTE: current reports holding every phrase (in any of their sections), filters
     applied, at most ``cap + 1`` of them.
 
-    The reports are found from the index of the longest phrase (the fewest sections, as a
-    rule), latest sections first, each report once, and stop at ``cap + 1``: more than ``cap``
-    are not counted. The other phrases are looked for in the reports found (``_holds_sql``).
+    The reports are found from the index of the rarest phrase (``rarity``: sections holding
+    each, counted up to a bound; else the longest), latest sections first, each report once,
+    and stop at ``cap + 1``: more than ``cap`` are not counted. The other phrases are looked
+    for in the reports found (``_holds_sql``): a phrase in no report, led by one in every
+    report, would have every report read.
     ``from_reports`` (filters leaving few reports: ``few_reports_sql``): the filtered reports,
     latest first, are each looked at for every phrase."""
     cap = MAX_COUNTED if cap is None else cap
     columns = "r.id as report_id, r.year, r.province, r.body_type"
+    phrases = driving_order(phrases) if rarity is None else sorted(phrases, key=rarity.__getitem__)
     if from_reports:
         conditions = "".join(f" and {_holds_sql(p)}" for p in phrases)
         return (f"matched as materialized (select {columns} from reports r "
                 f"where r.is_latest = 1{filters.sql()}{conditions} order by r.id desc limit {int(cap) + 1})",
                 filters.params())
-    first, *others = sorted(phrases, key=len, reverse=True)
+    first, *others = phrases
     sections, holding, latest_first = _sections_holding(first)
     conditions = "".join(f" and {_holds_sql(p)}" for p in others)
     # Flat, DISTINCT and LIMIT in one loop over the index: SQLite stops at the limit (a
@@ -191,13 +207,14 @@ def _sections_holding(phrase: str) -> tuple[str, str, str]:
 
 
 def search_sql(phrases: list[str], filters: Filters, limit: int, offset: int,
-               cap: int | None = None, *, from_reports: bool = False) -> tuple[str, dict]:
+               cap: int | None = None, *, from_reports: bool = False,
+               rarity: dict[str, int] | None = None) -> tuple[str, dict]:
     """Facet counts and one page of results in a single statement (the match is computed once).
 
     Rows are ``(kind, value, count, report_id)``: kind 'total' (``cap + 1``: more than ``cap``,
     default ``MAX_COUNTED``), a facet name, or 'hit'. Past ``cap`` the facets count and the pages
     show the ``cap + 1`` reports found first (the latest loaded), newest year first."""
-    cte, params = matched_reports_sql(phrases, filters, cap, from_reports=from_reports)
+    cte, params = matched_reports_sql(phrases, filters, cap, from_reports=from_reports, rarity=rarity)
     params.update(limit=limit, offset=offset)
     facets = " union all ".join(
         f"select * from (select '{facet}' as kind, {facet} as value, count(*) as n, null as report_id "

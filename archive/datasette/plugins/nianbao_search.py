@@ -20,6 +20,7 @@ import re
 import urllib.parse
 
 from datasette import hookimpl
+from datasette.database import QueryInterrupted
 from datasette.utils.asgi import Response
 
 from archive.datasette import search
@@ -75,10 +76,20 @@ async def run_search(datasette, args) -> dict:
         result["error"] = str(error)
         return result
     db = datasette.get_database(_database(datasette))
-    few = search.few_reports_sql(filters)
-    from_reports = few is not None and (await db.execute(*few)).first()[0] <= search.FEW_REPORTS
-    sql, params = search.search_sql(phrases, filters, PAGE_SIZE, (page - 1) * PAGE_SIZE, from_reports=from_reports)
-    rows = (await db.execute(sql, params)).rows
+    try:
+        few = search.few_reports_sql(filters)
+        from_reports = few is not None and (await db.execute(*few)).first()[0] <= search.FEW_REPORTS
+        rarity = None
+        if len(phrases) > 1:  # the rarest phrase leads (a phrase no index holds: last)
+            counts = {p: search.rarity_sql(p) for p in phrases}
+            rarity = {p: (await db.execute(sql)).first()[0] if sql else float("inf") for p, sql in counts.items()}
+        sql, params = search.search_sql(phrases, filters, PAGE_SIZE, (page - 1) * PAGE_SIZE,
+                                        from_reports=from_reports, rarity=rarity)
+        rows = (await db.execute(sql, params)).rows
+    except QueryInterrupted:
+        result["error"] = ("检索超时，请加上年度或省份等条件缩小范围 · The search took too long: "
+                           "narrow it by year or province")
+        return result
     result["phrases"] = phrases
     ids = []
     for kind, value, count, report_id in rows:
