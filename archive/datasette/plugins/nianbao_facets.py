@@ -3,7 +3,7 @@
 The table pages of ``reports``, ``checks`` and ``report_totals`` name their default facets
 as ``- counted: year`` (metadata.yml). This facet type answers as Datasette's column facet
 does (same results, same links, ``type`` "column"), reading ``facet_counts``
-(``archive.db.refresh_counts``, rebuilt after every load) when the page shows a set the
+(``refresh_counts`` in archive/db.py, rebuilt after every load) when the page shows a set the
 loader counted: the whole table, or the rows of one value of one filter column
 (``?year=2022``). Any other page (two filters, ``_where``, ``_search``, a later page of
 ``_next``) is counted by SQLite, as the column facet counts it.
