@@ -21,6 +21,8 @@ from datasette import hookimpl
 from datasette.facets import ColumnFacet
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 
+# Pages of at most this many rows have their uncounted facets counted in one read of the rows.
+ONE_PASS_ROWS = 100_000
 # The one filter clause Datasette writes for ?column=value (or ?column__exact=value): the
 # column quoted ("year") or bracketed ([年度_year]).
 _ONE_FILTER = re.compile(r'^(?:"(?P<quoted>[^"]+)"|\[(?P<bracketed>[^\]]+)\]|(?P<plain>\w+)) = :p0$')
@@ -79,12 +81,11 @@ class CountedFacet(ColumnFacet):
         facet_size = self.get_facet_size()
         configs = self.get_configs()
         kept = await self.kept_counts(facet_size + 1) if configs else None
-        for source_and_config in configs:
-            config = source_and_config["config"]
-            column = config.get("column") or config["simple"]
-            rows = kept.get(column) if kept is not None else None  # None: a column not counted
-            if rows is None:
-                rows = await self.counted_by_sqlite(column, facet_size + 1)
+        columns = [config["config"].get("column") or config["config"]["simple"] for config in configs]
+        uncounted = [c for c in columns if kept is None or kept.get(c) is None]  # None: a column not counted
+        counted = await self.counted_by_sqlite(uncounted, facet_size + 1) if uncounted else {}
+        for source_and_config, column in zip(configs, columns):
+            rows = kept.get(column) if kept is not None and kept.get(column) is not None else counted.get(column)
             if rows is None:
                 timed_out.append(column)
                 continue
@@ -110,19 +111,42 @@ class CountedFacet(ColumnFacet):
             })
         return results, timed_out
 
-    async def counted_by_sqlite(self, column: str, limit: int) -> list[dict] | None:
-        """What Datasette's column facet runs, within the facet time limit (None when it ran out)."""
+    async def counted_by_sqlite(self, columns: list[str], limit: int) -> dict[str, list[dict]]:
+        """What Datasette's column facet runs, within the facet time limit (a column whose
+        count ran out of time is left out). A page of at most ``ONE_PASS_ROWS`` rows is read
+        once for all the columns (five facets of the 9,600 reports of one province and year
+        read them five times); a larger one is counted column by column, as Datasette does,
+        each from its index where there is one."""
         from datasette.database import QueryInterrupted
 
-        col = escape_sqlite(column)
-        sql = (f"select {col} as value, count(*) as count from ({self.sql}) where {col} is not null "
-               f"group by {col} order by count desc, value limit {int(limit)}")
-        try:
-            rows = await self.ds.execute(self.database, sql, self.params, truncate=False,
-                                         custom_time_limit=self.ds.setting("facet_time_limit_ms"))
-        except QueryInterrupted:
-            return None
-        return [{"value": row["value"], "count": row["count"]} for row in rows]
+        def grouped(col: str, source: str, facet: str = "") -> str:
+            return (f"select {facet}{col} as value, count(*) as count from {source} where {col} is not null "
+                    f"group by {col} order by count desc, value limit {int(limit)}")
+
+        limit_ms = self.ds.setting("facet_time_limit_ms")
+        counted: dict[str, list[dict]] = {}
+        if len(columns) > 1 and self.row_count is not None and self.row_count <= ONE_PASS_ROWS:
+            names = ", ".join(escape_sqlite(c) for c in columns)
+            sql = f"with page as materialized (select {names} from ({self.sql})) " + " union all ".join(
+                f"select * from ({grouped(escape_sqlite(c), 'page', f'{n} as facet, ')})"
+                for n, c in enumerate(columns))
+            try:
+                rows = await self.ds.execute(self.database, sql, self.params, truncate=False, custom_time_limit=limit_ms)
+            except QueryInterrupted:
+                return {}
+            for column in columns:
+                counted[column] = []
+            for row in rows:
+                counted[columns[row["facet"]]].append({"value": row["value"], "count": row["count"]})
+            return counted
+        for column in columns:
+            try:
+                rows = await self.ds.execute(self.database, grouped(escape_sqlite(column), f"({self.sql})"),
+                                             self.params, truncate=False, custom_time_limit=limit_ms)
+            except QueryInterrupted:
+                continue
+            counted[column] = [{"value": row["value"], "count": row["count"]} for row in rows]
+        return counted
 
 
 @hookimpl
