@@ -591,8 +591,8 @@ def _counts_kept_by_the_loader(db: sqlite_utils.Database) -> None:
     * ``review_totals``: per province, city and year, the reviews and lawsuits and how many
       were corrected, summed over ``report_totals`` (``reviews_corrected_by_region``).
     * ``organization_names``: each body's name once, with its number of current reports, so
-      ``body_across_years`` looks for part of a name among the bodies (a fifth as many rows as
-      reports), then reads their reports by the index ``report_totals (机关_organization, 年度_year)``.
+      ``body_across_years`` looks for part of a name among the bodies (one row per body, not per
+      body and year), then reads their reports by the index ``report_totals (机关_organization, 年度_year)``.
 
     ``refresh_counts`` rebuilds them after every load (``Archive.refresh_statistics``)."""
     db.execute("""CREATE TABLE facet_counts (table_name TEXT NOT NULL, filter_column TEXT NOT NULL,
