@@ -514,10 +514,12 @@ class Archive:
             return None, f"{type(exc).__name__}: {_one_line(exc)}"
 
     def refresh_statistics(self) -> None:
-        """After loads: the comparison table brought up to date (``db.refresh_report_totals``), then
+        """After loads: the comparison table brought up to date (``db.refresh_report_totals``), the
+        publication's counts and totals rebuilt from it and the reports (``db.refresh_counts``), then
         the query planner's statistics (``db.refresh_statistics``)."""
-        with self.lock:
+        with self.lock, self.db.atomic():
             schema.refresh_report_totals(self.db)
+            schema.refresh_counts(self.db)
             schema.refresh_statistics(self.db)
 
 

@@ -561,6 +561,98 @@ def _warc_import_tables(db: sqlite_utils.Database) -> None:
                   crawl_run INTEGER REFERENCES crawl_runs(id))""")
 
 
+# Sets of rows whose facet counts the loader keeps (``facet_counts``): the whole table, and the
+# rows of each value of one column (``?year=2022``). Each is counted from an index alone.
+FACET_FILTER_COLUMNS = {"reports": ("year",), "checks": ("ok",), "report_totals": ("年度_year",)}
+# The reasons of refusal the canned query ``refusals_by_reason`` sums (columns of applications_wide_cells).
+REFUSAL_REASONS = [code for code in APPLICATION_ROWS if code.startswith(("denied_", "unable_", "rejected_"))]
+
+
+def facet_sets() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """table -> (its facet columns, the columns whose values each make a counted set)."""
+    return {
+        "reports": (FACET_COLUMNS["reports"], FACET_FILTER_COLUMNS["reports"]),
+        "checks": (FACET_COLUMNS["checks"], FACET_FILTER_COLUMNS["checks"]),
+        "report_totals": (REPORT_TOTALS_FACETS, FACET_FILTER_COLUMNS["report_totals"]),
+    }
+
+
+def _counts_kept_by_the_loader(db: sqlite_utils.Database) -> None:
+    """Counts and totals the publication reads instead of counting a million rows per request.
+
+    * ``facet_counts``: per table of ``facet_sets``, per set of rows (the whole table:
+      ``filter_column`` ''; or one value of a filter column, ``filter_value`` as text, as a
+      URL gives it), the number of rows per value of each facet column, and the set's own
+      number of rows (``facet_column`` ''), which the facet class compares with the page's
+      count before trusting the rest.
+    * ``refusal_totals``: per province, body type, year and reason of refusal, the sum of the
+      reason's total column over current reports whose table was read, and their number
+      (``refusals_by_reason``).
+    * ``review_totals``: per province, city and year, the reviews and lawsuits and how many
+      were corrected, summed over ``report_totals`` (``reviews_corrected_by_region``).
+    * ``organization_names``: each body's name once, with its number of current reports, so
+      ``body_across_years`` looks for part of a name among the bodies (one row per body, not per
+      body and year), then reads their reports by the index ``report_totals (机关_organization, 年度_year)``.
+
+    ``refresh_counts`` rebuilds them after every load (``Archive.refresh_statistics``)."""
+    db.execute("""CREATE TABLE facet_counts (table_name TEXT NOT NULL, filter_column TEXT NOT NULL,
+                  filter_value TEXT, facet_column TEXT NOT NULL, value, count INTEGER NOT NULL)""")
+    db.execute("CREATE INDEX facet_counts_set ON facet_counts "
+               "(table_name, filter_column, filter_value, facet_column, count DESC)")
+    db.execute("""CREATE TABLE refusal_totals (province TEXT, body_type TEXT, year INTEGER, reason TEXT NOT NULL,
+                  total INTEGER, reports INTEGER NOT NULL)""")
+    db.execute("CREATE INDEX refusal_totals_year ON refusal_totals (year, province, body_type)")
+    db.execute("""CREATE TABLE review_totals (province TEXT, city TEXT, year INTEGER, reports INTEGER NOT NULL,
+                  reviews INTEGER, reviews_corrected INTEGER, lawsuits INTEGER, lawsuits_corrected INTEGER)""")
+    db.execute("CREATE INDEX review_totals_province ON review_totals (province, year)")
+    db.execute("CREATE TABLE organization_names (name TEXT PRIMARY KEY, reports INTEGER NOT NULL) WITHOUT ROWID")
+    db["report_totals"].create_index(["机关_organization", "年度_year"])
+    refresh_counts(db)
+
+
+def refresh_counts(db: sqlite_utils.Database) -> None:
+    """Rebuild ``facet_counts``, ``refusal_totals``, ``review_totals`` and ``organization_names``
+    from the tables as they are.
+
+    Rebuilt whole rather than adjusted report by report: each count is one GROUP BY over an
+    index (a few seconds at a million reports, once per load, not per report), and a rebuild
+    cannot drift from the rows whatever a load or re-parse changed. Run after
+    ``refresh_report_totals``, in the load's transaction."""
+    db.execute("DELETE FROM facet_counts")
+    for table, (facets, filters) in facet_sets().items():
+        for facet in facets:
+            db.execute(f"INSERT INTO facet_counts SELECT ?, '', NULL, ?, [{facet}], count(*) FROM [{table}] "
+                       f"GROUP BY [{facet}]", [table, facet])
+            for column in filters:
+                if column != facet:
+                    db.execute(f"INSERT INTO facet_counts SELECT ?, ?, CAST([{column}] AS TEXT), ?, [{facet}], "
+                               f"count(*) FROM [{table}] GROUP BY [{column}], [{facet}]", [table, column, facet])
+        db.execute(f"INSERT INTO facet_counts SELECT ?, '', NULL, '', NULL, count(*) FROM [{table}]", [table])
+        for column in filters:
+            db.execute(f"INSERT INTO facet_counts SELECT ?, ?, CAST([{column}] AS TEXT), '', NULL, count(*) "
+                       f"FROM [{table}] GROUP BY [{column}]", [table, column])
+            # The filter column's own facet within its set: every row has that one value.
+            db.execute(f"INSERT INTO facet_counts SELECT ?, ?, CAST([{column}] AS TEXT), ?, [{column}], count(*) "
+                       f"FROM [{table}] GROUP BY [{column}]", [table, column, column])
+    db.execute("DELETE FROM refusal_totals")
+    sums = ", ".join(f"sum(c.[{reason}_total]) AS [{reason}]" for reason in REFUSAL_REASONS)
+    by_reason = " UNION ALL ".join(
+        f"SELECT province, body_type, year, '{reason}', [{reason}], reports FROM totals" for reason in REFUSAL_REASONS)
+    db.execute(f"""INSERT INTO refusal_totals
+        WITH totals AS (SELECT r.province, r.body_type, r.year, count(*) AS reports, {sums}
+                        FROM reports r JOIN applications_wide_cells c ON c.report_id = r.id
+                        WHERE r.is_latest = 1 GROUP BY r.province, r.body_type, r.year)
+        {by_reason}""")
+    db.execute("DELETE FROM review_totals")
+    db.execute("""INSERT INTO review_totals
+        SELECT 省_province, 市_city, 年度_year, count(行政复议_reviews), sum(行政复议_reviews),
+               sum(复议纠正_reviews_corrected), sum(行政诉讼_lawsuits), sum(诉讼纠正_lawsuits_corrected)
+        FROM report_totals GROUP BY 省_province, 市_city, 年度_year""")
+    db.execute("DELETE FROM organization_names")
+    db.execute("INSERT INTO organization_names SELECT 机关_organization, count(*) FROM report_totals "
+               "WHERE 机关_organization IS NOT NULL GROUP BY 机关_organization")
+
+
 # (version, name, function) — append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial schema", _initial),
@@ -575,6 +667,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (10, "imported files published without the importer's local paths", _imports_without_local_paths),
     (11, "sections_trigram: search any phrase of three or more characters", _sections_trigram_index),
     (12, "WARC records and crawls imported", _warc_import_tables),
+    (13, "facet counts and totals kept by the loader for the publication", _counts_kept_by_the_loader),
 ]
 
 

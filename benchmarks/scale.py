@@ -1,6 +1,7 @@
 """A synthetic archive of 1,000,000 reports: load rate, bytes per report, Datasette page times.
 
-    python3 -m benchmarks.scale [--reports 1000000] [--dir DIR] [--requests 5] [--no-pages] [--writer 2000] [--split]
+    python3 -m benchmarks.scale [--reports 1000000] [--dir DIR] [--requests 5] [--no-pages] [--writer 2000]
+                                [--no-download]
 
 Builds (or reuses) the archive exactly as ``benchmarks.datasette`` builds its
 100,000 reports (``benchmarks.datasette.build``: the real schema, bulk inserts
@@ -11,17 +12,17 @@ the same thing at two sizes. Prints:
 - the load rate of that bulk build (reports/s), and of ``nianbao parse``'s
   writer adding ``--writer`` more reports to the big archive (in a transaction
   rolled back at the end, so the cache stays as built);
-- the database file's bytes per report, and the download's (``nianbao serve``
-  offers the database file itself);
-- where the bytes go: ``dbstat`` pages per table and index, and the two halves
-  a split download would have: a tables database (everything but the sections'
-  text) and a full-text database (``sections`` and its search indexes);
+- the archive database's bytes per report, and those of the two download files
+  (``archive.download``, as ``nianbao serve`` offers them: a tables database with
+  the long forms on integer codes, and a full-text database), each with ``dbstat``'s
+  pages per table and index;
 - the median and 90th-percentile time of every page ``benchmarks.datasette``
   measures (its ``PAGES``: whatever pages the publication has), through
   Datasette's in-process client, against the 300 ms target.
 
-Check ``df -h`` first: at 1,000,000 reports the database is about 15 GB and its
-build takes about 10 minutes on this machine (measured figures: top README).
+Check ``df -h`` first: at 1,000,000 reports the database is about 15 GB, the download
+about 10 GB more, and the build takes about half an hour on this machine (measured
+figures: top README).
 """
 
 from __future__ import annotations
@@ -37,9 +38,6 @@ from benchmarks import datasette as bench
 
 TARGET_MS = 300
 TARGET_BYTES_PER_REPORT = 10_000
-# What a split download would move to its full-text database: the sections and their indexes.
-TEXT_OBJECTS = ("sections", "idx_sections_report_id")
-TEXT_PREFIXES = ("sections_fts", "sections_trigram")
 
 
 def bytes_by_object(db_path: Path) -> dict[str, int]:
@@ -52,79 +50,40 @@ def bytes_by_object(db_path: Path) -> dict[str, int]:
     return dict(rows)
 
 
-def is_text(name: str) -> bool:
-    return name in TEXT_OBJECTS or name.startswith(TEXT_PREFIXES)
-
-
-def report_sizes(db_path: Path, reports: int) -> None:
+def report_size(label: str, db_path: Path, reports: int, top: int = 14) -> int:
+    """Print the file's bytes per report and where they go (dbstat); returns its size."""
     size = db_path.stat().st_size
-    print(f"database file {size / 2**30:,.2f} GiB: {size / reports:,.0f} bytes per report; "
-          f"the download is that file ({size / reports:,.0f} B/report, target <= {TARGET_BYTES_PER_REPORT:,})")
+    print(f"{label} {db_path.name}: {size / 2**30:,.2f} GiB, {size / reports:,.0f} bytes per report", flush=True)
     started = time.perf_counter()
     objects = bytes_by_object(db_path)
-    print(f"where the bytes go (dbstat, {time.perf_counter() - started:.0f} s), bytes per report:")
-    for name, pages in list(objects.items())[:14]:
-        print(f"  {name:42} {pages / reports:10,.0f}  {'(full text)' if is_text(name) else ''}")
-    text = sum(v for k, v in objects.items() if is_text(k))
-    tables = sum(objects.values()) - text
-    print(f"split download: tables database {tables / reports:,.0f} B/report "
-          f"({tables / 2**30:,.2f} GiB), full-text database {text / reports:,.0f} B/report ({text / 2**30:,.2f} GiB)")
+    print(f"  where the bytes go (dbstat, {time.perf_counter() - started:.0f} s), bytes per report:")
+    for name, pages in list(objects.items())[:top]:
+        print(f"    {name:42} {pages / reports:10,.0f}")
+    return size
 
 
-# The long forms a split's tables database keeps with small-integer codes (a view gives the names back).
-LONG_FORMS = {"applications": "row_code", "reviews_litigation": "group_code"}
+def report_download(db_path: Path, workdir: Path, reports: int) -> None:
+    """Write the download as ``nianbao serve`` offers it (``archive.download``) and measure both files."""
+    from archive.download import write_download
+
+    started = time.perf_counter()
+    tables, text = write_download(db_path, workdir / "download")
+    print(f"download written in {time.perf_counter() - started:,.0f} s (archive.download.write_download)")
+    tables_size = report_size("download, tables database", tables, reports)
+    text_size = report_size("download, full-text database", text, reports, top=8)
+    met = "met" if tables_size / reports <= TARGET_BYTES_PER_REPORT else "NOT met"
+    print(f"download: tables {tables_size / reports:,.0f} + text {text_size / reports:,.0f} = "
+          f"{(tables_size + text_size) / reports:,.0f} B/report; the tables database against the "
+          f"{TARGET_BYTES_PER_REPORT:,} B/report target: {met}")
 
 
-def write_split_tables(db_path: Path, out: Path) -> int:
-    """Write the tables half of a split download and return its size in bytes.
-
-    Everything but the sections' text and search indexes, with the long forms
-    (``applications``: 175 rows a report, each repeating two code strings) stored
-    as ``(report_id, row_no, column_no, value)`` over one ``cell_codes`` table and
-    read back by name through a view of the table's own name. A prototype to
-    measure the split, not the publication itself."""
-    out.unlink(missing_ok=True)
-    conn = sqlite3.connect(out)
-    conn.execute("PRAGMA journal_mode = OFF")
-    conn.execute("PRAGMA synchronous = OFF")
-    conn.execute("ATTACH ? AS src", [f"file:{db_path}?mode=ro"])
-    schema = conn.execute("SELECT type, name, tbl_name, sql FROM src.sqlite_master WHERE sql IS NOT NULL").fetchall()
-    virtual = {name for kind, name, _, sql in schema if sql.upper().startswith("CREATE VIRTUAL")}
-    kept = [name for kind, name, _, sql in schema
-            if kind == "table" and name not in virtual and not is_text(name) and name not in LONG_FORMS
-            and not any(name.startswith(v + "_") for v in virtual) and not name.startswith("sqlite_")]
-    with conn:
-        for kind, name, table, sql in schema:
-            if kind == "table" and name in kept:
-                conn.execute(sql)
-                conn.execute(f"INSERT INTO main.[{name}] SELECT * FROM src.[{name}]")
-        for kind, name, table, sql in schema:
-            if kind == "index" and table in kept:
-                conn.execute(sql)
-        codes = sorted({code for table, column in LONG_FORMS.items() for code, in conn.execute(
-            f"SELECT DISTINCT [{column}] FROM src.[{table}] UNION SELECT DISTINCT column_code FROM src.[{table}]")})
-        conn.execute("CREATE TABLE cell_codes (no INTEGER PRIMARY KEY, code TEXT UNIQUE)")
-        conn.executemany("INSERT INTO cell_codes (no, code) VALUES (?, ?)", enumerate(codes, 1))
-        for table, column in LONG_FORMS.items():
-            conn.execute(f"CREATE TABLE [{table}_cells] (report_id INTEGER, row_no INTEGER, column_no INTEGER, "
-                         "value, PRIMARY KEY (report_id, row_no, column_no)) WITHOUT ROWID")
-            conn.execute(f"INSERT INTO [{table}_cells] SELECT t.report_id, r.no, c.no, t.value FROM src.[{table}] t "
-                         f"JOIN cell_codes r ON r.code = t.[{column}] JOIN cell_codes c ON c.code = t.column_code "
-                         "ORDER BY 1, 2, 3")
-            conn.execute(f"CREATE VIEW [{table}] AS SELECT t.report_id, r.code AS [{column}], c.code AS column_code, "
-                         f"t.value FROM [{table}_cells] t JOIN cell_codes r ON r.no = t.row_no "
-                         "JOIN cell_codes c ON c.no = t.column_no")
-    conn.execute("DETACH src")
-    conn.execute("VACUUM")
-    conn.close()
-    return out.stat().st_size
-
-
-def writer_rate(workdir: Path, count: int) -> float:
+def writer_rate(workdir: Path, count: int) -> tuple[float, float]:
     """Reports/s of ``nianbao parse``'s writer (readings as the workers hand them over, pickled)
     into the big archive, in batches of ``REPORTS_PER_COMMIT`` savepoints inside one outer
     transaction rolled back at the end, so the cached archive is left as built. The commits'
-    fsyncs are therefore not counted: the figure is the writing itself at this size."""
+    fsyncs are therefore not counted: the figure is the writing itself at this size. Also
+    returns the seconds of ``Archive.refresh_statistics`` after that load (report_totals, the
+    counts the publication reads, the planner's statistics), which every load adds once."""
     import pickle
 
     from archive import Archive
@@ -152,11 +111,15 @@ def writer_rate(workdir: Path, count: int) -> float:
             started = time.perf_counter()
             write_readings(archive, map(pickle.loads, readings), summary)
             seconds = time.perf_counter() - started
+            # What every load then adds once: report_totals, the kept counts, statistics.
+            started = time.perf_counter()
+            archive.refresh_statistics()
+            refresh = time.perf_counter() - started
         finally:
             conn.execute("ROLLBACK")
     if summary.failed or len(summary.loaded) != count:
         raise SystemExit(f"the writer refused reports: {list(summary.failed.items())[:3]}")
-    return count / seconds
+    return count / seconds, refresh
 
 
 def report_pages(db_path: Path, workdir: Path, requests: int) -> None:
@@ -188,8 +151,8 @@ def main() -> None:
     parser.add_argument("--no-pages", action="store_true", help="build and measure sizes only")
     parser.add_argument("--writer", type=int, default=2000, metavar="N",
                         help="also time the production writer adding N reports (rolled back); 0: skip")
-    parser.add_argument("--split", action="store_true",
-                        help="also write the tables half of a split download (long forms with integer codes)")
+    parser.add_argument("--no-download", action="store_true",
+                        help="do not write and measure the two download files (minutes at a million reports)")
     args = parser.parse_args()
 
     workdir = args.dir or bench.cache_dir(args.reports)
@@ -203,18 +166,16 @@ def main() -> None:
         seconds = bench.build(db_path, args.reports)
         print(f"load rate (bulk build): {args.reports:,} reports in {seconds:,.1f} s, "
               f"{args.reports / seconds:,.0f} reports/s", flush=True)
-    report_sizes(db_path, args.reports)
-    if args.split:
-        started = time.perf_counter()
-        size = write_split_tables(db_path, workdir / "split-tables.db")
-        print(f"split prototype, tables database written: {size / args.reports:,.0f} B/report "
-              f"({size / 2**30:,.2f} GiB, {time.perf_counter() - started:.0f} s; long forms with integer codes)")
+    report_size("archive (the working store)", db_path, args.reports)
+    if not args.no_download:
+        report_download(db_path, workdir, args.reports)
     if not args.no_pages:
         report_pages(db_path, workdir, args.requests)
     if args.writer:
-        rate = writer_rate(workdir, args.writer)
+        rate, refresh = writer_rate(workdir, args.writer)
         print(f"load rate (nianbao parse's writer, {args.writer:,} more reports into this archive, "
-              f"commits' fsyncs not counted): {rate:,.0f} reports/s")
+              f"commits' fsyncs not counted): {rate:,.0f} reports/s; then Archive.refresh_statistics "
+              f"(report_totals, kept counts, statistics), once per load: {refresh:,.1f} s")
 
 
 if __name__ == "__main__":

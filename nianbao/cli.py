@@ -298,10 +298,12 @@ def parse_command(data_dir, only_pending, retry_failed, workers, cluster, store_
               help="Write the fetches as WARC/1.1 (.warc.gz: gzipped per record).")
 @click.option("--csv", "csv_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write per-year ZIPs of CSV tables.")
-def export_command(data_dir, out_dir, warc_file, csv_dir):
-    """Export a bundle to OUT_DIR (DB snapshot, originals, SHA256SUMS), and/or --warc, --csv."""
-    if not (out_dir or warc_file or csv_dir):
-        raise click.UsageError("name a bundle folder OUT_DIR, --warc FILE or --csv DIR")
+@click.option("--download", "download_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write the download in two files: nianbao-tables.db and nianbao-text.db.")
+def export_command(data_dir, out_dir, warc_file, csv_dir, download_dir):
+    """Export a bundle to OUT_DIR (DB snapshot, originals, SHA256SUMS), and/or --warc, --csv, --download."""
+    if not (out_dir or warc_file or csv_dir or download_dir):
+        raise click.UsageError("name a bundle folder OUT_DIR, --warc FILE, --csv DIR or --download DIR")
     with _existing_archive(data_dir) as archive:
         if out_dir:
             from archive.bundle import export_bundle
@@ -320,6 +322,11 @@ def export_command(data_dir, out_dir, warc_file, csv_dir):
 
             export_csv(archive.db_path, csv_dir)
             click.echo(f"{csv_dir}: CSV tables per year")
+        if download_dir:
+            from archive.download import write_download
+
+            for path in write_download(archive.db_path, download_dir):
+                click.echo(f"{path}: {path.stat().st_size:,} bytes")
 
 
 @cli.command("verify")

@@ -146,6 +146,72 @@ def test_a_malformed_search_gets_a_readable_message(ds, query):
 # --- comparison view ---------------------------------------------------------------------------
 
 
+def test_search_counts_up_to_its_cap_then_says_more_than(ds, sample_db, monkeypatch):
+    from archive.datasette import search
+
+    everything = get(ds, "/-/search.json?q=复议").json()
+    assert everything["more_than"] is None and everything["total"] > 3
+    all_found = found_reports(ds, "复议")[0]
+    monkeypatch.setattr(search, "MAX_COUNTED", 2)
+    capped = get(ds, "/-/search.json?q=复议").json()
+    assert capped["more_than"] == 2 and capped["total"] == 3  # counting stopped at the first 3 found
+    found = {report["report_id"] for report in capped["reports"]}
+    # The first found are the latest loaded (the highest ids), shown newest year first.
+    assert found == set(sorted(all_found)[-3:])
+    assert [r["year"] for r in capped["reports"]] == sorted((r["year"] for r in capped["reports"]), reverse=True)
+    assert sum(item["count"] for item in capped["facets"]["year"]) == 3
+    assert "超过 <strong>2</strong> 份报告" in get(ds, "/-/search?q=复议").text
+    # Two phrases: the second is looked for in the reports the first finds; counted the same way.
+    both = get(ds, "/-/search.json?q=复议 依申请公开").json()
+    assert both["more_than"] == 2 and both["total"] == 3
+    monkeypatch.setattr(search, "MAX_COUNTED", 10_000)
+    assert get(ds, "/-/search.json?q=复议 依申请公开").json()["total"] == len(
+        found_reports(ds, "复议 依申请公开")[0])
+
+
+@pytest.mark.parametrize("query", ["复议", "依申请公开", "复议 诉讼", "保密审查 依申请公开", "府信", "申请 公开"])
+def test_a_filtered_search_reading_the_reports_finds_what_reading_the_index_finds(ds, sample_db, query, monkeypatch):
+    from archive.datasette import search
+
+    year = sample_db.execute("select max(year) from reports").fetchone()[0]
+    province = sample_db.execute("select province from reports where province is not null limit 1").fetchone()[0]
+    for filters in (f"year={year}", f"province={province}", f"province={province}&year={year}"):
+        monkeypatch.setattr(search, "FEW_REPORTS", 10**9)  # read the filtered reports
+        from_reports = get(ds, f"/-/search.json?q={query}&{filters}").json()
+        monkeypatch.setattr(search, "FEW_REPORTS", -1)  # read the index, latest first
+        from_index = get(ds, f"/-/search.json?q={query}&{filters}").json()
+        assert from_reports["total"] == from_index["total"]
+        assert from_reports["facets"] == from_index["facets"]
+        assert [r["report_id"] for r in from_reports["reports"]] == [r["report_id"] for r in from_index["reports"]]
+        phrases = search.parse(query)
+        if min(map(len, phrases)) < 3:
+            continue  # a two-character word is found as jieba cut it, not as a substring
+        expected = holding(current_sections(sample_db), *phrases)
+        narrowed = {r for r, in sample_db.execute(
+            f"select id from reports where is_latest = 1 and (:y = '' or year = :y) and (:p = '' or province = :p)",
+            {"y": str(year) if "year" in filters else "", "p": province if "province" in filters else ""})}
+        assert from_reports["total"] == len(expected & narrowed)
+
+
+def test_the_rarest_phrase_leads_and_a_search_that_runs_too_long_says_so(ds, sample_db, monkeypatch):
+    from archive.datasette import search
+
+    # A phrase in no report, beside one in every report: counted first, it leads, so the
+    # reports read are those holding it (none), not every report.
+    rarity = {p: (sample_db.execute(search.rarity_sql(p)).fetchone()[0]) for p in ("依申请公开", "无此短语在报告中")}
+    assert rarity["无此短语在报告中"] == 0 < rarity["依申请公开"]
+    sql, _ = search.search_sql(["依申请公开", "无此短语在报告中"], search.Filters(), 20, 0, rarity=rarity)
+    assert "MATCH '\"无此短语在报告中\"'" in sql and "lower('依申请公开')" in sql
+    assert search.rarity_sql("府信") is None  # no index holds it: read last
+    assert get(ds, "/-/search.json?q=依申请公开 无此短语在报告中").json()["total"] == 0
+
+    endless = "with recursive n(i) as (select 1 union all select i + 1 from n) select 'total', null, count(*), null from n"
+    monkeypatch.setattr(search, "search_sql", lambda *args, **kwargs: (endless, {}))
+    monkeypatch.setattr(ds, "sql_time_limit_ms", 200)
+    response = get(ds, "/-/search.json?q=复议")
+    assert response.status_code == 400 and "took too long" in response.json()["error"]
+
+
 def test_report_totals_has_one_row_per_current_report_with_the_printed_figures(ds, sample_db):
     rows = get(ds, "/nianbao/report_totals.json?_shape=objects&_size=max").json()["rows"]
     current = {r[0] for r in sample_db.execute("select id from reports where is_latest = 1")}

@@ -1,7 +1,8 @@
-"""The per-year CSV ZIPs the site offers for download, kept beside the database.
+"""The files the site offers for download, kept beside the database.
 
-``nianbao serve`` calls ``prepare`` at start: the ZIPs in ``DATA_DIR/exports/`` are
-rewritten (``archive.export_csv``) only when the database changed since they were made,
+``nianbao serve`` calls ``prepare`` at start: the per-year CSV ZIPs (``archive.export_csv``)
+and the split database (``archive.download``: ``nianbao-tables.db`` and ``nianbao-text.db``)
+in ``DATA_DIR/exports/`` are rewritten only when the database changed since they were made,
 and ``manifest.json`` records each file's size, time and sha256 for the downloads page.
 """
 
@@ -38,7 +39,9 @@ def describe(path: Path) -> dict:
 
 
 def prepare(db_path: Path, exports_dir: Path) -> list[dict]:
-    """The ZIPs for this database, written if missing or older than it; their descriptions."""
+    """The ZIPs and the split database for this database, written if missing or older than it;
+    their descriptions."""
+    from archive.download import write_download
     from archive.export_csv import export_csv
 
     manifest = exports_dir / MANIFEST
@@ -49,7 +52,7 @@ def prepare(db_path: Path, exports_dir: Path) -> list[dict]:
             return recorded["files"]
     for old in exports_dir.glob("nianbao-*.zip"):
         old.unlink()
-    files = [describe(path) for path in export_csv(db_path, exports_dir)]
+    files = [describe(path) for path in (*export_csv(db_path, exports_dir), *write_download(db_path, exports_dir))]
     manifest.write_text(json.dumps({"state": state, "files": files}, ensure_ascii=False, indent=1), encoding="utf-8")
     return files
 

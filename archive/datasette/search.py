@@ -16,6 +16,8 @@ across it (公开 in 办公|开展), which is rarely the word meant.
 
 Several phrases (separated by spaces) must each occur somewhere in the same report, not
 necessarily in the same section. Results are current report versions, newest year first.
+Reports found are counted up to ``MAX_COUNTED`` (10,000); past it the page says "more than
+10,000" and its facets and pages cover the first 10,001 found (the latest loaded).
 
     >>> parse("依申请  \"保密审查\"")
     ['依申请', '保密审查']
@@ -111,21 +113,108 @@ class Filters:
         return {"year": self.year, "province": self.province, "body_type": self.body_type}
 
 
-def matched_reports_sql(phrases: list[str], filters: Filters) -> tuple[str, dict]:
-    """A ``matched`` CTE: current reports holding every phrase (in any of their sections), filters applied."""
-    parts = " INTERSECT ".join(f"SELECT report_id FROM ({phrase_sections_sql(p)})" for p in phrases)
+# The search page counts the reports found up to this many, then says "more than": a word in
+# every report of a million is then found in the time of 10,000, not of a million.
+MAX_COUNTED = 10_000
+
+
+# With filters that leave at most this many current reports, the search reads those reports
+# (``matched_reports_sql(from_reports=True)``) rather than the index from its latest entry on:
+# a word in every report, in one province and year, would otherwise read the whole index.
+FEW_REPORTS = 50_000
+
+
+def _holds_sql(phrase: str) -> str:
+    """A condition on report ``r``: one of its sections holds ``phrase``, as ``phrase_sections_sql``
+    finds it, costing a look at this report's sections, not a list of every section holding it.
+
+    Three or more characters: ``instr`` in the report's sections (as the trigram index
+    matches: a substring, ASCII case ignored). A two-character word: the word index, asked
+    only for the rowids of this report's sections (FTS5 seeks to a rowid range). Two
+    characters that are no word: ``instr``, as ever."""
+    if len(phrase) < 3 and words(phrase) == [phrase]:
+        return ("exists (select 1 from sections_fts f join sections s2 on s2.id = f.rowid "
+                f"where sections_fts match {_literal(chr(34) + phrase + chr(34))} "
+                "and f.rowid >= (select min(id) from sections where report_id = r.id) "
+                "and f.rowid <= (select max(id) from sections where report_id = r.id) "
+                "and s2.report_id = r.id)")
+    return ("exists (select 1 from sections s2 where s2.report_id = r.id and "
+            "instr(lower(coalesce(s2.title, '') || char(10) || coalesce(s2.text, '')), "
+            f"lower({_literal(phrase)})) > 0)")
+
+
+def driving_order(phrases: list[str]) -> list[str]:
+    """Without counts (``rarity_sql``): the longest phrase first, as a rule the rarest."""
+    return sorted(phrases, key=len, reverse=True)
+
+
+def rarity_sql(phrase: str) -> str | None:
+    """``SELECT`` the number of sections holding ``phrase``, counted from its index up to
+    ``MAX_COUNTED + 1`` (milliseconds); None for a phrase no index holds (read, not counted)."""
+    if len(phrase) < 3 and words(phrase) != [phrase]:
+        return None
+    return f"select count(*) from ({phrase_sections_sql(phrase, ids_only=True)} limit {MAX_COUNTED + 1})"
+
+
+def matched_reports_sql(phrases: list[str], filters: Filters, cap: int | None = None, *,
+                        from_reports: bool = False, rarity: dict[str, int] | None = None) -> tuple[str, dict]:
+    """A ``matched`` CTE: current reports holding every phrase (in any of their sections), filters
+    applied, at most ``cap + 1`` of them.
+
+    The reports are found from the index of the rarest phrase (``rarity``: sections holding
+    each, counted up to a bound; else the longest), latest sections first, each report once,
+    and stop at ``cap + 1``: more than ``cap`` are not counted. The other phrases are looked
+    for in the reports found (``_holds_sql``): a phrase in no report, led by one in every
+    report, would have every report read.
+    ``from_reports`` (filters leaving few reports: ``few_reports_sql``): the filtered reports,
+    latest first, are each looked at for every phrase."""
+    cap = MAX_COUNTED if cap is None else cap
+    columns = "r.id as report_id, r.year, r.province, r.body_type"
+    phrases = driving_order(phrases) if rarity is None else sorted(phrases, key=rarity.__getitem__)
+    if from_reports:
+        conditions = "".join(f" and {_holds_sql(p)}" for p in phrases)
+        return (f"matched as materialized (select {columns} from reports r "
+                f"where r.is_latest = 1{filters.sql()}{conditions} order by r.id desc limit {int(cap) + 1})",
+                filters.params())
+    first, *others = phrases
+    sections, holding, latest_first = _sections_holding(first)
+    conditions = "".join(f" and {_holds_sql(p)}" for p in others)
+    # Flat, DISTINCT and LIMIT in one loop over the index: SQLite stops at the limit (a
+    # subquery of distinct report ids was materialized whole first: the whole index read).
     cte = (
-        "matched as materialized (select r.id as report_id, r.year, r.province, r.body_type from reports r "
-        f"where r.id in ({parts}) and r.is_latest = 1{filters.sql()})"
+        f"matched as materialized (select distinct {columns} "
+        f"from {sections} join reports r on r.id = s.report_id "
+        f"where {holding} and r.is_latest = 1{filters.sql()}{conditions} "
+        f"order by {latest_first} limit {int(cap) + 1})"
     )
     return cte, filters.params()
 
 
-def search_sql(phrases: list[str], filters: Filters, limit: int, offset: int) -> tuple[str, dict]:
+def few_reports_sql(filters: Filters) -> tuple[str, dict] | None:
+    """``SELECT`` the number of current reports the filters leave, counted up to ``FEW_REPORTS + 1``
+    (None without filters: then there are many)."""
+    if not any(filters.params().values()):
+        return None
+    return (f"select count(*) from (select 1 from reports r where r.is_latest = 1{filters.sql()} "
+            f"limit {FEW_REPORTS + 1})", filters.params())
+
+
+def _sections_holding(phrase: str) -> tuple[str, str, str]:
+    """(FROM, WHERE, ORDER BY latest first) of ``phrase_sections_sql``'s sections ``s``, to join on."""
+    sql = phrase_sections_sql(phrase)
+    sections, holding = sql.removeprefix("SELECT s.id, s.report_id FROM ").split(" WHERE ", 1)
+    return sections, holding, ("t.rowid desc" if " t JOIN " in sections else "s.id desc")
+
+
+def search_sql(phrases: list[str], filters: Filters, limit: int, offset: int,
+               cap: int | None = None, *, from_reports: bool = False,
+               rarity: dict[str, int] | None = None) -> tuple[str, dict]:
     """Facet counts and one page of results in a single statement (the match is computed once).
 
-    Rows are ``(kind, value, count, report_id)``: kind 'total', a facet name, or 'hit'."""
-    cte, params = matched_reports_sql(phrases, filters)
+    Rows are ``(kind, value, count, report_id)``: kind 'total' (``cap + 1``: more than ``cap``,
+    default ``MAX_COUNTED``), a facet name, or 'hit'. Past ``cap`` the facets count and the pages
+    show the ``cap + 1`` reports found first (the latest loaded), newest year first."""
+    cte, params = matched_reports_sql(phrases, filters, cap, from_reports=from_reports, rarity=rarity)
     params.update(limit=limit, offset=offset)
     facets = " union all ".join(
         f"select * from (select '{facet}' as kind, {facet} as value, count(*) as n, null as report_id "

@@ -30,6 +30,7 @@ CODE_LICENSE = ("Apache-2.0", "https://www.apache.org/licenses/LICENSE-2.0")
 DOWNLOADABLE = ("report_totals", "reports", "applications", "reviews_litigation", "active_disclosure", "checks",
                 "sections", "fetches", "documents")
 _ZIP_NAME = re.compile(r"nianbao-(\d{4}|unknown-year)\.zip")
+_SPLIT_NAME = re.compile(r"nianbao-(tables|text)\.db")
 BOM = b"\xef\xbb\xbf"
 
 
@@ -58,20 +59,25 @@ def database_file(datasette) -> dict | None:
 async def downloads(request, datasette):
     files = [{**f, "href": datasette.urls.path(f"/-/downloads/{f['name']}")}
              for f in exports.listed(_exports_dir(datasette))]
+    split = [f for f in files if _SPLIT_NAME.fullmatch(f["name"])]
     database = _database(datasette)
     tables = [{"name": t, "href": datasette.urls.table(database, t, format="csv") + "?_stream=on&_size=max"}
               for t in DOWNLOADABLE]
     return Response.html(await datasette.render_template("nianbao_downloads.html", {
-        "database_file": database_file(datasette), "zips": files, "tables": tables,
+        "database_file": database_file(datasette), "tables": tables,
+        "zips": [f for f in files if _ZIP_NAME.fullmatch(f["name"])],
+        "split": sorted(split, key=lambda f: f["name"]),  # tables, then text
     }, request=request))
 
 
 async def download_zip(request, datasette):
     name = request.url_vars["name"]
     folder = _exports_dir(datasette)
-    if not _ZIP_NAME.fullmatch(name) or folder is None or not (folder / name).is_file():
+    zipped, split = _ZIP_NAME.fullmatch(name), _SPLIT_NAME.fullmatch(name)
+    if not (zipped or split) or folder is None or not (folder / name).is_file():
         raise NotFound("no such download")
-    return AsgiFileDownload(folder / name, filename=name, content_type="application/zip")
+    return AsgiFileDownload(folder / name, filename=name,
+                            content_type="application/zip" if zipped else "application/vnd.sqlite3")
 
 
 _about_cache: dict = {}

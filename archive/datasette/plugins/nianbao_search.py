@@ -3,6 +3,7 @@
 * ``/-/search?q=…`` (and ``/-/search.json``): results per current report (title, body,
   year, the sections holding the phrases with a snippet of their original text, hits
   marked), facets year / province / body type, ``archive.datasette.search`` for the rules.
+  Reports are counted up to ``search.MAX_COUNTED``; past it ``more_than`` says so.
 * ``?_search=`` on the searchable table ``sections``, HTML, JSON or CSV: the sections holding
   every phrase, found as the search page finds them (an ASGI wrapper turns it into a
   ``_where`` over the indexes; the page still shows what was typed). A query with nothing
@@ -19,6 +20,7 @@ import re
 import urllib.parse
 
 from datasette import hookimpl
+from datasette.database import QueryInterrupted
 from datasette.utils.asgi import Response
 
 from archive.datasette import search
@@ -65,22 +67,38 @@ async def run_search(datasette, args) -> dict:
     except ValueError:
         page = 1
     result = {"q": query, "filters": filters.params(), "page": page, "page_size": PAGE_SIZE,
-              "total": 0, "facets": {}, "reports": [], "error": None}
+              "total": 0, "more_than": None, "facets": {}, "reports": [], "error": None}
     if not query.strip():
         return result
     try:
         phrases = search.parse(query)
-        sql, params = search.search_sql(phrases, filters, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     except search.QueryError as error:
         result["error"] = str(error)
         return result
     db = datasette.get_database(_database(datasette))
-    rows = (await db.execute(sql, params)).rows
+    try:
+        few = search.few_reports_sql(filters)
+        from_reports = few is not None and (await db.execute(*few)).first()[0] <= search.FEW_REPORTS
+        rarity = None
+        if len(phrases) > 1:  # the rarest phrase leads (a phrase no index holds: last)
+            counts = {p: search.rarity_sql(p) for p in phrases}
+            rarity = {p: (await db.execute(sql)).first()[0] if sql else float("inf") for p, sql in counts.items()}
+        sql, params = search.search_sql(phrases, filters, PAGE_SIZE, (page - 1) * PAGE_SIZE,
+                                        from_reports=from_reports, rarity=rarity)
+        rows = (await db.execute(sql, params)).rows
+    except QueryInterrupted:
+        result["error"] = ("检索超时，请加上年度或省份等条件缩小范围 · The search took too long: "
+                           "narrow it by year or province")
+        return result
     result["phrases"] = phrases
     ids = []
     for kind, value, count, report_id in rows:
         if kind == "total":
+            # Past search.MAX_COUNTED the count stops: "more than 10,000", and the facets and
+            # pages cover the first 10,001 found.
             result["total"] = count
+            if count > search.MAX_COUNTED:
+                result["more_than"] = search.MAX_COUNTED
         elif kind == "hit":
             ids.append(report_id)
         else:
