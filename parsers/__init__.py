@@ -21,7 +21,7 @@ from .document import Document
 from .errors import MissingTool, ParseError, UnsupportedFormat
 
 # Bumped whenever a change can alter a record; the archive re-parses on change.
-PARSER_VERSION = "0.2.0"  # 0.2.0: positions in PDF/OCR tables, spreadsheets, OFD, ZIP/7z, merged split reports, blank-as-0 checks
+PARSER_VERSION = "0.3.0"  # 0.3.0: unruled tables from positions, real-world quirks, OFD producer variants, OCR second look
 
 # format name -> "module:function" taking (data: bytes, **context) -> Document.
 # Modules are imported on first use so that reading HTML never loads OCR models.
