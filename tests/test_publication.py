@@ -76,6 +76,14 @@ def test_two_character_words_are_found_by_full_text_search(ds, sample_db, word):
     assert len(found) == having
 
 
+def test_a_table_search_is_not_counted_so_a_word_in_every_report_stays_fast(ds):
+    # A million sections hold 复议: the table page lists them without counting them all.
+    response = get(ds, "/nianbao/sections.json?_search=复议")
+    assert response.json()["filtered_table_rows_count"] is None
+    assert response.json()["rows"]
+    assert "not counted" in get(ds, "/nianbao/sections?_search=复议").text
+
+
 def test_search_finds_nothing_for_an_absent_word(ds):
     assert rows(ds, "/nianbao/sections.json?_search=潜水艇") == []
 

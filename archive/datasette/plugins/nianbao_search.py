@@ -6,8 +6,10 @@
   Reports are counted up to ``search.MAX_COUNTED``; past it ``more_than`` says so.
 * ``?_search=`` on the searchable table ``sections``, HTML, JSON or CSV: the sections holding
   every phrase, found as the search page finds them (an ASGI wrapper turns it into a
-  ``_where`` over the indexes; the page still shows what was typed). A query with nothing
-  to search answers 400 with a readable message.
+  ``_where`` over the indexes; the page still shows what was typed). Its sections are not
+  counted (``_nocount``, and no suggested facets): a word in every report matches a million
+  sections, and counting them is what made the page slow; the search page counts reports, up
+  to its cap. A query with nothing to search answers 400 with a readable message.
 * SQL function ``jieba_query(text)`` for canned queries, bounded: jieba runs in Python,
   where Datasette's time limit cannot stop it, so it refuses more than
   ``search.MAX_QUERY_CHARS`` characters.
@@ -176,6 +178,7 @@ def asgi_wrapper(datasette):
                         return
                     rewritten = [(k, v) for k, v in args if k not in ("_search", "_searchmode")]
                     rewritten.append(("_where", where))
+                    rewritten += [("_nocount", "1"), ("_nosuggest", "1")]
                     scope = {**scope, "query_string": urllib.parse.urlencode(rewritten).encode(),
                              "nianbao_search": given["_search"]}
             await app(scope, receive, send)
@@ -206,4 +209,6 @@ def extra_template_vars(request):
     typed = request.scope.get("nianbao_search") if request is not None else None
     if typed is None:
         return {}
-    return {"search": typed, "human_description_en": f"where the text holds every phrase of 「{typed}」"}
+    return {"search": typed, "human_description_en": (
+        f"where the text holds every phrase of 「{typed}」 (sections not counted; "
+        "/-/search counts the reports)")}
