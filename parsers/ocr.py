@@ -314,7 +314,10 @@ def ruled_tables(gray, ink=None, char: float = 20.0) -> list[list[tuple[float, f
                 ys.append(bottom)
         if len(ys) < 2 or len(xs) < 2:
             continue
-        tables.append(_cells_from_lines(xs, ys, horizontal > 0, vertical > 0))
+        rects = _cells_from_lines(xs, ys, horizontal > 0, vertical > 0)
+        if len(rects) < 2:
+            continue  # only a box drawn round the text: its table is read as unruled (as in pdf.py)
+        tables.append(rects)
     return sorted(tables, key=lambda rects: min(r[1] for r in rects))
 
 
@@ -389,8 +392,12 @@ def layout(image, name: str = "image") -> Layout:
     ink, char = _ink(gray)
     tables = ruled_tables(gray, ink, char)
     # Prose is detected with the tables blanked out: a band of prose beside a
-    # table must not read the table's cells a second time.
+    # table must not read the table's cells a second time. Lines drawn outside
+    # ruled tables (the rules or the box of an unruled table) are erased too:
+    # the recogniser reads a box's side as a 1 and drops values touching a rule.
+    lines = _rule_lines(ink, char)
     outside = gray.copy()
+    outside[lines] = 255
     for rects in tables:
         x0, top = int(min(r[0] for r in rects)), int(min(r[1] for r in rects))
         x1, bottom = int(max(r[2] for r in rects)), int(max(r[3] for r in rects))
@@ -402,29 +409,35 @@ def layout(image, name: str = "image") -> Layout:
             Box(b.x0, b.top + top, b.x1, b.bottom + top, b.text, b.confidence)
             for b in recognise(np.stack([band] * 3, axis=-1))
         ]
-    clean_gray, clean_ink = _erase_rules(gray, ink, char)
+    clean_gray, clean_ink = _erase_rules(gray, ink, lines)
     cells = _read_cells(clean_gray, clean_ink, tables, char, gray)
     notes = _recheck_numbers(clean_gray, tables, cells, name)
     return Layout(list(zip(tables, cells)), text, angle, notes)
 
 
-def _erase_rules(gray, ink, char: float):
-    """The page (grey and ink) with ruling lines and scan specks erased, for
-    reading cells: a digit printed flush against a border is then cropped
-    whole, no border is read as a 1, and no speck as a stop. (The lines are
-    erased with a pixel around them: a slanted line's jagged edge left
-    standing reads as strokes.)"""
+def _erase_rules(gray, ink, lines):
+    """The page (grey and ink) with ruling lines (``_rule_lines``) and scan
+    specks erased, for reading cells: a digit printed flush against a border
+    is then cropped whole, no border is read as a 1, and no speck as a stop."""
     import cv2
     import numpy as np
 
-    horizontal, vertical = rule_masks(ink, char)
-    lines = cv2.dilate(horizontal | vertical, np.ones((3, 3), np.uint8)) > 0
     clean_gray = gray.copy()
     clean_gray[lines] = 255
     # specks: dark to Otsu but too small to be kept as ink by _ink
     _, raw = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     clean_gray[(raw > 0) & (ink == 0)] = 255
     return clean_gray, np.where(lines, 0, ink).astype(np.uint8)
+
+
+def _rule_lines(ink, char: float):
+    """Mask of the drawn lines, with a pixel around them: a slanted line's
+    jagged edge left standing reads as strokes."""
+    import cv2
+    import numpy as np
+
+    horizontal, vertical = rule_masks(ink, char)
+    return cv2.dilate(horizontal | vertical, np.ones((3, 3), np.uint8)) > 0
 
 
 def read_image(image, warnings: list[str], name: str = "image") -> list[Block]:
