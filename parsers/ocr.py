@@ -178,7 +178,14 @@ def _orientation(gray) -> int:
         scores[turn] = sum(n * score for n, score in readings)
         # Long lines read with confidence happen only upright: stop there
         # (most pages at the first try, a turned one without trying the rest).
-        if len(crops) >= 6 and all(n >= 4 and score >= 0.8 for n, score in readings[:6]):
+        # Upright, a line holds about a character per character height of its
+        # width; a sideways page crossed by the crop (one character of each
+        # line, read with confidence too: turned CJK still looks like CJK)
+        # holds one per line pitch, half as many or fewer.
+        if len(crops) >= 6 and all(
+            n >= 4 and score >= 0.8 and n >= 0.8 * (crop.shape[1] - 6) / char
+            for (n, score), crop in zip(readings[:6], crops)
+        ):
             return turn
     return max(scores, key=scores.get) if scores else 0
 
