@@ -296,8 +296,10 @@ def rule_masks(ink, char: float):
     return horizontal, vertical
 
 
-def ruled_tables(gray, ink=None, char: float = 20.0) -> list[list[tuple[float, float, float, float]]]:
-    """Cell rectangles of every ruled table in the image, one list per table."""
+def ruled_tables(gray, ink=None, char: float = 20.0, boxes: list | None = None) -> list[list[tuple[float, float, float, float]]]:
+    """Cell rectangles of every ruled table in the image, one list per table.
+    A grid of one cell is a box drawn round text (an unruled table): it is
+    no table, and its rectangle is appended to ``boxes`` when given."""
     import cv2
     import numpy as np
 
@@ -332,7 +334,10 @@ def ruled_tables(gray, ink=None, char: float = 20.0) -> list[list[tuple[float, f
             continue
         rects = _cells_from_lines(xs, ys, horizontal > 0, vertical > 0)
         if len(rects) < 2:
-            continue  # only a box drawn round the text: its table is read as unruled (as in pdf.py)
+            # only a box drawn round the text: its table is read as unruled (as in pdf.py)
+            if boxes is not None:
+                boxes.append(tuple(rects[0]))
+            continue
         tables.append(rects)
     return sorted(tables, key=lambda rects: min(r[1] for r in rects))
 
@@ -406,15 +411,19 @@ def layout(image, name: str = "image") -> Layout:
         image = image.resize((int(image.width * factor), int(image.height * factor)))
     gray, angle = deskew(flatten(np.asarray(image.convert("L"))))
     ink, char = _ink(gray)
-    tables = ruled_tables(gray, ink, char)
+    boxes: list = []
+    tables = ruled_tables(gray, ink, char, boxes)
     # Prose is detected with the tables blanked out: a band of prose beside a
     # table must not read the table's cells a second time. Vertical lines
-    # outside ruled tables (the sides of a box drawn round an unruled table)
-    # are erased too, as the recogniser reads them as 1s; horizontal rules stay,
-    # text detection finds the rows between them better than without them.
+    # outside ruled tables are erased too, as the recogniser reads them as 1s,
+    # and so is a box drawn round an unruled table; other horizontal rules
+    # stay, text detection finds the rows between them better than without.
     lines = _rule_lines(ink, char)
     outside = gray.copy()
     outside[_rule_lines(ink, char, horizontal=False)] = 255
+    for x0, top, x1, bottom in boxes:
+        rows, columns = slice(max(int(top) - 4, 0), int(bottom) + 5), slice(max(int(x0) - 4, 0), int(x1) + 5)
+        outside[rows, columns][lines[rows, columns]] = 255
     for rects in tables:
         x0, top = int(min(r[0] for r in rects)), int(min(r[1] for r in rects))
         x1, bottom = int(max(r[2] for r in rects)), int(max(r[3] for r in rects))
