@@ -482,10 +482,11 @@ def _missed_values(gray, ink, text: list[Box], char: float, name: str) -> list[s
             for b in other:
                 near = any(abs(b.cx - x0 / 2 - x1 / 2) <= 0.8 * char for x0, x1 in wanted)
                 if not near and not any(abs(b.cx - a.cx) <= 0.8 * char for a in row):
-                    wanted.append((b.x0 - 0.3 * char, b.x1 + 0.3 * char))
+                    wanted.append((b.x0 - 0.5 * char, b.x1 + 0.5 * char))
         for x0, x1 in wanted:
-            if any(_over(b, x0, x1, top, bottom) and not _CJK.search(b.text) for b in text):
-                continue  # something other than digits read there ('O', '-1', '1.'): the cell is read
+            over = [b for b in text if _over(b, x0, x1, top, bottom)]
+            if any(not _CJK.search(b.text) or re.search(r"\d\s*$", b.text) for b in over):
+                continue  # something else read there ('O', '-1', '1.', a label and its number): the cell is read
             keep = [
                 k
                 for k in range(1, count)
