@@ -415,12 +415,13 @@ def layout(image, name: str = "image") -> Layout:
     tables = ruled_tables(gray, ink, char, boxes)
     # Prose is detected with the tables blanked out: a band of prose beside a
     # table must not read the table's cells a second time. Vertical lines
-    # outside ruled tables are erased too, as the recogniser reads them as 1s,
-    # and so is a box drawn round an unruled table; other horizontal rules
-    # stay, text detection finds the rows between them better than without.
+    # outside ruled tables (longer than any stroke of a heading's larger
+    # characters) are erased too, as the recogniser reads them as 1s, and so
+    # is a box drawn round an unruled table; other horizontal rules stay, text
+    # detection finds the rows between them better than without them.
     lines = _rule_lines(ink, char)
     outside = gray.copy()
-    outside[_rule_lines(ink, char, horizontal=False)] = 255
+    outside[_long_verticals(ink, char)] = 255
     for x0, top, x1, bottom in boxes:
         rows, columns = slice(max(int(top) - 4, 0), int(bottom) + 5), slice(max(int(x0) - 4, 0), int(x1) + 5)
         outside[rows, columns][lines[rows, columns]] = 255
@@ -565,14 +566,24 @@ def _erase_rules(gray, ink, lines):
     return clean_gray, np.where(lines, 0, ink).astype(np.uint8)
 
 
-def _rule_lines(ink, char: float, horizontal: bool = True):
-    """Mask of the drawn lines (or only the vertical ones), with a pixel
-    around them: a slanted line's jagged edge left standing reads as strokes."""
+def _rule_lines(ink, char: float):
+    """Mask of the drawn lines, with a pixel around them: a slanted line's
+    jagged edge left standing reads as strokes."""
     import cv2
     import numpy as np
 
-    across, down = rule_masks(ink, char)
-    return cv2.dilate((across | down) if horizontal else down, np.ones((3, 3), np.uint8)) > 0
+    horizontal, vertical = rule_masks(ink, char)
+    return cv2.dilate(horizontal | vertical, np.ones((3, 3), np.uint8)) > 0
+
+
+def _long_verticals(ink, char: float):
+    """Mask of vertical lines four characters long or more (the sides of a
+    box), with a pixel around them."""
+    import cv2
+    import numpy as np
+
+    down = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, int(4 * char))))
+    return cv2.dilate(down, np.ones((3, 3), np.uint8)) > 0
 
 
 def read_image(image, warnings: list[str], name: str = "image") -> list[Block]:
