@@ -232,8 +232,9 @@ def is_table_line(parts: list[Box]) -> bool:
     return len(parts) >= 3 and sum(1 for p in parts if _NUMBER.match(p.text)) >= 2
 
 
-# A label with a value printed flush against it: '2.没有现成信息需要另行制作3'.
-_FLUSH_NUMBER = re.compile(r"^(.*[^\x00-\x7f])([0-9０-９]+)$")
+# A label with a value printed flush against it: '2.没有现成信息需要另行制作3' (OCR
+# may read a space between: '1.属于国家秘密 3').
+_FLUSH_NUMBER = re.compile(r"^(.*[^\x00-\x7f])\s?([0-9０-９]+)$")
 # A label's item number set apart from its words ('2.' | '没有现成信息'): not a value.
 _ITEM_NUMBER = re.compile(r"^\d{1,2}[.．、]$")
 # Header lines read above an unruled table at most.

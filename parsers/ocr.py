@@ -18,13 +18,22 @@ import functools
 import io
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import limits
 from .document import Block, Document, Image, Table
 from .errors import MissingTool, ParseError
-from .layout import Box, Rect, cells_from_grid, group_lines, paragraphs_from_lines, table_from_cells, unruled_tables
+from .layout import (
+    Box,
+    Rect,
+    cells_from_grid,
+    group_lines,
+    paragraphs_from_lines,
+    split_flush_number,
+    table_from_cells,
+    unruled_tables,
+)
 
 # Below this the recogniser is often wrong about a digit; the value stays, a warning names it.
 LOW_CONFIDENCE = 0.80
@@ -178,7 +187,14 @@ def _orientation(gray) -> int:
         scores[turn] = sum(n * score for n, score in readings)
         # Long lines read with confidence happen only upright: stop there
         # (most pages at the first try, a turned one without trying the rest).
-        if len(crops) >= 6 and all(n >= 4 and score >= 0.8 for n, score in readings[:6]):
+        # Upright, a line holds about a character per character height of its
+        # width; a sideways page crossed by the crop (one character of each
+        # line, read with confidence too: turned CJK still looks like CJK)
+        # holds one per line pitch, half as many or fewer.
+        if len(crops) >= 6 and all(
+            n >= 4 and score >= 0.8 and n >= 0.8 * (crop.shape[1] - 6) / char
+            for (n, score), crop in zip(readings[:6], crops)
+        ):
             return turn
     return max(scores, key=scores.get) if scores else 0
 
@@ -280,8 +296,10 @@ def rule_masks(ink, char: float):
     return horizontal, vertical
 
 
-def ruled_tables(gray, ink=None, char: float = 20.0) -> list[list[tuple[float, float, float, float]]]:
-    """Cell rectangles of every ruled table in the image, one list per table."""
+def ruled_tables(gray, ink=None, char: float = 20.0, boxes: list | None = None) -> list[list[tuple[float, float, float, float]]]:
+    """Cell rectangles of every ruled table in the image, one list per table.
+    A grid of one cell is a box drawn round text (an unruled table): it is
+    no table, and its rectangle is appended to ``boxes`` when given."""
     import cv2
     import numpy as np
 
@@ -314,7 +332,13 @@ def ruled_tables(gray, ink=None, char: float = 20.0) -> list[list[tuple[float, f
                 ys.append(bottom)
         if len(ys) < 2 or len(xs) < 2:
             continue
-        tables.append(_cells_from_lines(xs, ys, horizontal > 0, vertical > 0))
+        rects = _cells_from_lines(xs, ys, horizontal > 0, vertical > 0)
+        if len(rects) < 2:
+            # only a box drawn round the text: its table is read as unruled (as in pdf.py)
+            if boxes is not None:
+                boxes.append(tuple(rects[0]))
+            continue
+        tables.append(rects)
     return sorted(tables, key=lambda rects: min(r[1] for r in rects))
 
 
@@ -387,10 +411,20 @@ def layout(image, name: str = "image") -> Layout:
         image = image.resize((int(image.width * factor), int(image.height * factor)))
     gray, angle = deskew(flatten(np.asarray(image.convert("L"))))
     ink, char = _ink(gray)
-    tables = ruled_tables(gray, ink, char)
+    boxes: list = []
+    tables = ruled_tables(gray, ink, char, boxes)
     # Prose is detected with the tables blanked out: a band of prose beside a
-    # table must not read the table's cells a second time.
+    # table must not read the table's cells a second time. Vertical lines
+    # outside ruled tables (longer than any stroke of a heading's larger
+    # characters) are erased too, as the recogniser reads them as 1s, and so
+    # is a box drawn round an unruled table; other horizontal rules stay, text
+    # detection finds the rows between them better than without them.
+    lines = _rule_lines(ink, char)
     outside = gray.copy()
+    outside[_long_verticals(ink, char)] = 255
+    for x0, top, x1, bottom in boxes:
+        rows, columns = slice(max(int(top) - 4, 0), int(bottom) + 5), slice(max(int(x0) - 4, 0), int(x1) + 5)
+        outside[rows, columns][lines[rows, columns]] = 255
     for rects in tables:
         x0, top = int(min(r[0] for r in rects)), int(min(r[1] for r in rects))
         x1, bottom = int(max(r[2] for r in rects)), int(max(r[3] for r in rects))
@@ -402,29 +436,154 @@ def layout(image, name: str = "image") -> Layout:
             Box(b.x0, b.top + top, b.x1, b.bottom + top, b.text, b.confidence)
             for b in recognise(np.stack([band] * 3, axis=-1))
         ]
-    clean_gray, clean_ink = _erase_rules(gray, ink, char)
+    clean_gray, clean_ink = _erase_rules(gray, ink, lines)
+    notes = _missed_values(clean_gray, clean_ink, text, char, name)
     cells = _read_cells(clean_gray, clean_ink, tables, char, gray)
-    notes = _recheck_numbers(clean_gray, tables, cells, name)
+    notes += _recheck_numbers(clean_gray, tables, cells, name)
     return Layout(list(zip(tables, cells)), text, angle, notes)
 
 
-def _erase_rules(gray, ink, char: float):
-    """The page (grey and ink) with ruling lines and scan specks erased, for
-    reading cells: a digit printed flush against a border is then cropped
-    whole, no border is read as a 1, and no speck as a stop. (The lines are
-    erased with a pixel around them: a slanted line's jagged edge left
-    standing reads as strokes.)"""
+_DIGITS = re.compile(r"^\d+$")
+
+
+def _missed_values(gray, ink, text: list[Box], char: float, name: str) -> list[str]:
+    """Second look at the rows of numbers outside ruled tables (unruled
+    tables): text detection drops a value printed flush against its label,
+    or lower than the label's first line (a wrapped label's value sits
+    between its lines), and sometimes one in the middle of a row. Where a
+    row lacks a number in a column that the rows around it (sharing two
+    columns with it) fill, the glyphs of digit height in that column and
+    the row's band of digits are read alone (all other ink blanked); a
+    reading that is a number is added to ``text`` with its confidence below
+    LOW_CONFIDENCE and named in the returned notes. Nothing is added where
+    no ink is, or where the ink does not read as a number (a blank cell
+    stays blank)."""
     import cv2
     import numpy as np
 
-    horizontal, vertical = rule_masks(ink, char)
-    lines = cv2.dilate(horizontal | vertical, np.ones((3, 3), np.uint8)) > 0
+    numbers = [p for b in text for p in split_flush_number(b) if _DIGITS.match(p.text.strip())]
+    rows = [row for row in group_lines(numbers) if len(row) >= 2]
+    if len(rows) < 2:
+        return []
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    tries: list[tuple[Box, object]] = []
+    for r, row in enumerate(rows):
+        band = _digit_band(ink, row)
+        if band is None:
+            continue
+        top, bottom = band
+        height = bottom - top
+        wanted: list[tuple[float, float]] = []
+        for other in rows[max(r - 4, 0) : r + 5]:
+            if other is row or abs(other[0].cy - row[0].cy) > 10 * char:
+                continue
+            aligned = [b for b in other if any(abs(b.cx - a.cx) <= 0.8 * char for a in row)]
+            if len(aligned) < 2:
+                continue
+            for b in other:
+                near = any(abs(b.cx - x0 / 2 - x1 / 2) <= 0.8 * char for x0, x1 in wanted)
+                if not near and not any(abs(b.cx - a.cx) <= 0.8 * char for a in row):
+                    wanted.append((b.x0 - 0.5 * char, b.x1 + 0.5 * char))
+        for x0, x1 in wanted:
+            over = [b for b in text if _over(b, x0, x1, top, bottom)]
+            if any(not _CJK.search(b.text) or re.search(r"\d\s*$", b.text) for b in over):
+                continue  # something else read there ('O', '-1', '1.', a label and its number): the cell is read
+            keep = [
+                k
+                for k in range(1, count)
+                if x0 <= stats[k, 0] and stats[k, 0] + stats[k, 2] <= x1
+                and top - 0.25 * height <= stats[k, 1] and stats[k, 1] + stats[k, 3] <= bottom + 0.25 * height
+                and stats[k, 3] >= 0.5 * height
+            ]
+            if not keep:
+                continue
+            left = min(stats[k, 0] for k in keep)
+            right = max(stats[k, 0] + stats[k, 2] for k in keep)
+            upper = min(stats[k, 1] for k in keep)
+            lower = max(stats[k, 1] + stats[k, 3] for k in keep)
+            pad = 4
+            ys = slice(max(upper - pad, 0), lower + pad)
+            xs = slice(max(left - pad, 0), right + pad)
+            crop = gray[ys, xs].copy()
+            crop[(ink[ys, xs] > 0) & ~np.isin(labels[ys, xs], keep)] = 255
+            tries.append((Box(float(left), float(upper), float(right), float(lower), ""), crop))
+    if not tries:
+        return []
+    notes = []
+    result = engine().recognize_txt([_rgb(np.pad(crop, 3, constant_values=255)) for _, crop in tries])
+    for (box, _), read, score in zip(tries, result.txts, result.scores):
+        digits = _as_number(read.strip())
+        if digits is None:
+            continue
+        confidence = min(float(score), LOW_CONFIDENCE - 0.01)
+        text.append(replace(box, text=digits, confidence=confidence))
+        notes.append(
+            f"{name}: text detection left out {read.strip()!r} ({float(score):.2f}) in a row of numbers "
+            f"at ({box.x0:.0f}, {box.top:.0f}); read it on its own and took {digits!r}"
+        )
+    return notes
+
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _over(box: Box, x0: float, x1: float, top: float, bottom: float) -> bool:
+    """Whether a box covers a third of [x0, x1) and lies across [top, bottom)."""
+    return min(box.x1, x1) - max(box.x0, x0) >= (x1 - x0) / 3 and box.top < bottom and box.bottom > top
+
+
+def _digit_band(ink, row: list[Box]) -> tuple[int, int] | None:
+    """[top, bottom) of the digits' ink in a row of number boxes (the
+    median over the boxes read as numbers alone, not split from a label)."""
+    import numpy as np
+
+    tops, bottoms = [], []
+    for b in row:
+        if not _DIGITS.match(b.text.strip()):
+            continue
+        part = ink[int(b.top) : int(b.bottom) + 1, int(b.x0) : int(b.x1) + 1]
+        inked = np.nonzero(part.any(axis=1))[0]
+        if len(inked):
+            tops.append(int(b.top) + inked[0])
+            bottoms.append(int(b.top) + inked[-1] + 1)
+    if not tops:
+        return None
+    return int(np.median(tops)), int(np.median(bottoms))
+
+
+def _erase_rules(gray, ink, lines):
+    """The page (grey and ink) with ruling lines (``_rule_lines``) and scan
+    specks erased, for reading cells: a digit printed flush against a border
+    is then cropped whole, no border is read as a 1, and no speck as a stop."""
+    import cv2
+    import numpy as np
+
     clean_gray = gray.copy()
     clean_gray[lines] = 255
     # specks: dark to Otsu but too small to be kept as ink by _ink
     _, raw = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     clean_gray[(raw > 0) & (ink == 0)] = 255
     return clean_gray, np.where(lines, 0, ink).astype(np.uint8)
+
+
+def _rule_lines(ink, char: float):
+    """Mask of the drawn lines, with a pixel around them: a slanted line's
+    jagged edge left standing reads as strokes."""
+    import cv2
+    import numpy as np
+
+    horizontal, vertical = rule_masks(ink, char)
+    return cv2.dilate(horizontal | vertical, np.ones((3, 3), np.uint8)) > 0
+
+
+def _long_verticals(ink, char: float):
+    """Mask of vertical lines four characters long or more (the sides of a
+    box), with a pixel around them."""
+    import cv2
+    import numpy as np
+
+    down = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, int(4 * char))))
+    return cv2.dilate(down, np.ones((3, 3), np.uint8)) > 0
 
 
 def read_image(image, warnings: list[str], name: str = "image") -> list[Block]:

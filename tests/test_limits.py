@@ -106,7 +106,7 @@ def test_a_large_scan_is_scaled_down_before_ocr(monkeypatch):
 
     shapes = []
 
-    def record_shape(gray, ink=None, char=20.0):
+    def record_shape(gray, ink=None, char=20.0, boxes=None):
         shapes.append(gray.shape)
         return []
 

@@ -221,6 +221,34 @@ def test_a_table_printed_without_ruling_lines_is_rebuilt_from_text_positions():
 
 
 @pytest.mark.slow
+def test_a_boxed_unruled_table_keeps_a_value_that_text_detection_leaves_out():
+    """A box round an unruled table is no one-cell table; a value printed flush
+    against a wrapped label, between its two lines (text detection drops it),
+    is read on its own in the column the rows around it fill, and named."""
+    from PIL import Image as PILImage, ImageDraw, ImageFont
+
+    rows = [("1.属于国家秘密", "3", "0", "3"), ("2.其他法律行政", "7", "1", "8"), ("3.危及安全", "0", "0", "0"), ("4.保护第三方", "2", "0", "2")]
+    font = ImageFont.truetype(corpus.FONT, 28)
+    picture = PILImage.new("RGB", (900, 60 + 90 * len(rows)), "white")
+    draw = ImageDraw.Draw(picture)
+    for r, (label, *values) in enumerate(rows):
+        y = 40 + 90 * r
+        # labels end flush against the first value column (x 310)
+        draw.text((310 - draw.textlength(label, font=font), y), label, font=font, fill="black")
+        lower = 17 if r == 1 else 0  # the wrapped label's values sit between its lines
+        if r == 1:
+            draw.text((310 - draw.textlength("法规禁止公开", font=font), y + 34), "法规禁止公开", font=font, fill="black")
+        for c, value in enumerate(values):
+            draw.text((311 if (r, c) == (1, 0) else 320 + 160 * c, y + lower), value, font=font, fill="black")
+    draw.rectangle((20, 20, 880, 40 + 90 * len(rows)), outline="black", width=2)
+    warnings: list[str] = []
+    (table,) = [b for b in ocr.read_image(picture, warnings, "t") if isinstance(b, Table)]
+    assert [row[1:] for row in read_texts(table)] == [list(values) for _, *values in rows]
+    assert [same_print(row[0].text) for row in table.rows()] == ["1.属于国家秘密", "2.其他法律行政法规禁止公开", "3.危及安全", "4.保护第三方"]
+    assert any("text detection left out '7'" in w and "took '7'" in w for w in warnings), warnings
+
+
+@pytest.mark.slow
 def test_a_multi_page_tiff_is_read_page_by_page():
     record = random_record(13)
     printed = synthetic.printed_tables(record)

@@ -259,6 +259,25 @@ def test_a_page_scanned_sideways_or_upside_down_is_turned_upright():
         assert bool(notes) == (expected != 0)
 
 
+def test_a_sideways_page_of_short_labels_is_not_taken_as_upright():
+    """Read across the lines of a page on its side, short labels give one
+    confident CJK character per line: a line of them is no upright line."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from parsers.ocr import upright
+
+    font = ImageFont.truetype(corpus.FONT, 30)
+    page = Image.new("RGB", (1200, 1600), "white")
+    draw = ImageDraw.Draw(page)
+    labels = ["属于国家秘密", "其他法律行政", "危及三安全", "保护第三方合", "属于三类内部", "属于四类过程",
+              "属于行政执法", "属于行政查询", "本机关不掌握", "没有现成信息", "补正后申请内", "信访举报投诉"]
+    for k, label in enumerate(labels):
+        draw.text((200, 200 + k * 46), label, font=font, fill="black")
+        draw.text((560, 200 + k * 46), "0      0      1", font=font, fill="black")
+    pages, turned, notes = upright(page.rotate(90, expand=True), "scan")
+    assert turned == 270 and len(pages) == 1 and notes
+
+
 def test_stray_dots_and_lookalikes_in_number_cells_are_read_as_digits_and_named():
     from parsers.document import Cell
     from parsers.ocr import review_cells
